@@ -1,0 +1,12 @@
+//! The pure heart of the console: every protocol decision, with no browser, clock, randomness or
+//! I/O. Time comes in as arguments, bytes come in through `handle_*`/`feed` and go out through
+//! `poll_*`, so every rule here is tested natively and deterministically.
+
+pub mod console;
+pub mod jsonrpc;
+pub mod launch;
+pub mod pkce;
+pub mod protocol;
+pub mod session;
+pub mod sse;
+pub mod streamable;

@@ -1,0 +1,8 @@
+//! The browser, and nothing else: fetch with streamed bodies, the clock and timers, the page's
+//! address, and the async driver that pumps a `core` session over HTTP. No protocol decisions are
+//! made here — every "what does this mean" question is answered by `core`.
+
+pub mod clock;
+pub mod connection;
+pub mod fetch;
+pub mod location;

@@ -1,0 +1,245 @@
+//! What every end-to-end test needs: real peers started on free 127.0.0.1 ports and stopped even
+//! when a test fails, the built console served from `dist/`, and a headless Chromium driven
+//! through chromedriver.
+
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a peer may take to start answering.
+const START_DEADLINE: Duration = Duration::from_secs(30);
+/// How long the page may take to show what a test waits for.
+pub const UI_DEADLINE: Duration = Duration::from_secs(20);
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn peers_dir() -> PathBuf {
+    root().join("tests/peers")
+}
+
+/// Screenshots and peer logs go here; it is not tracked.
+pub fn artifacts() -> PathBuf {
+    let dir = root().join("artifacts");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port on 127.0.0.1: {e}"))
+}
+
+/// Polls until something accepts connections on `port`, or panics at the deadline.
+pub fn wait_for_port(port: u16, what: &str) {
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < START_DEADLINE, "{what} did not start listening on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process that is killed when the test ends, however it ends.
+pub struct Peer {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn log_file(name: &str) -> Stdio {
+    std::fs::File::create(artifacts().join(format!("{name}.log")))
+        .map(Stdio::from)
+        .unwrap_or_else(|_| Stdio::null())
+}
+
+/// A node process with an empty environment (server-everything's `get-env` tool prints it).
+fn node(name: &str) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.current_dir(peers_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stderr(log_file(name));
+    cmd
+}
+
+/// Starts a peer that prints one JSON line with its `url` and `port` once it listens.
+fn spawn_announcing(name: &str, mut cmd: Command) -> Peer {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("{name}: no stdout"));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut announced = false;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !announced {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    announced = true;
+                    let _ = tx.send(v);
+                }
+            }
+        }
+    });
+    let announcement = match rx.recv_timeout(START_DEADLINE) {
+        Ok(v) => v,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("{name} did not announce itself; see artifacts/{name}.log");
+        }
+    };
+    let url = announcement["url"].as_str().unwrap_or_default().to_owned();
+    Peer { child, url }
+}
+
+/// `@modelcontextprotocol/server-everything` in `streamableHttp` or `sse` mode, on 127.0.0.1.
+pub fn everything(mode: &str) -> Peer {
+    let port = free_port();
+    let name = format!("everything-{mode}");
+    let mut cmd = node(&name);
+    cmd.env("PORT", port.to_string())
+        .args(["--import", "./loopback.mjs", "node_modules/@modelcontextprotocol/server-everything/dist/index.js", mode])
+        .stdout(log_file(&format!("{name}.out")));
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+    let path = if mode == "sse" { "sse" } else { "mcp" };
+    let peer = Peer { child, url: format!("http://127.0.0.1:{port}/{path}") };
+    wait_for_port(port, &name);
+    peer
+}
+
+/// The built console from `dist/`, with an optional `config.json` beside it.
+pub fn console(config: Option<Value>) -> Peer {
+    let dist = root().join("dist");
+    assert!(
+        dist.join("index.html").is_file(),
+        "dist/index.html is missing: build the console first (scripts/test.sh does)"
+    );
+    let mut cmd = node("console-static");
+    cmd.arg("static.mjs").arg("--dir").arg(&dist);
+    if let Some(config) = config {
+        let file = artifacts().join(format!("config-{}.json", free_port()));
+        std::fs::write(&file, config.to_string()).unwrap_or_else(|e| panic!("write config: {e}"));
+        cmd.arg("--config").arg(file);
+    }
+    spawn_announcing("console-static", cmd)
+}
+
+/// chromedriver plus a fresh headless Chromium session.
+pub struct Browser {
+    pub client: Client,
+    _driver: Peer,
+    _profile: TempDir,
+}
+
+/// A directory removed on drop.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let port = free_port();
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(log_file("chromedriver"))
+            .stderr(log_file("chromedriver.err"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {chromedriver}: {e} (scripts/tools.sh installs it)"));
+        let driver = Peer { child, url: format!("http://127.0.0.1:{port}") };
+        wait_for_port(port, "chromedriver");
+
+        let profile = std::env::temp_dir().join(format!("mcp-console-e2e-{}-{port}", std::process::id()));
+        let _ = std::fs::create_dir_all(&profile);
+        let mut caps = Capabilities::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&driver.url)
+            .await
+            .unwrap_or_else(|e| panic!("could not open a Chromium session: {e}"));
+        Browser { client, _driver: driver, _profile: TempDir(profile) }
+    }
+
+    /// Waits for an element matching `css`.
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(UI_DEADLINE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+    }
+
+    /// Waits until the text of `css` satisfies `ok`, and returns it.
+    pub async fn wait_for_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < UI_DEADLINE {
+            if let Ok(el) = self.client.find(Locator::Css(css)).await {
+                last = el.text().await.unwrap_or_default();
+                if ok(&last) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed the expected text; last seen: {last:?}");
+    }
+
+    /// The texts of every element matching `css`.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for el in self.client.find_all(Locator::Css(css)).await.unwrap_or_default() {
+            out.push(el.text().await.unwrap_or_default());
+        }
+        out
+    }
+
+    /// Saves a PNG of the viewport into `artifacts/`.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.unwrap_or_else(|e| panic!("screenshot: {e}"));
+        let path = artifacts().join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        path
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
