@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test layer and exits non-zero on any failure:
+#   1. lints and native tests (core logic, tidy rules)       cargo clippy, cargo test
+#   2. the test peers' own suite                              node --test (tests/peers)
+#   3. the release build                                      trunk build --release
+#   4. browser tests in headless Chromium                     cargo test --target wasm32 (tests/web.rs)
+#   5. end-to-end: the built console driven by WebDriver      cargo test --features e2e (tests/e2e)
+# Installs whatever is missing first (scripts/tools.sh).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+. scripts/tools.sh
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+started=$SECONDS
+# Everything below is also written to a log so the closing line can total the counts.
+log="$(mktemp)"
+exec > >(tee "$log") 2>&1
+
+step "lints"
+cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets --quiet -- -D warnings
+
+step "native tests"
+cargo test
+
+step "test peers' own suite"
+(cd tests/peers && node --test)
+
+step "release build"
+trunk build --release
+
+step "browser tests (wasm-bindgen-test in headless Chromium)"
+# server-everything for the browser tests, on a free loopback port, with an empty environment.
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+(cd tests/peers && exec env -i PATH="$PATH" PORT="$port" node --import ./loopback.mjs \
+  node_modules/@modelcontextprotocol/server-everything/dist/index.js streamableHttp) >/dev/null 2>&1 &
+everything=$!
+trap 'kill $everything 2>/dev/null || true' EXIT
+node -e '
+  const [port] = process.argv.slice(1); const net = require("net"); const end = Date.now() + 30000;
+  (function poll() { const c = net.connect(port, "127.0.0.1", () => { c.end(); process.exit(0); });
+    c.on("error", () => Date.now() > end ? (console.error("server-everything did not start"), process.exit(1)) : setTimeout(poll, 50)); })();
+' "$port"
+MCP_EVERYTHING_URL="http://127.0.0.1:$port/mcp" cargo test --target wasm32-unknown-unknown --test web
+kill $everything 2>/dev/null || true
+
+step "end-to-end tests (WebDriver + headless Chromium + real peers)"
+cargo test --features e2e --test e2e
+
+step "all test layers passed in $((SECONDS - started)) s"
+cargo_passed=$(grep -aoE 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
+node_passed=$(grep -aoE '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+echo "tests: $((cargo_passed + node_passed)) passed, 0 failed"

@@ -1,0 +1,144 @@
+//! Browser tests: `platform` code in headless Chromium (wasm-bindgen-test), against a real
+//! server-everything that `scripts/test.sh` starts on 127.0.0.1 and names at compile time in
+//! `MCP_EVERYTHING_URL`.
+#![cfg(target_arch = "wasm32")]
+
+use mcp_console::core::jsonrpc::{Message, RequestId};
+use mcp_console::core::session::SessionEvent;
+use mcp_console::core::sse::SseDecoder;
+use mcp_console::core::streamable::{BodyKind, SESSION_HEADER, StreamableHttp, TransportError};
+use mcp_console::platform::connection::Connection;
+use mcp_console::platform::{clock, fetch};
+use serde_json::json;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn server_url() -> &'static str {
+    option_env!("MCP_EVERYTHING_URL")
+        .unwrap_or_else(|| panic!("MCP_EVERYTHING_URL was not set when the browser tests were built (scripts/test.sh sets it)"))
+}
+
+/// Sends one message and returns every JSON-RPC message of the reply, with the time (ms) each
+/// SSE event was decoded and the time the body ended.
+async fn exchange(
+    transport: &mut StreamableHttp,
+    message: &Message,
+) -> (Vec<(u64, Message)>, u64, usize) {
+    let origin = transport.origin();
+    let response = fetch::send(&transport.post(message), None, &origin)
+        .await
+        .unwrap_or_else(|e| panic!("fetch failed: {e}"));
+    let kind = transport
+        .on_response(
+            response.status(),
+            response.header("content-type").as_deref(),
+            response.header(SESSION_HEADER).as_deref(),
+            "",
+        )
+        .unwrap_or_else(|e| panic!("response refused: {e}"));
+    let mut out = Vec::new();
+    let mut chunks = 0;
+    if kind == BodyKind::EventStream {
+        let mut body = response.body().unwrap_or_else(|| panic!("an SSE reply has a body"));
+        let mut decoder = SseDecoder::new();
+        while let Some(chunk) = body.next_chunk().await.unwrap_or_else(|e| panic!("read: {e}")) {
+            chunks += 1;
+            for event in decoder.feed(&chunk).unwrap_or_else(|e| panic!("sse: {e}")) {
+                if event.data.is_empty() {
+                    continue;
+                }
+                for m in Message::decode_all(&event.data).unwrap_or_else(|e| panic!("json: {e}")) {
+                    out.push((clock::now_ms(), m));
+                }
+            }
+        }
+    }
+    (out, clock::now_ms(), chunks)
+}
+
+async fn initialized_transport() -> StreamableHttp {
+    let mut transport = StreamableHttp::new(server_url()).unwrap_or_else(|e| panic!("{e}"));
+    let init = Message::request(
+        RequestId::Number(1),
+        "initialize",
+        Some(mcp_console::core::protocol::initialize_params()),
+    );
+    let (replies, _, _) = exchange(&mut transport, &init).await;
+    let Some((_, Message::Response { result, .. })) = replies.last() else {
+        panic!("no initialize result in {replies:?}")
+    };
+    assert!(transport.session_id().is_some(), "the session id header is readable cross-origin");
+    let version = result["protocolVersion"].as_str().unwrap_or_default().to_owned();
+    transport.set_protocol_version(&version);
+    let _ = exchange(&mut transport, &Message::notification("notifications/initialized", None)).await;
+    transport
+}
+
+#[wasm_bindgen_test]
+async fn fetch_reads_an_sse_reply_to_initialize() {
+    let transport = initialized_transport().await;
+    assert!(transport.session_id().is_some_and(|id| !id.is_empty()));
+}
+
+#[wasm_bindgen_test]
+async fn a_streamed_body_delivers_events_before_it_ends() {
+    let mut transport = initialized_transport().await;
+    let call = Message::request(
+        RequestId::Number(2),
+        "tools/call",
+        Some(json!({
+            "name": "trigger-long-running-operation",
+            "arguments": {"duration": 1.5, "steps": 3},
+            "_meta": {"progressToken": "p-1"}
+        })),
+    );
+    let (replies, ended, chunks) = exchange(&mut transport, &call).await;
+    let progress: Vec<u64> = replies
+        .iter()
+        .filter(|(_, m)| m.method() == Some("notifications/progress"))
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(progress.len(), 3, "three progress notifications: {replies:?}");
+    assert!(chunks >= 3, "the body came in {chunks} chunk(s), not as a stream");
+    let first = progress[0];
+    assert!(
+        ended.saturating_sub(first) >= 500,
+        "the first progress event was decoded {} ms before the body ended: the body was buffered, not streamed",
+        ended.saturating_sub(first)
+    );
+    assert!(matches!(replies.last(), Some((_, Message::Response { .. }))), "the call's result ends the stream");
+}
+
+#[wasm_bindgen_test]
+async fn a_closed_port_is_reported_as_unreachable() {
+    // Port 9 (discard) is not served on 127.0.0.1 in the test environment.
+    let transport = StreamableHttp::new("http://127.0.0.1:9/mcp").unwrap_or_else(|e| panic!("{e}"));
+    let ping = Message::request(RequestId::Number(1), "ping", None);
+    let result = fetch::send(&transport.post(&ping), None, &transport.origin()).await;
+    assert!(matches!(result, Err(TransportError::Unreachable { .. })), "{:?}", result.err());
+}
+
+#[wasm_bindgen_test]
+async fn the_connection_driver_lists_tools_by_itself() {
+    let events: Rc<RefCell<Vec<SessionEvent>>> = Rc::default();
+    let sink = events.clone();
+    let connection = Connection::open(server_url(), move |e| sink.borrow_mut().push(e))
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..200 {
+        if events.borrow().iter().any(|e| matches!(e, SessionEvent::ToolsListed(_))) {
+            break;
+        }
+        clock::sleep(50).await;
+    }
+    connection.close();
+    let events = events.borrow();
+    assert!(matches!(events.first(), Some(SessionEvent::Ready(_))), "{events:?}");
+    let tools = events.iter().find_map(|e| match e {
+        SessionEvent::ToolsListed(t) => Some(t.len()),
+        _ => None,
+    });
+    assert!(tools.is_some_and(|n| n >= 10), "{events:?}");
+}
