@@ -31,19 +31,14 @@ step "release build"
 trunk build --release
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
-# server-everything for the browser tests, on a free loopback port, with an empty environment.
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-(cd tests/peers && exec env -i PATH="$PATH" PORT="$port" node --import ./loopback.mjs \
-  node_modules/@modelcontextprotocol/server-everything/dist/index.js streamableHttp) >/dev/null 2>&1 &
-everything=$!
-trap 'kill $everything 2>/dev/null || true' EXIT
-node -e '
-  const [port] = process.argv.slice(1); const net = require("net"); const end = Date.now() + 30000;
-  (function poll() { const c = net.connect(port, "127.0.0.1", () => { c.end(); process.exit(0); });
-    c.on("error", () => Date.now() > end ? (console.error("server-everything did not start"), process.exit(1)) : setTimeout(poll, 50)); })();
-' "$port"
-MCP_EVERYTHING_URL="http://127.0.0.1:$port/mcp" cargo test --target wasm32-unknown-unknown --test web
-kill $everything 2>/dev/null || true
+# server-everything in both transports for the browser tests, on free loopback ports, with an
+# empty environment (its get-env tool prints it).
+. scripts/peers.sh
+trap stop_peers EXIT
+start_everything streamableHttp; http_port=$port
+start_everything sse; sse_port=$port
+MCP_EVERYTHING_URL="http://127.0.0.1:$http_port/mcp" MCP_EVERYTHING_SSE_URL="http://127.0.0.1:$sse_port/sse" \
+  cargo test --target wasm32-unknown-unknown --test web
 
 step "end-to-end tests (WebDriver + headless Chromium + real peers)"
 cargo test --features e2e --test e2e

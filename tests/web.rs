@@ -6,7 +6,9 @@
 use mcp_console::core::jsonrpc::{Message, RequestId};
 use mcp_console::core::session::SessionEvent;
 use mcp_console::core::sse::SseDecoder;
-use mcp_console::core::streamable::{BodyKind, SESSION_HEADER, StreamableHttp, TransportError};
+use mcp_console::core::streamable::{
+    BodyKind, HttpRequest, SESSION_HEADER, StreamableHttp, TransportError,
+};
 use mcp_console::platform::connection::Connection;
 use mcp_console::platform::{clock, fetch};
 use serde_json::json;
@@ -141,4 +143,36 @@ async fn the_connection_driver_lists_tools_by_itself() {
         _ => None,
     });
     assert!(tools.is_some_and(|n| n >= 10), "{events:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_legacy_sse_stream_is_read_with_fetch_and_announces_its_endpoint() {
+    // EventSource cannot send Authorization, so even the legacy transport's GET goes through fetch.
+    let url = option_env!("MCP_EVERYTHING_SSE_URL")
+        .unwrap_or_else(|| panic!("MCP_EVERYTHING_SSE_URL was not set when the browser tests were built"));
+    let request = HttpRequest {
+        method: "GET",
+        url: url.to_owned(),
+        headers: vec![("accept", "text/event-stream".to_owned())],
+        body: None,
+    };
+    let response = fetch::send(&request, None, "server-everything (sse)")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 200);
+    let mut body = response.body().unwrap_or_else(|| panic!("no body"));
+    let mut decoder = SseDecoder::new();
+    let mut endpoint = None;
+    while endpoint.is_none() {
+        let Some(chunk) = body.next_chunk().await.unwrap_or_else(|e| panic!("{e}")) else { break };
+        for event in decoder.feed(&chunk).unwrap_or_else(|e| panic!("{e}")) {
+            if event.event == "endpoint" {
+                endpoint = Some(event.data);
+            }
+        }
+    }
+    // The stream stays open; reading stops here without waiting for its end.
+    body.cancel();
+    let endpoint = endpoint.unwrap_or_else(|| panic!("the stream ended without an endpoint event"));
+    assert!(endpoint.starts_with("/message?sessionId="), "{endpoint}");
 }

@@ -53,6 +53,10 @@ const server = createServer(async (req, res) => {
   }
 });
 
+server.on("error", (e) => {
+  console.error(`static.mjs: cannot listen on 127.0.0.1:${port}: ${e.message}`);
+  process.exit(1);
+});
 server.listen(port, "127.0.0.1", () => {
   const { port } = server.address();
   console.log(JSON.stringify({ url: `http://127.0.0.1:${port}/`, port }));
