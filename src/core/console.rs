@@ -46,7 +46,7 @@ impl ConsoleState {
             }
             SessionEvent::Failed(error) => self.status = Status::Failed(error.to_string()),
             SessionEvent::RequestFailed { error, .. } => self.notice = Some(error.to_string()),
-            SessionEvent::Notification { .. } => {}
+            _ => {}
         }
     }
 
@@ -88,7 +88,11 @@ mod tests {
     fn summary(name: &str) -> ServerSummary {
         ServerSummary {
             protocol_version: "2025-06-18".into(),
-            server_info: Implementation { name: name.into(), version: "1.2".into(), ..Default::default() },
+            server_info: Implementation {
+                name: name.into(),
+                version: "1.2".into(),
+                ..Default::default()
+            },
             capabilities: Map::new(),
             instructions: None,
         }
@@ -114,9 +118,14 @@ mod tests {
     #[test]
     fn tools_replace_the_list_and_clear_the_notice() {
         let mut s = ConsoleState::connecting();
-        s.apply(SessionEvent::RequestFailed { method: "tools/list".into(), error: SessionError::NotReady });
+        s.apply(SessionEvent::RequestFailed {
+            id: None,
+            method: "tools/list".into(),
+            error: SessionError::NotReady,
+        });
         assert!(s.notice.is_some());
-        let tool = serde_json::from_value(json!({"name": "echo"})).unwrap_or_else(|e| panic!("{e}"));
+        let tool =
+            serde_json::from_value(json!({"name": "echo"})).unwrap_or_else(|e| panic!("{e}"));
         s.apply(SessionEvent::ToolsListed(vec![tool]));
         assert_eq!(s.tools.as_ref().map(Vec::len), Some(1));
         assert_eq!(s.notice, None);

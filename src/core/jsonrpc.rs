@@ -222,13 +222,27 @@ mod tests {
     #[test]
     fn encode_then_decode_is_identity_and_keeps_unknown_fields() {
         let messages = [
-            Message::request(RequestId::Number(7), "tools/list", Some(json!({"cursor": "c", "x-extra": [1]}))),
+            Message::request(
+                RequestId::Number(7),
+                "tools/list",
+                Some(json!({"cursor": "c", "x-extra": [1]})),
+            ),
             Message::request(RequestId::String("s-1".into()), "ping", None),
-            Message::notification("notifications/progress", Some(json!({"progress": 1, "_meta": {"k": "v"}}))),
-            Message::Response { id: RequestId::Number(1), result: json!({"tools": [], "future": true}) },
+            Message::notification(
+                "notifications/progress",
+                Some(json!({"progress": 1, "_meta": {"k": "v"}})),
+            ),
+            Message::Response {
+                id: RequestId::Number(1),
+                result: json!({"tools": [], "future": true}),
+            },
             Message::Error {
                 id: None,
-                error: RpcError { code: codes::PARSE_ERROR, message: "bad".into(), data: Some(json!("x")) },
+                error: RpcError {
+                    code: codes::PARSE_ERROR,
+                    message: "bad".into(),
+                    data: Some(json!("x")),
+                },
             },
         ];
         for m in messages {

@@ -23,7 +23,9 @@ impl Launch {
         let query = search.strip_prefix('?').unwrap_or(search);
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             match key.as_ref() {
-                "server" if !value.trim().is_empty() => launch.server_url = Some(value.trim().to_owned()),
+                "server" if !value.trim().is_empty() => {
+                    launch.server_url = Some(value.trim().to_owned())
+                }
                 "connect" => launch.auto_connect = matches!(value.as_ref(), "1" | "true" | "yes"),
                 _ => {}
             }
@@ -63,7 +65,9 @@ mod tests {
 
     #[test]
     fn config_json_is_read_and_errors_are_sentences() {
-        let l = Launch::from_config_json(r#"{"serverUrl":"http://a/mcp","autoConnect":true,"future":1}"#);
+        let l = Launch::from_config_json(
+            r#"{"serverUrl":"http://a/mcp","autoConnect":true,"future":1}"#,
+        );
         assert_eq!(l, Ok(Launch { server_url: Some("http://a/mcp".into()), auto_connect: true }));
         let e = Launch::from_config_json("{").err().unwrap_or_default();
         assert!(e.starts_with("config.json beside the console could not be read"), "{e}");
@@ -73,7 +77,10 @@ mod tests {
     fn the_query_string_wins_over_the_config_file() {
         let file = Launch { server_url: Some("http://file/mcp".into()), auto_connect: true };
         let query = Launch::from_query("?server=http://query/mcp");
-        assert_eq!(file.clone().overridden_by(query).server_url.as_deref(), Some("http://query/mcp"));
+        assert_eq!(
+            file.clone().overridden_by(query).server_url.as_deref(),
+            Some("http://query/mcp")
+        );
         assert_eq!(file.clone().overridden_by(Launch::default()), file);
     }
 }

@@ -3,10 +3,12 @@
 //! `poll_*`, so every rule here is tested natively and deterministically.
 
 pub mod console;
+pub mod engine;
 pub mod jsonrpc;
 pub mod launch;
 pub mod pkce;
 pub mod protocol;
+pub mod reconnect;
 pub mod session;
 pub mod sse;
 pub mod streamable;

@@ -1,12 +1,14 @@
 //! The MCP client session as a sans-IO state machine: the `initialize` handshake and version
 //! negotiation, request ids and the pending table, per-request timeouts that end in
-//! `notifications/cancelled`, and paginated listing. Messages go in through `handle_*`, come out
-//! through `poll_*`, and time is always an argument — the caller owns I/O and the clock.
+//! `notifications/cancelled`, progress that extends a request's time up to a maximum, user
+//! cancellation, paginated listing, server notifications and server-to-client requests surfaced
+//! for the UI to answer, and a restart that re-sends only what is safe to repeat. Messages go in
+//! through `handle_*`, come out through `poll_*`, and time is always an argument.
 
 use crate::core::jsonrpc::{Message, RequestId, RpcError, codes};
 use crate::core::protocol::{
-    Implementation, InitializeResult, ListToolsResult, Tool, initialize_params, is_supported,
-    SUPPORTED_VERSIONS,
+    Implementation, InitializeResult, ListToolsResult, SUPPORTED_VERSIONS, Tool, initialize_params,
+    is_supported,
 };
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, VecDeque};
@@ -16,17 +18,27 @@ use thiserror::Error;
 pub type Millis = u64;
 
 /// Limits a session runs under.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SessionConfig {
-    /// How long a request may wait for its answer.
+    /// How long a request may wait for its answer (or for its next progress notification).
     pub request_timeout: Millis,
+    /// However much progress arrives, a request is cancelled after this long.
+    pub max_total_timeout: Millis,
     /// A server that keeps returning cursors is cut off after this many pages.
     pub max_pages: usize,
+    /// The client capabilities declared in `initialize`; server requests for undeclared
+    /// features are refused without bothering the UI.
+    pub capabilities: Map<String, Value>,
 }
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { request_timeout: 60_000, max_pages: 1_000 }
+        SessionConfig {
+            request_timeout: 60_000,
+            max_total_timeout: 30 * 60_000,
+            max_pages: 1_000,
+            capabilities: Map::new(),
+        }
     }
 }
 
@@ -55,6 +67,44 @@ pub enum Phase {
     Closed,
 }
 
+/// The paginated lists a server offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ListKind {
+    Tools,
+    Resources,
+    ResourceTemplates,
+    Prompts,
+}
+
+impl ListKind {
+    pub fn method(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools/list",
+            ListKind::Resources => "resources/list",
+            ListKind::ResourceTemplates => "resources/templates/list",
+            ListKind::Prompts => "prompts/list",
+        }
+    }
+
+    fn field(self) -> &'static str {
+        match self {
+            ListKind::Tools => "tools",
+            ListKind::Resources => "resources",
+            ListKind::ResourceTemplates => "resourceTemplates",
+            ListKind::Prompts => "prompts",
+        }
+    }
+}
+
+/// How one request is timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RequestOptions {
+    /// Ask the server for progress notifications (adds `_meta.progressToken`).
+    pub progress: bool,
+    /// Overrides the session's per-request timeout.
+    pub timeout: Option<Millis>,
+}
+
 /// Something the UI should learn about.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionEvent {
@@ -62,11 +112,21 @@ pub enum SessionEvent {
     Ready(ServerSummary),
     /// Every page of `tools/list`, in server order.
     ToolsListed(Vec<Tool>),
+    /// Every page of another list, as raw items.
+    Listed { kind: ListKind, items: Vec<Value> },
+    /// The answer to a request made with [`Session::request`] or [`Session::call_tool`].
+    Answered { id: RequestId, method: String, result: Value },
     /// The session cannot go on.
     Failed(SessionError),
     /// One request failed; the session goes on.
-    RequestFailed { method: String, error: SessionError },
-    /// A notification from the server, passed through.
+    RequestFailed { id: Option<RequestId>, method: String, error: SessionError },
+    /// Progress on one of our requests.
+    Progress { id: RequestId, progress: f64, total: Option<f64>, message: Option<String> },
+    /// The server asks something of the client; answer with [`Session::respond`].
+    ServerRequest { id: RequestId, method: String, params: Option<Value> },
+    /// The server withdrew one of its requests.
+    ServerRequestCancelled { id: RequestId, reason: Option<String> },
+    /// Any other notification from the server (log messages, list changes, updates).
     Notification { method: String, params: Option<Value> },
 }
 
@@ -78,13 +138,25 @@ pub enum SessionError {
         supported = SUPPORTED_VERSIONS.join(", ")
     )]
     UnsupportedVersion(String),
-    #[error("The server's answer to {method} was not understood ({detail}). Check that the URL points at an MCP endpoint.")]
+    #[error(
+        "The server's answer to {method} was not understood ({detail}). Check that the URL points at an MCP endpoint."
+    )]
     BadResult { method: String, detail: String },
     #[error("The server refused {method}: {message} (JSON-RPC error {code}).")]
     Rpc { method: String, code: i64, message: String },
-    #[error("The server did not answer {method} within {seconds} s, so the request was cancelled. Try again, or check that the server is healthy.")]
+    #[error(
+        "The server did not answer {method} within {seconds} s, so the request was cancelled. Try again, or check that the server is healthy."
+    )]
     TimedOut { method: String, seconds: u64 },
-    #[error("The server kept returning more pages of {method} (over {pages}); the console stopped asking. The server's pagination looks broken.")]
+    #[error("You cancelled {method}; the server was told to stop.")]
+    Cancelled { method: String },
+    #[error(
+        "The connection broke while the server was working on {method}; it may or may not have finished. Check its effects before you repeat it."
+    )]
+    MayHaveRun { method: String },
+    #[error(
+        "The server kept returning more pages of {method} (over {pages}); the console stopped asking. The server's pagination looks broken."
+    )]
     TooManyPages { method: String, pages: usize },
     #[error("{0}")]
     Transport(String),
@@ -96,16 +168,43 @@ pub enum SessionError {
 #[derive(Debug, Clone, PartialEq)]
 enum Purpose {
     Initialize,
-    ListTools { so_far: Vec<Tool>, pages: usize },
-    /// A request whose answer nobody waits for beyond success or failure.
-    Plain,
+    List {
+        kind: ListKind,
+        so_far: Vec<Value>,
+        pages: usize,
+    },
+    /// An answer the UI waits for as [`SessionEvent::Answered`].
+    Answer,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 struct Pending {
     method: String,
+    params: Option<Value>,
     purpose: Purpose,
+    started: Millis,
+    timeout: Millis,
     deadline: Millis,
+    progress_token: Option<Value>,
+}
+
+/// Methods whose repetition cannot change anything on the server: after a lost connection they
+/// are sent again without asking. Everything else (notably `tools/call`) is reported instead.
+pub fn is_safe_to_repeat(method: &str) -> bool {
+    matches!(
+        method,
+        "ping"
+            | "tools/list"
+            | "resources/list"
+            | "resources/templates/list"
+            | "resources/read"
+            | "prompts/list"
+            | "prompts/get"
+            | "completion/complete"
+            | "logging/setLevel"
+            | "resources/subscribe"
+            | "resources/unsubscribe"
+    )
 }
 
 /// One MCP session with one server.
@@ -115,6 +214,10 @@ pub struct Session {
     phase: Phase,
     next_id: i64,
     pending: BTreeMap<RequestId, Pending>,
+    /// Requests to send again once a restarted session is ready.
+    parked: Vec<(RequestId, Pending)>,
+    /// Server requests the UI has not answered yet.
+    open_server_requests: BTreeMap<RequestId, String>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -127,6 +230,8 @@ impl Session {
             phase: Phase::Idle,
             next_id: 0,
             pending: BTreeMap::new(),
+            parked: Vec::new(),
+            open_server_requests: BTreeMap::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,
@@ -152,25 +257,141 @@ impl Session {
             return;
         }
         self.phase = Phase::Initializing;
-        self.send_request("initialize", Some(initialize_params()), Purpose::Initialize, now);
+        self.send_initialize(now);
     }
 
-    /// Asks for every page of `tools/list`; the whole list arrives as one
-    /// [`SessionEvent::ToolsListed`].
-    pub fn list_tools(&mut self, now: Millis) -> Result<RequestId, SessionError> {
+    fn send_initialize(&mut self, now: Millis) {
+        let mut params = initialize_params();
+        params["capabilities"] = Value::Object(self.config.capabilities.clone());
+        self.send("initialize", Some(params), Purpose::Initialize, RequestOptions::default(), now);
+    }
+
+    /// The server forgot our session (or a new one is needed): start over with a fresh
+    /// `initialize`. Requests still waiting are sent again once the new session is ready when
+    /// the server provably never ran them (`not_run`) or when they are safe to repeat; the
+    /// others fail with [`SessionError::MayHaveRun`], so a tool call is never silently repeated.
+    pub fn restart(&mut self, now: Millis, not_run: &[RequestId]) {
+        if self.phase == Phase::Closed {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for (id, p) in pending {
+            if matches!(p.purpose, Purpose::Initialize) {
+                continue;
+            }
+            if not_run.contains(&id) || is_safe_to_repeat(&p.method) {
+                self.parked.push((id, p));
+            } else {
+                let method = p.method.clone();
+                self.events.push_back(SessionEvent::RequestFailed {
+                    id: Some(id),
+                    method: method.clone(),
+                    error: SessionError::MayHaveRun { method },
+                });
+            }
+        }
+        // Server requests belong to the old session; answers to them would go nowhere.
+        self.open_server_requests.clear();
+        self.transmit.retain(|m| !matches!(m, Message::Response { .. } | Message::Error { .. }));
+        self.server = None;
+        self.phase = Phase::Initializing;
+        self.send_initialize(now);
+    }
+
+    /// The transport lost request `id` without an answer and cannot resume its stream: repeat it
+    /// when that is safe, otherwise report that it may have run.
+    pub fn handle_lost(&mut self, id: &RequestId, now: Millis) {
+        let Some(p) = self.pending.get(id) else { return };
+        if matches!(p.purpose, Purpose::Initialize) || is_safe_to_repeat(&p.method) {
+            let message = Message::request(id.clone(), p.method.clone(), p.params.clone());
+            if let Some(p) = self.pending.get_mut(id) {
+                p.deadline =
+                    now.saturating_add(p.timeout).min(p.started + self.config.max_total_timeout);
+            }
+            self.transmit.push_back(message);
+        } else if let Some(p) = self.pending.remove(id) {
+            let method = p.method.clone();
+            self.fail(id.clone(), p, SessionError::MayHaveRun { method });
+        }
+    }
+
+    /// Asks for every page of a list; it arrives whole as [`SessionEvent::ToolsListed`] (tools)
+    /// or [`SessionEvent::Listed`].
+    pub fn list(&mut self, kind: ListKind, now: Millis) -> Result<RequestId, SessionError> {
         self.ensure_ready()?;
-        Ok(self.send_request(
-            "tools/list",
-            None,
-            Purpose::ListTools { so_far: Vec::new(), pages: 0 },
+        let purpose = Purpose::List { kind, so_far: Vec::new(), pages: 0 };
+        Ok(self.send(kind.method(), None, purpose, RequestOptions::default(), now))
+    }
+
+    /// Asks for every page of `tools/list`.
+    pub fn list_tools(&mut self, now: Millis) -> Result<RequestId, SessionError> {
+        self.list(ListKind::Tools, now)
+    }
+
+    /// Sends any request; its result arrives as [`SessionEvent::Answered`].
+    pub fn request(
+        &mut self,
+        method: &str,
+        params: Option<Value>,
+        options: RequestOptions,
+        now: Millis,
+    ) -> Result<RequestId, SessionError> {
+        self.ensure_ready()?;
+        Ok(self.send(method, params, Purpose::Answer, options, now))
+    }
+
+    /// Calls a tool, asking for progress.
+    pub fn call_tool(
+        &mut self,
+        name: &str,
+        arguments: Map<String, Value>,
+        now: Millis,
+    ) -> Result<RequestId, SessionError> {
+        let params = json!({ "name": name, "arguments": arguments });
+        self.request(
+            "tools/call",
+            Some(params),
+            RequestOptions { progress: true, timeout: None },
             now,
-        ))
+        )
     }
 
     /// Sends `ping`.
     pub fn ping(&mut self, now: Millis) -> Result<RequestId, SessionError> {
+        self.request("ping", None, RequestOptions::default(), now)
+    }
+
+    /// The user gave up on request `id`: the server is told with `notifications/cancelled`.
+    /// `initialize` is never cancelled. Returns false when there was nothing to cancel.
+    pub fn cancel(&mut self, id: &RequestId, reason: &str) -> bool {
+        let Some(p) = self.pending.get(id) else { return false };
+        if matches!(p.purpose, Purpose::Initialize) {
+            return false;
+        }
+        let Some(p) = self.pending.remove(id) else { return false };
+        self.transmit.push_back(cancelled_notification(id, reason));
+        let method = p.method.clone();
+        self.fail(id.clone(), p, SessionError::Cancelled { method });
+        true
+    }
+
+    /// Answers a server request surfaced as [`SessionEvent::ServerRequest`]. Answers to requests
+    /// that are no longer open (cancelled by the server, or from an old session) are dropped.
+    pub fn respond(&mut self, id: &RequestId, answer: Result<Value, RpcError>) {
+        if self.open_server_requests.remove(id).is_none() {
+            return;
+        }
+        self.transmit.push_back(match answer {
+            Ok(result) => Message::Response { id: id.clone(), result },
+            Err(error) => Message::Error { id: Some(id.clone()), error },
+        });
+    }
+
+    /// Sends a notification (e.g. `notifications/roots/list_changed`).
+    pub fn notify(&mut self, method: &str, params: Option<Value>) -> Result<(), SessionError> {
         self.ensure_ready()?;
-        Ok(self.send_request("ping", None, Purpose::Plain, now))
+        self.transmit.push_back(Message::notification(method, params));
+        Ok(())
     }
 
     /// Ends the session locally: pending requests are dropped without cancellation (the transport
@@ -178,6 +399,8 @@ impl Session {
     pub fn close(&mut self) {
         self.phase = Phase::Closed;
         self.pending.clear();
+        self.parked.clear();
+        self.open_server_requests.clear();
         self.transmit.clear();
     }
 
@@ -192,26 +415,22 @@ impl Session {
             Message::Error { id: None, error } => {
                 // An error without id answers nothing we can match: the server could not parse
                 // something we sent. Say so without failing the whole session.
+                let method = "(unknown request)".to_owned();
                 self.events.push_back(SessionEvent::RequestFailed {
-                    method: "(unknown request)".into(),
-                    error: SessionError::Rpc {
-                        method: "(unknown request)".into(),
-                        code: error.code,
-                        message: error.message,
-                    },
+                    id: None,
+                    method: method.clone(),
+                    error: SessionError::Rpc { method, code: error.code, message: error.message },
                 });
             }
-            Message::Request { id, method, .. } => self.on_server_request(id, &method),
-            Message::Notification { method, params } => {
-                self.events.push_back(SessionEvent::Notification { method, params });
-            }
+            Message::Request { id, method, params } => self.on_server_request(id, method, params),
+            Message::Notification { method, params } => self.on_notification(method, params, now),
         }
     }
 
     /// The transport could not deliver request `id` or read its answer.
     pub fn handle_transport_failure(&mut self, id: &RequestId, error: String) {
         if let Some(p) = self.pending.remove(id) {
-            self.fail(p, SessionError::Transport(error));
+            self.fail(id.clone(), p, SessionError::Transport(error));
         }
     }
 
@@ -227,14 +446,11 @@ impl Session {
         for id in expired {
             let Some(p) = self.pending.remove(&id) else { continue };
             if !matches!(p.purpose, Purpose::Initialize) {
-                self.transmit.push_back(Message::notification(
-                    "notifications/cancelled",
-                    Some(json!({"requestId": id_value(&id), "reason": "timed out"})),
-                ));
+                self.transmit.push_back(cancelled_notification(&id, "timed out"));
             }
-            let seconds = self.config.request_timeout / 1000;
+            let seconds = now.saturating_sub(p.started) / 1000;
             let method = p.method.clone();
-            self.fail(p, SessionError::TimedOut { method, seconds });
+            self.fail(id, p, SessionError::TimedOut { method, seconds });
         }
     }
 
@@ -267,17 +483,43 @@ impl Session {
         if self.phase == Phase::Ready { Ok(()) } else { Err(SessionError::NotReady) }
     }
 
-    fn send_request(
+    fn send(
         &mut self,
         method: &str,
         params: Option<Value>,
         purpose: Purpose,
+        options: RequestOptions,
         now: Millis,
     ) -> RequestId {
         self.next_id += 1;
         let id = RequestId::Number(self.next_id);
-        let deadline = now.saturating_add(self.config.request_timeout);
-        self.pending.insert(id.clone(), Pending { method: method.to_owned(), purpose, deadline });
+        let mut params = params;
+        let progress_token = options.progress.then(|| Value::from(self.next_id));
+        if let Some(token) = &progress_token {
+            let mut p = match params.take() {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            };
+            let meta = p.entry("_meta").or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(meta) = meta {
+                meta.insert("progressToken".into(), token.clone());
+            }
+            params = Some(Value::Object(p));
+        }
+        let timeout = options.timeout.unwrap_or(self.config.request_timeout);
+        let deadline = now.saturating_add(timeout);
+        self.pending.insert(
+            id.clone(),
+            Pending {
+                method: method.to_owned(),
+                params: params.clone(),
+                purpose,
+                started: now,
+                timeout,
+                deadline,
+                progress_token,
+            },
+        );
         self.transmit.push_back(Message::request(id.clone(), method, params));
         id
     }
@@ -289,18 +531,23 @@ impl Session {
             Ok(result) => result,
             Err(e) => {
                 let method = pending.method.clone();
-                self.fail(pending, SessionError::Rpc { method, code: e.code, message: e.message });
+                let error = SessionError::Rpc { method, code: e.code, message: e.message };
+                self.fail(id, pending, error);
                 return;
             }
         };
         match pending.purpose {
-            Purpose::Initialize => self.on_initialized(result),
-            Purpose::ListTools { so_far, pages } => self.on_tools_page(result, so_far, pages, now),
-            Purpose::Plain => {}
+            Purpose::Initialize => self.on_initialized(result, now),
+            Purpose::List { kind, so_far, pages } => {
+                self.on_list_page(kind, result, so_far, pages, now)
+            }
+            Purpose::Answer => {
+                self.events.push_back(SessionEvent::Answered { id, method: pending.method, result })
+            }
         }
     }
 
-    fn on_initialized(&mut self, result: Value) {
+    fn on_initialized(&mut self, result: Value, now: Millis) {
         let parsed: InitializeResult = match serde_json::from_value(result) {
             Ok(r) => r,
             Err(e) => {
@@ -323,63 +570,158 @@ impl Session {
         self.server = Some(summary.clone());
         self.transmit.push_back(Message::notification("notifications/initialized", None));
         self.events.push_back(SessionEvent::Ready(summary));
-    }
-
-    fn on_tools_page(&mut self, result: Value, mut so_far: Vec<Tool>, pages: usize, now: Millis) {
-        let page: ListToolsResult = match serde_json::from_value(result) {
-            Ok(p) => p,
-            Err(e) => {
-                let error =
-                    SessionError::BadResult { method: "tools/list".into(), detail: e.to_string() };
-                self.events
-                    .push_back(SessionEvent::RequestFailed { method: "tools/list".into(), error });
-                return;
-            }
-        };
-        so_far.extend(page.tools);
-        let pages = pages + 1;
-        match page.next_cursor {
-            Some(cursor) if pages >= self.config.max_pages => {
-                let _ = cursor;
-                let error = SessionError::TooManyPages { method: "tools/list".into(), pages };
-                self.events
-                    .push_back(SessionEvent::RequestFailed { method: "tools/list".into(), error });
-            }
-            Some(cursor) => {
-                self.send_request(
-                    "tools/list",
-                    Some(json!({ "cursor": cursor })),
-                    Purpose::ListTools { so_far, pages },
-                    now,
-                );
-            }
-            None => self.events.push_back(SessionEvent::ToolsListed(so_far)),
+        // Requests carried over from a session the server forgot go out again, same ids.
+        for (id, mut p) in std::mem::take(&mut self.parked) {
+            p.deadline = now.saturating_add(p.timeout);
+            p.started = now;
+            self.transmit.push_back(Message::request(
+                id.clone(),
+                p.method.clone(),
+                p.params.clone(),
+            ));
+            self.pending.insert(id, p);
         }
     }
 
-    fn on_server_request(&mut self, id: RequestId, method: &str) {
-        let reply = if method == "ping" {
-            Message::Response { id, result: json!({}) }
-        } else {
-            // The console declares no client capabilities yet, so a conforming server sends no
-            // other requests; anything else is answered as unknown rather than left hanging.
-            Message::Error {
-                id: Some(id),
-                error: RpcError {
-                    code: codes::METHOD_NOT_FOUND,
-                    message: format!("the console does not handle {method}"),
-                    data: None,
-                },
-            }
+    fn on_list_page(
+        &mut self,
+        kind: ListKind,
+        result: Value,
+        mut so_far: Vec<Value>,
+        pages: usize,
+        now: Millis,
+    ) {
+        let method = kind.method().to_owned();
+        let bad = |detail: String| SessionError::BadResult { method: method.clone(), detail };
+        let Value::Object(mut page) = result else {
+            let error = bad("the result is not an object".into());
+            self.events.push_back(SessionEvent::RequestFailed {
+                id: None,
+                method: method.clone(),
+                error,
+            });
+            return;
         };
-        self.transmit.push_back(reply);
+        match page.remove(kind.field()) {
+            Some(Value::Array(items)) => so_far.extend(items),
+            _ => {
+                let error = bad(format!("the result has no {:?} array", kind.field()));
+                self.events.push_back(SessionEvent::RequestFailed {
+                    id: None,
+                    method: method.clone(),
+                    error,
+                });
+                return;
+            }
+        }
+        let pages = pages + 1;
+        let cursor = match page.remove("nextCursor") {
+            Some(Value::String(c)) => Some(c),
+            _ => None,
+        };
+        match cursor {
+            Some(_) if pages >= self.config.max_pages => {
+                let error = SessionError::TooManyPages { method: method.clone(), pages };
+                self.events.push_back(SessionEvent::RequestFailed { id: None, method, error });
+            }
+            Some(cursor) => {
+                self.send(
+                    kind.method(),
+                    Some(json!({ "cursor": cursor })),
+                    Purpose::List { kind, so_far, pages },
+                    RequestOptions::default(),
+                    now,
+                );
+            }
+            None if kind == ListKind::Tools => {
+                match serde_json::from_value::<ListToolsResult>(json!({ "tools": so_far })) {
+                    Ok(list) => self.events.push_back(SessionEvent::ToolsListed(list.tools)),
+                    Err(e) => {
+                        let error = bad(e.to_string());
+                        self.events.push_back(SessionEvent::RequestFailed {
+                            id: None,
+                            method,
+                            error,
+                        });
+                    }
+                }
+            }
+            None => self.events.push_back(SessionEvent::Listed { kind, items: so_far }),
+        }
     }
 
-    fn fail(&mut self, pending: Pending, error: SessionError) {
+    fn on_notification(&mut self, method: String, params: Option<Value>, now: Millis) {
+        match method.as_str() {
+            "notifications/progress" => {
+                let Some(p) = params.as_ref() else { return };
+                let token = p.get("progressToken");
+                let max_total = self.config.max_total_timeout;
+                let found = self.pending.iter_mut().find(|(_, pending)| {
+                    pending.progress_token.is_some() && pending.progress_token.as_ref() == token
+                });
+                let Some((id, pending)) = found else { return };
+                // Progress shows the server is working: extend the deadline, but never past
+                // the maximum total time.
+                pending.deadline = now
+                    .saturating_add(pending.timeout)
+                    .min(pending.started.saturating_add(max_total));
+                let id = id.clone();
+                let progress = p.get("progress").and_then(Value::as_f64).unwrap_or(0.0);
+                let total = p.get("total").and_then(Value::as_f64);
+                let message = p.get("message").and_then(Value::as_str).map(str::to_owned);
+                self.events.push_back(SessionEvent::Progress { id, progress, total, message });
+            }
+            "notifications/cancelled" => {
+                let Some(p) = params.as_ref() else { return };
+                let Some(id) = p.get("requestId").and_then(request_id_of) else { return };
+                if self.open_server_requests.remove(&id).is_some() {
+                    let reason = p.get("reason").and_then(Value::as_str).map(str::to_owned);
+                    self.events.push_back(SessionEvent::ServerRequestCancelled { id, reason });
+                }
+            }
+            _ => self.events.push_back(SessionEvent::Notification { method, params }),
+        }
+    }
+
+    fn on_server_request(&mut self, id: RequestId, method: String, params: Option<Value>) {
+        let needed = match method.as_str() {
+            "ping" => {
+                self.transmit.push_back(Message::Response { id, result: json!({}) });
+                return;
+            }
+            "roots/list" => Some("roots"),
+            "sampling/createMessage" => Some("sampling"),
+            "elicitation/create" => Some("elicitation"),
+            _ => None,
+        };
+        match needed {
+            Some(cap) if self.config.capabilities.contains_key(cap) => {
+                self.open_server_requests.insert(id.clone(), method.clone());
+                self.events.push_back(SessionEvent::ServerRequest { id, method, params });
+            }
+            _ => {
+                // Undeclared or unknown: refused at once rather than left hanging.
+                self.transmit.push_back(Message::Error {
+                    id: Some(id),
+                    error: RpcError {
+                        code: codes::METHOD_NOT_FOUND,
+                        message: format!("the console does not handle {method}"),
+                        data: None,
+                    },
+                });
+            }
+        }
+    }
+
+    fn fail(&mut self, id: RequestId, pending: Pending, error: SessionError) {
         if matches!(pending.purpose, Purpose::Initialize) {
             self.fail_session(error);
         } else {
-            self.events.push_back(SessionEvent::RequestFailed { method: pending.method, error });
+            self.events.push_back(SessionEvent::RequestFailed {
+                id: Some(id),
+                method: pending.method,
+                error,
+            });
         }
     }
 
@@ -389,10 +731,25 @@ impl Session {
     }
 }
 
+fn cancelled_notification(id: &RequestId, reason: &str) -> Message {
+    Message::notification(
+        "notifications/cancelled",
+        Some(json!({ "requestId": id_value(id), "reason": reason })),
+    )
+}
+
 fn id_value(id: &RequestId) -> Value {
     match id {
         RequestId::Number(n) => Value::from(*n),
         RequestId::String(s) => Value::from(s.as_str()),
+    }
+}
+
+fn request_id_of(value: &Value) -> Option<RequestId> {
+    match value {
+        Value::Number(n) => n.as_i64().map(RequestId::Number),
+        Value::String(s) => Some(RequestId::String(s.clone())),
+        _ => None,
     }
 }
 
@@ -567,7 +924,10 @@ mod tests {
         p.drain();
         p.session.handle_timeout(p.now + SessionConfig::default().request_timeout);
         assert!(p.drain().is_empty());
-        assert!(matches!(p.events().as_slice(), [SessionEvent::Failed(SessionError::TimedOut { .. })]));
+        assert!(matches!(
+            p.events().as_slice(),
+            [SessionEvent::Failed(SessionError::TimedOut { .. })]
+        ));
     }
 
     #[test]
@@ -575,14 +935,20 @@ mod tests {
         let mut p = Pair::new();
         p.handshake("2025-11-25");
         p.drain();
-        p.session.handle_message(Message::request(RequestId::String("p".into()), "ping", None), p.now);
+        p.session
+            .handle_message(Message::request(RequestId::String("p".into()), "ping", None), p.now);
         p.session.handle_message(
             Message::request(RequestId::Number(5), "sampling/createMessage", None),
             p.now,
         );
         let out = p.drain();
-        assert_eq!(out[0], Message::Response { id: RequestId::String("p".into()), result: json!({}) });
-        assert!(matches!(&out[1], Message::Error { error, .. } if error.code == codes::METHOD_NOT_FOUND));
+        assert_eq!(
+            out[0],
+            Message::Response { id: RequestId::String("p".into()), result: json!({}) }
+        );
+        assert!(
+            matches!(&out[1], Message::Error { error, .. } if error.code == codes::METHOD_NOT_FOUND)
+        );
     }
 
     #[test]
@@ -603,10 +969,18 @@ mod tests {
         p.session.handle_transport_failure(&b, "The server closed the connection.".into());
         let events = p.events();
         assert_eq!(events.len(), 2);
-        assert!(events[0].clone() == SessionEvent::RequestFailed {
-            method: "tools/list".into(),
-            error: SessionError::Rpc { method: "tools/list".into(), code: -32603, message: "boom".into() }
-        });
+        assert!(
+            events[0].clone()
+                == SessionEvent::RequestFailed {
+                    id: Some(RequestId::Number(2)),
+                    method: "tools/list".into(),
+                    error: SessionError::Rpc {
+                        method: "tools/list".into(),
+                        code: -32603,
+                        message: "boom".into()
+                    }
+                }
+        );
         assert_eq!(p.session.pending_count(), 0);
     }
 
@@ -619,5 +993,266 @@ mod tests {
         let events = p.events();
         let [SessionEvent::Failed(e)] = events.as_slice() else { panic!("{events:?}") };
         assert!(e.to_string().starts_with("The server's answer to initialize was not understood"));
+    }
+
+    fn ready_pair(capabilities: Value) -> Pair {
+        let mut p = Pair::new();
+        let Value::Object(capabilities) = capabilities else { panic!() };
+        p.session = Session::new(SessionConfig {
+            request_timeout: 10_000,
+            max_total_timeout: 25_000,
+            capabilities,
+            ..SessionConfig::default()
+        });
+        p.handshake("2025-11-25");
+        p.drain();
+        p.events();
+        p
+    }
+
+    fn progress(token: i64, n: f64) -> Message {
+        Message::notification(
+            "notifications/progress",
+            Some(json!({"progressToken": token, "progress": n, "total": 10, "message": "working"})),
+        )
+    }
+
+    #[test]
+    fn tool_calls_carry_a_progress_token_and_progress_extends_the_deadline_up_to_the_maximum() {
+        let mut p = ready_pair(json!({}));
+        let id = p.session.call_tool("slow", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
+        let out = p.drain();
+        let Message::Request { params: Some(params), .. } = &out[0] else { panic!("{out:?}") };
+        let RequestId::Number(n) = id.clone() else { panic!() };
+        assert_eq!(params["_meta"]["progressToken"], json!(n));
+        assert_eq!(params["name"], "slow");
+        assert_eq!(p.session.poll_timeout(), Some(p.now + 10_000));
+
+        // Progress at +8 s moves the deadline to +18 s.
+        p.session.handle_message(progress(n, 1.0), p.now + 8_000);
+        assert_eq!(p.session.poll_timeout(), Some(p.now + 18_000));
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::Progress { progress, total: Some(t), message: Some(m), .. }]
+            if *progress == 1.0 && *t == 10.0 && m == "working"),
+            "{events:?}"
+        );
+        // Progress at +20 s cannot push it past the 25 s maximum.
+        p.session.handle_message(progress(n, 2.0), p.now + 20_000);
+        assert_eq!(p.session.poll_timeout(), Some(p.now + 25_000));
+        p.session.handle_timeout(p.now + 25_000);
+        let out = p.drain();
+        assert_eq!(out[0].method(), Some("notifications/cancelled"));
+        assert!(p.events().iter().any(|e| matches!(
+            e,
+            SessionEvent::RequestFailed { error: SessionError::TimedOut { seconds: 25, .. }, .. }
+        )));
+    }
+
+    #[test]
+    fn progress_for_an_unknown_token_is_ignored() {
+        let mut p = ready_pair(json!({}));
+        p.session.call_tool("slow", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
+        p.drain();
+        p.session.handle_message(progress(999, 1.0), p.now + 1);
+        p.session.handle_message(Message::notification("notifications/progress", None), p.now + 1);
+        assert!(p.events().is_empty());
+        assert_eq!(p.session.poll_timeout(), Some(p.now + 10_000));
+    }
+
+    #[test]
+    fn the_user_can_cancel_a_call_and_the_server_is_told() {
+        let mut p = ready_pair(json!({}));
+        let id = p.session.call_tool("slow", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
+        p.drain();
+        assert!(p.session.cancel(&id, "user"));
+        assert!(!p.session.cancel(&id, "user"), "cancelling twice does nothing");
+        let out = p.drain();
+        assert_eq!(out, vec![cancelled_notification(&id, "user")]);
+        assert!(matches!(
+            &p.events()[..],
+            [SessionEvent::RequestFailed { error: SessionError::Cancelled { .. }, .. }]
+        ));
+        // The late result is dropped.
+        p.session.handle_message(Message::Response { id, result: json!({"content": []}) }, p.now);
+        assert!(p.events().is_empty());
+    }
+
+    #[test]
+    fn initialize_cannot_be_cancelled() {
+        let mut p = Pair::new();
+        p.session.connect(p.now);
+        let out = p.drain();
+        let Message::Request { id, .. } = &out[0] else { panic!() };
+        assert!(!p.session.cancel(id, "user"));
+        assert!(p.drain().is_empty());
+    }
+
+    #[test]
+    fn answers_arrive_as_events_with_their_id() {
+        let mut p = ready_pair(json!({}));
+        let id = p.session.call_tool("echo", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
+        p.drain();
+        p.session.handle_message(
+            Message::Response {
+                id: id.clone(),
+                result: json!({"content": [{"type": "text", "text": "hi"}]}),
+            },
+            p.now,
+        );
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::Answered { id: got, method, result }]
+            if *got == id && method == "tools/call" && result["content"][0]["text"] == "hi"),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn server_requests_for_declared_capabilities_reach_the_ui_and_are_answered() {
+        let mut p =
+            ready_pair(json!({"elicitation": {}, "sampling": {}, "roots": {"listChanged": true}}));
+        let req = Message::request(
+            RequestId::String("e1".into()),
+            "elicitation/create",
+            Some(json!({"message": "Name?"})),
+        );
+        p.session.handle_message(req, p.now);
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::ServerRequest { method, .. }] if method == "elicitation/create")
+        );
+        assert!(p.drain().is_empty(), "nothing is sent until the UI answers");
+        let id = RequestId::String("e1".into());
+        p.session.respond(&id, Ok(json!({"action": "accept", "content": {"name": "Ada"}})));
+        p.session.respond(&id, Ok(json!({"action": "decline"})));
+        let out = p.drain();
+        assert_eq!(out.len(), 1, "a request is answered once: {out:?}");
+        assert!(
+            matches!(&out[0], Message::Response { result, .. } if result["content"]["name"] == "Ada")
+        );
+    }
+
+    #[test]
+    fn server_requests_for_undeclared_capabilities_are_refused_at_once() {
+        let mut p = ready_pair(json!({"roots": {}}));
+        for method in ["sampling/createMessage", "elicitation/create", "tasks/frobnicate"] {
+            p.session.handle_message(Message::request(RequestId::Number(9), method, None), p.now);
+            let out = p.drain();
+            assert!(
+                matches!(&out[..], [Message::Error { error, .. }] if error.code == codes::METHOD_NOT_FOUND),
+                "{method}"
+            );
+        }
+        assert!(p.events().is_empty());
+    }
+
+    #[test]
+    fn a_server_can_withdraw_its_request() {
+        let mut p = ready_pair(json!({"sampling": {}}));
+        p.session.handle_message(
+            Message::request(RequestId::Number(4), "sampling/createMessage", None),
+            p.now,
+        );
+        p.events();
+        p.session.handle_message(
+            Message::notification(
+                "notifications/cancelled",
+                Some(json!({"requestId": 4, "reason": "gone"})),
+            ),
+            p.now,
+        );
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::ServerRequestCancelled { id: RequestId::Number(4), reason: Some(r) }] if r == "gone")
+        );
+        p.session.respond(&RequestId::Number(4), Ok(json!({})));
+        assert!(p.drain().is_empty(), "no answer to a withdrawn request");
+    }
+
+    #[test]
+    fn restart_resends_safe_and_unrun_requests_but_never_silently_repeats_a_tool_call() {
+        let mut p = ready_pair(json!({}));
+        let list = p.session.list_tools(p.now).unwrap_or_else(|e| panic!("{e}"));
+        let run =
+            p.session.call_tool("maybe-ran", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
+        let rejected =
+            p.session.call_tool("rejected", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
+        p.drain();
+        p.session.restart(p.now + 5, std::slice::from_ref(&rejected));
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::RequestFailed { id: Some(id), error: SessionError::MayHaveRun { .. }, .. }] if *id == run),
+            "{events:?}"
+        );
+        let out = p.drain();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].method(), Some("initialize"));
+        assert!(p.session.list_tools(p.now).is_err(), "not ready while re-initializing");
+        p.answer(&out[0], json!({"protocolVersion": "2025-11-25", "capabilities": {}, "serverInfo": {"name": "again", "version": "2"}}));
+        let out = p.drain();
+        let methods: Vec<_> = out.iter().map(|m| m.method().unwrap_or("?")).collect();
+        assert_eq!(methods, ["notifications/initialized", "tools/list", "tools/call"]);
+        let ids: Vec<_> = out
+            .iter()
+            .filter_map(|m| match m {
+                Message::Request { id, .. } => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, vec![list, rejected], "carried-over requests keep their ids");
+    }
+
+    #[test]
+    fn a_lost_request_is_repeated_only_when_safe() {
+        let mut p = ready_pair(json!({}));
+        let list = p.session.list_tools(p.now).unwrap_or_else(|e| panic!("{e}"));
+        let call = p.session.call_tool("x", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
+        p.drain();
+        p.session.handle_lost(&list, p.now);
+        p.session.handle_lost(&call, p.now);
+        let out = p.drain();
+        assert!(matches!(&out[..], [Message::Request { id, .. }] if *id == list), "{out:?}");
+        assert!(matches!(
+            &p.events()[..],
+            [SessionEvent::RequestFailed { error: SessionError::MayHaveRun { .. }, .. }]
+        ));
+        assert!(!p.session.is_pending(&call));
+    }
+
+    #[test]
+    fn other_lists_are_paginated_too() {
+        let mut p = ready_pair(json!({}));
+        p.session.list(ListKind::Resources, p.now).unwrap_or_else(|e| panic!("{e}"));
+        let out = p.drain();
+        p.answer(&out[0], json!({"resources": [{"uri": "a://1"}], "nextCursor": "2"}));
+        let out = p.drain();
+        p.answer(&out[0], json!({"resources": [{"uri": "a://2"}]}));
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::Listed { kind: ListKind::Resources, items }] if items.len() == 2)
+        );
+    }
+
+    #[test]
+    fn a_list_page_without_its_array_is_a_clear_error() {
+        let mut p = ready_pair(json!({}));
+        p.session.list(ListKind::Prompts, p.now).unwrap_or_else(|e| panic!("{e}"));
+        let out = p.drain();
+        p.answer(&out[0], json!({"tools": []}));
+        let events = p.events();
+        let [SessionEvent::RequestFailed { error, .. }] = &events[..] else { panic!("{events:?}") };
+        assert!(error.to_string().contains("\"prompts\""), "{error}");
+    }
+
+    #[test]
+    fn declared_capabilities_are_sent_in_initialize() {
+        let mut p = Pair::new();
+        let Value::Object(capabilities) = json!({"roots": {"listChanged": true}}) else { panic!() };
+        p.session = Session::new(SessionConfig { capabilities, ..SessionConfig::default() });
+        p.session.connect(p.now);
+        let out = p.drain();
+        let Message::Request { params: Some(params), .. } = &out[0] else { panic!() };
+        assert_eq!(params["capabilities"], json!({"roots": {"listChanged": true}}));
     }
 }

@@ -39,7 +39,21 @@ pub enum TransportError {
         "The browser could not reach {origin}. The server may be down or the address wrong — or the server refused this page's origin (CORS): it must send Access-Control-Allow-Origin for this page and expose the Mcp-Session-Id and MCP-Protocol-Version headers."
     )]
     Unreachable { origin: String },
-    #[error("The server requires sign-in (HTTP 401). Sign-in is not available for this server yet.")]
+    #[error(
+        "{origin} answered, but the browser withheld the answer: the server does not allow this page's origin (CORS). It must send Access-Control-Allow-Origin for this page, allow the headers Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version and Last-Event-ID, and expose Mcp-Session-Id, MCP-Protocol-Version and WWW-Authenticate."
+    )]
+    CorsRefused { origin: String },
+    #[error(
+        "The legacy SSE stream named a message endpoint on another origin ({0:?}); the console refuses to send messages there."
+    )]
+    ForeignEndpoint(String),
+    #[error(
+        "This URL speaks neither Streamable HTTP nor legacy HTTP+SSE (the POST was refused, then the SSE GET got HTTP {status}). Check the URL — it is often /mcp or /sse."
+    )]
+    NoTransport { status: u16 },
+    #[error(
+        "The server requires sign-in (HTTP 401). Sign-in is not available for this server yet."
+    )]
     Unauthorized,
     #[error("The server refused access (HTTP 403): the signed-in account lacks permission.")]
     Forbidden,
@@ -47,11 +61,15 @@ pub enum TransportError {
     SessionExpired { status: u16 },
     #[error("There is no MCP endpoint at this URL (HTTP 404). Check the path — it is often /mcp.")]
     NotFound,
-    #[error("The server does not accept MCP messages by POST at this URL (HTTP 405). It may be a legacy SSE endpoint (often /sse).")]
+    #[error(
+        "The server does not accept MCP messages by POST at this URL (HTTP 405). It may be a legacy SSE endpoint (often /sse)."
+    )]
     MethodNotAllowed,
     #[error("The server answered HTTP {status}{detail}. Check the server's logs.")]
     Status { status: u16, detail: String },
-    #[error("The server answered with content type {0:?}, not JSON or an event stream. Check that the URL points at an MCP endpoint.")]
+    #[error(
+        "The server answered with content type {0:?}, not JSON or an event stream. Check that the URL points at an MCP endpoint."
+    )]
     UnexpectedContentType(String),
     #[error("The server's reply could not be read: {0}")]
     Malformed(String),
@@ -71,7 +89,8 @@ impl StreamableHttp {
     /// Checks the endpoint URL the user typed.
     pub fn new(endpoint: &str) -> Result<Self, TransportError> {
         let trimmed = endpoint.trim();
-        let url = Url::parse(trimmed).map_err(|_| TransportError::InvalidUrl(trimmed.to_owned()))?;
+        let url =
+            Url::parse(trimmed).map_err(|_| TransportError::InvalidUrl(trimmed.to_owned()))?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
             return Err(TransportError::InvalidUrl(trimmed.to_owned()));
         }
@@ -158,7 +177,8 @@ impl StreamableHttp {
         let had_session = self.session_id.is_some();
         // server-everything answers 400 "No valid session ID" where the spec says 404.
         let session_gone = had_session
-            && (status == 404 || (status == 400 && body_hint.to_ascii_lowercase().contains("session")));
+            && (status == 404
+                || (status == 400 && body_hint.to_ascii_lowercase().contains("session")));
         if session_gone {
             self.session_id = None;
             self.protocol_version = None;
@@ -222,7 +242,10 @@ mod tests {
     #[test]
     fn session_id_and_version_are_sent_once_known() {
         let mut t = transport();
-        assert_eq!(t.on_response(200, Some("text/event-stream"), Some("abc-123"), ""), Ok(BodyKind::EventStream));
+        assert_eq!(
+            t.on_response(200, Some("text/event-stream"), Some("abc-123"), ""),
+            Ok(BodyKind::EventStream)
+        );
         t.set_protocol_version("2025-11-25");
         let req = t.post(&Message::notification("notifications/initialized", None));
         assert_eq!(header(&req, SESSION_HEADER), Some("abc-123"));
@@ -239,7 +262,11 @@ mod tests {
             (200, Some("Text/Event-Stream"), Ok(BodyKind::EventStream)),
             (202, None, Ok(BodyKind::Empty)),
             (202, Some("text/plain"), Ok(BodyKind::Empty)),
-            (200, Some("text/html"), Err(TransportError::UnexpectedContentType("text/html".into()))),
+            (
+                200,
+                Some("text/html"),
+                Err(TransportError::UnexpectedContentType("text/html".into())),
+            ),
         ];
         for (status, ct, want) in cases {
             assert_eq!(transport().on_response(status, ct, None, ""), want, "{status} {ct:?}");
@@ -266,7 +293,10 @@ mod tests {
         assert_eq!(t.on_response(405, None, None, ""), Err(TransportError::MethodNotAllowed));
         assert_eq!(t.on_response(401, None, None, ""), Err(TransportError::Unauthorized));
         let Err(e) = t.on_response(500, None, None, "oops\u{0}\u{1b}[31m") else { panic!() };
-        assert_eq!(e.to_string(), "The server answered HTTP 500 (oops[31m). Check the server's logs.");
+        assert_eq!(
+            e.to_string(),
+            "The server answered HTTP 500 (oops[31m). Check the server's logs."
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::core::jsonrpc::{Message, RequestId};
 use crate::core::session::{Session, SessionConfig, SessionError, SessionEvent};
 use crate::core::sse::SseDecoder;
-use crate::core::streamable::{BodyKind, StreamableHttp, TransportError, SESSION_HEADER};
+use crate::core::streamable::{BodyKind, SESSION_HEADER, StreamableHttp, TransportError};
 use crate::platform::{clock, fetch};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -57,7 +57,11 @@ impl Connection {
     pub fn list_tools(&self) {
         let result = self.inner.session.borrow_mut().list_tools(clock::now_ms());
         if let Err(error) = result {
-            (self.inner.listener)(SessionEvent::RequestFailed { method: "tools/list".into(), error });
+            (self.inner.listener)(SessionEvent::RequestFailed {
+                id: None,
+                method: "tools/list".into(),
+                error,
+            });
         }
         pump(&self.inner);
     }
@@ -97,7 +101,8 @@ fn pump(inner: &Rc<Inner>) {
         let Some(message) = next else { break };
         spawn_local(deliver(inner.clone(), message));
     }
-    let events: Vec<SessionEvent> = std::iter::from_fn(|| inner.session.borrow_mut().poll_event()).collect();
+    let events: Vec<SessionEvent> =
+        std::iter::from_fn(|| inner.session.borrow_mut().poll_event()).collect();
     for event in events {
         // The console lists tools as soon as a server that has them is ready.
         let list_now = matches!(&event, SessionEvent::Ready(s) if s.has_capability("tools"));
@@ -105,7 +110,11 @@ fn pump(inner: &Rc<Inner>) {
         if list_now {
             let result = inner.session.borrow_mut().list_tools(clock::now_ms());
             if let Err(error) = result {
-                (inner.listener)(SessionEvent::RequestFailed { method: "tools/list".into(), error });
+                (inner.listener)(SessionEvent::RequestFailed {
+                    id: None,
+                    method: "tools/list".into(),
+                    error,
+                });
             }
             pump(inner);
         }
@@ -143,6 +152,7 @@ async fn deliver(inner: Rc<Inner>, message: Message) {
         match id {
             Some(id) => inner.session.borrow_mut().handle_transport_failure(&id, error.to_string()),
             None => (inner.listener)(SessionEvent::RequestFailed {
+                id: None,
                 method,
                 error: SessionError::Transport(error.to_string()),
             }),
@@ -177,7 +187,8 @@ async fn exchange(inner: &Rc<Inner>, message: &Message) -> Result<(), TransportE
             if text.trim().is_empty() {
                 return Ok(());
             }
-            let messages = Message::decode_all(&text).map_err(|e| TransportError::Malformed(e.to_string()))?;
+            let messages =
+                Message::decode_all(&text).map_err(|e| TransportError::Malformed(e.to_string()))?;
             for m in messages {
                 inner.session.borrow_mut().handle_message(m, clock::now_ms());
             }
@@ -212,8 +223,11 @@ async fn read_event_stream(
                     }
                 }
                 Err(e) => (inner.listener)(SessionEvent::RequestFailed {
+                    id: None,
                     method: sent.method().unwrap_or("message").to_owned(),
-                    error: SessionError::Transport(TransportError::Malformed(e.to_string()).to_string()),
+                    error: SessionError::Transport(
+                        TransportError::Malformed(e.to_string()).to_string(),
+                    ),
                 }),
             }
             pump(inner);
@@ -228,7 +242,9 @@ async fn read_event_stream(
     if let Some(id) = awaited {
         let still_pending = inner.session.borrow().is_pending(&id);
         if still_pending {
-            return Err(TransportError::Interrupted("the event stream ended before the answer".into()));
+            return Err(TransportError::Interrupted(
+                "the event stream ended before the answer".into(),
+            ));
         }
     }
     Ok(())

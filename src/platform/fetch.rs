@@ -100,7 +100,9 @@ impl BodyReader {
             .map_err(|e| TransportError::Interrupted(describe(&e)))?;
         match value.dyn_into::<js_sys::Uint8Array>() {
             Ok(array) => Ok(Some(array.to_vec())),
-            Err(_) => Err(TransportError::Malformed("the body stream yielded a non-byte chunk".into())),
+            Err(_) => {
+                Err(TransportError::Malformed("the body stream yielded a non-byte chunk".into()))
+            }
         }
     }
 

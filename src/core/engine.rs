@@ -1,0 +1,1450 @@
+//! The whole client connection as one sans-IO machine: a [`Session`] plus the HTTP transports
+//! under it. It decides which HTTP requests to make (POSTs, the optional GET stream, resumption
+//! GETs with `Last-Event-ID`, legacy SSE, DELETE), reads their bodies (JSON, SSE, error text),
+//! falls back from Streamable HTTP to legacy HTTP+SSE, re-initializes when the server forgets the
+//! session, and reconnects with backoff when the server vanishes. The platform only performs the
+//! [`Output`]s and feeds back heads, body chunks, ends and failures, with the time.
+
+use crate::core::jsonrpc::{Message, RequestId};
+use crate::core::reconnect::Backoff;
+use crate::core::session::{Millis, Phase, Session, SessionConfig, SessionEvent};
+use crate::core::sse::SseDecoder;
+use crate::core::streamable::{
+    BodyKind, HttpRequest, PROTOCOL_HEADER, SESSION_HEADER, StreamableHttp, TransportError,
+};
+use std::collections::{BTreeMap, VecDeque};
+use url::Url;
+
+/// Identifies one HTTP exchange between the engine and the platform.
+pub type StreamId = u64;
+
+/// Bytes of an error body kept to explain a status.
+const ERROR_BODY_LIMIT: usize = 4 * 1024;
+/// Largest JSON body accepted whole.
+const JSON_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// Which transport to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TransportChoice {
+    /// Streamable HTTP, falling back to legacy HTTP+SSE on 400/404/405 (the spec's rule).
+    #[default]
+    Auto,
+    StreamableHttp,
+    LegacySse,
+}
+
+/// The transport in use once connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    StreamableHttp,
+    LegacySse,
+}
+
+/// What the status line shows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectionState {
+    Disconnected {
+        reason: Option<String>,
+    },
+    Connecting,
+    Connected {
+        transport: TransportKind,
+    },
+    /// The server went away; the next attempt is at `at` on the caller's clock.
+    Reconnecting {
+        at: Millis,
+        attempt: u32,
+        reason: String,
+    },
+}
+
+/// Everything the UI hears from the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineEvent {
+    State(ConnectionState),
+    Session(Box<SessionEvent>),
+}
+
+/// The status line and headers of a response.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResponseHead {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub session_id: Option<String>,
+}
+
+/// A fetch that produced no (readable) response, or a body that broke off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetworkFailure {
+    /// Nothing answered: the server is down or the address is wrong.
+    Unreachable,
+    /// The server answered, but the browser withheld the answer (CORS).
+    CorsRefused,
+    /// The body stopped in the middle.
+    Interrupted(String),
+}
+
+/// What the platform must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Perform `request` and report on it as `stream`.
+    Start { stream: StreamId, request: HttpRequest },
+    /// Stop reading `stream` (its request is no longer wanted).
+    Abort { stream: StreamId },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Mode {
+    /// Auto mode before the first answer: is this Streamable HTTP?
+    Probing,
+    Streamable,
+    /// Legacy HTTP+SSE; `endpoint` arrives in the stream's first event.
+    Legacy {
+        endpoint: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum StreamKind {
+    Post {
+        message: Message,
+    },
+    /// A GET event stream: the standalone one (`awaiting` empty) or one resuming a POST stream.
+    Get,
+    LegacyGet,
+    LegacyPost {
+        message: Message,
+    },
+    Delete,
+}
+
+#[derive(Debug)]
+enum Body {
+    Pending,
+    Json(Vec<u8>),
+    Sse(SseDecoder),
+    Error(Vec<u8>),
+    Ignore,
+}
+
+#[derive(Debug)]
+struct Stream {
+    kind: StreamKind,
+    status: u16,
+    body: Body,
+    /// Requests whose answers are expected on this stream.
+    awaiting: Vec<RequestId>,
+    /// For a resumption GET: the event id it resumed after, kept in case it fails before
+    /// bringing a newer one.
+    resumed_from: String,
+}
+
+impl Stream {
+    /// The id to resume this stream from: the newest event id it carried, or the one it
+    /// itself resumed from.
+    fn resume_point(&self) -> String {
+        match &self.body {
+            Body::Sse(d) if !d.last_event_id().is_empty() => d.last_event_id().to_owned(),
+            _ => self.resumed_from.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Timer {
+    /// Open a GET stream, resuming after `last_event_id` when given, expecting `awaiting`.
+    Get { last_event_id: Option<String>, awaiting: Vec<RequestId> },
+    /// Reopen the legacy SSE stream.
+    LegacyGet,
+}
+
+/// One connection to one MCP server.
+#[derive(Debug)]
+pub struct Engine {
+    session: Session,
+    http: StreamableHttp,
+    mode: Mode,
+    choice: TransportChoice,
+    backoff: Backoff,
+    state: ConnectionState,
+    streams: BTreeMap<StreamId, Stream>,
+    next_stream: StreamId,
+    /// Messages held back while the server is unreachable.
+    held: Vec<Message>,
+    timers: Vec<(Millis, Timer)>,
+    failures: u32,
+    retry_hint: Option<u32>,
+    get_supported: bool,
+    /// True once any session was ready: failures after that are recovered, not fatal.
+    ever_ready: bool,
+    standalone_open: bool,
+    /// The last event id seen on the standalone GET stream.
+    standalone_last_id: Option<String>,
+    outputs: VecDeque<Output>,
+    events: VecDeque<EngineEvent>,
+}
+
+impl Engine {
+    /// A connection to `endpoint`, not yet started.
+    pub fn new(
+        endpoint: &str,
+        choice: TransportChoice,
+        config: SessionConfig,
+    ) -> Result<Engine, TransportError> {
+        let http = StreamableHttp::new(endpoint)?;
+        let mode = match choice {
+            TransportChoice::Auto => Mode::Probing,
+            TransportChoice::StreamableHttp => Mode::Streamable,
+            TransportChoice::LegacySse => Mode::Legacy { endpoint: None },
+        };
+        Ok(Engine {
+            session: Session::new(config),
+            http,
+            mode,
+            choice,
+            backoff: Backoff::default(),
+            state: ConnectionState::Disconnected { reason: None },
+            streams: BTreeMap::new(),
+            next_stream: 0,
+            held: Vec::new(),
+            timers: Vec::new(),
+            failures: 0,
+            retry_hint: None,
+            get_supported: true,
+            ever_ready: false,
+            standalone_open: false,
+            standalone_last_id: None,
+            outputs: VecDeque::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    pub fn state(&self) -> &ConnectionState {
+        &self.state
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The session, for making requests; call [`Engine::flush`] afterwards.
+    pub fn session_mut(&mut self) -> &mut Session {
+        &mut self.session
+    }
+
+    /// Starts connecting.
+    pub fn connect(&mut self, now: Millis) {
+        if self.session.phase() != Phase::Idle {
+            return;
+        }
+        self.set_state(ConnectionState::Connecting);
+        if matches!(self.mode, Mode::Legacy { .. }) {
+            self.open_legacy_stream();
+        }
+        self.session.connect(now);
+        self.flush(now);
+    }
+
+    /// Ends the connection: streams are aborted and the server's session is deleted.
+    pub fn disconnect(&mut self) {
+        if matches!(self.state, ConnectionState::Disconnected { .. })
+            && self.session.phase() == Phase::Closed
+        {
+            return;
+        }
+        self.session.close();
+        self.abort_all();
+        self.timers.clear();
+        self.held.clear();
+        if let (Mode::Streamable, Some(request)) = (&self.mode, self.http.delete()) {
+            self.start(StreamKind::Delete, request, Vec::new());
+        }
+        self.set_state(ConnectionState::Disconnected { reason: None });
+    }
+
+    /// Sends what the session queued and passes its events on. Call after every session call.
+    pub fn flush(&mut self, now: Millis) {
+        // The negotiated revision goes on every request after initialization, starting with
+        // `notifications/initialized`.
+        if let Some(version) = self.session.protocol_version() {
+            let version = version.to_owned();
+            self.http.set_protocol_version(&version);
+        }
+        while let Some(message) = self.session.poll_transmit() {
+            self.send(message);
+        }
+        while let Some(event) = self.session.poll_event() {
+            match &event {
+                SessionEvent::Ready(summary) => {
+                    self.ever_ready = true;
+                    self.http.set_protocol_version(&summary.protocol_version);
+                    let transport = match self.mode {
+                        Mode::Legacy { .. } => TransportKind::LegacySse,
+                        _ => TransportKind::StreamableHttp,
+                    };
+                    self.set_state(ConnectionState::Connected { transport });
+                    self.events.push_back(EngineEvent::Session(Box::new(event)));
+                    self.open_standalone_stream(now);
+                    continue;
+                }
+                SessionEvent::Failed(error) => {
+                    let reason = error.to_string();
+                    self.abort_all();
+                    self.timers.clear();
+                    self.events.push_back(EngineEvent::Session(Box::new(event)));
+                    self.set_state(ConnectionState::Disconnected { reason: Some(reason) });
+                    continue;
+                }
+                _ => {}
+            }
+            self.events.push_back(EngineEvent::Session(Box::new(event)));
+        }
+    }
+
+    /// The response head of `stream` arrived.
+    pub fn handle_head(&mut self, stream: StreamId, head: ResponseHead, now: Millis) {
+        let Some(s) = self.streams.get_mut(&stream) else { return };
+        s.status = head.status;
+        let ok = (200..300).contains(&head.status);
+        let kind = s.kind.clone();
+
+        // Auto mode: a Streamable HTTP server answers initialize with 2xx; 400/404/405 means
+        // try the legacy transport at the same URL.
+        if self.mode == Mode::Probing {
+            if ok {
+                self.mode = Mode::Streamable;
+            } else if let (400 | 404 | 405, StreamKind::Post { message }) = (head.status, &kind) {
+                self.held.push(message.clone());
+                self.streams.remove(&stream);
+                self.outputs.push_back(Output::Abort { stream });
+                self.open_legacy_stream();
+                return;
+            }
+        }
+
+        if ok {
+            self.link_is_up(now);
+        }
+        let Some(s) = self.streams.get_mut(&stream) else { return };
+        s.body = if !ok {
+            Body::Error(Vec::new())
+        } else {
+            match &kind {
+                StreamKind::Post { .. } => {
+                    match self.http.on_response(
+                        head.status,
+                        head.content_type.as_deref(),
+                        head.session_id.as_deref(),
+                        "",
+                    ) {
+                        Ok(BodyKind::Json) => Body::Json(Vec::new()),
+                        Ok(BodyKind::EventStream) => Body::Sse(SseDecoder::new()),
+                        Ok(BodyKind::Empty) => Body::Ignore,
+                        Err(error) => {
+                            let awaiting = std::mem::take(&mut s.awaiting);
+                            self.streams.remove(&stream);
+                            self.outputs.push_back(Output::Abort { stream });
+                            self.fail_requests(&awaiting, &error);
+                            self.flush(now);
+                            return;
+                        }
+                    }
+                }
+                StreamKind::Get | StreamKind::LegacyGet => {
+                    if is_event_stream(head.content_type.as_deref()) {
+                        if matches!(kind, StreamKind::Get) && s.awaiting.is_empty() {
+                            self.standalone_open = true;
+                        }
+                        Body::Sse(SseDecoder::new())
+                    } else {
+                        Body::Ignore
+                    }
+                }
+                StreamKind::LegacyPost { .. } | StreamKind::Delete => Body::Ignore,
+            }
+        };
+    }
+
+    /// A chunk of `stream`'s body arrived.
+    pub fn handle_chunk(&mut self, stream: StreamId, chunk: &[u8], now: Millis) {
+        let Some(s) = self.streams.get_mut(&stream) else { return };
+        let mut messages = Vec::new();
+        let mut endpoint = None;
+        let mut problem = None;
+        match &mut s.body {
+            Body::Json(buf) => {
+                if buf.len() + chunk.len() > JSON_BODY_LIMIT {
+                    problem = Some(TransportError::Malformed(format!(
+                        "the reply is larger than {} MiB",
+                        JSON_BODY_LIMIT / (1024 * 1024)
+                    )));
+                } else {
+                    buf.extend_from_slice(chunk);
+                }
+            }
+            Body::Error(buf) => {
+                let room = ERROR_BODY_LIMIT.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Body::Sse(decoder) => match decoder.feed(chunk) {
+                Ok(events) => {
+                    if let Some(r) = decoder.retry() {
+                        self.retry_hint = Some(r);
+                    }
+                    let last_id = decoder.last_event_id().to_owned();
+                    if matches!(s.kind, StreamKind::Get)
+                        && s.awaiting.is_empty()
+                        && !last_id.is_empty()
+                    {
+                        self.standalone_last_id = Some(last_id);
+                    }
+                    for event in events {
+                        if matches!(s.kind, StreamKind::LegacyGet) && event.event == "endpoint" {
+                            endpoint = Some(event.data);
+                        } else if event.event == "message" && !event.data.trim().is_empty() {
+                            match Message::decode_all(&event.data) {
+                                Ok(m) => messages.extend(m),
+                                Err(e) => problem = Some(TransportError::Malformed(e.to_string())),
+                            }
+                        }
+                    }
+                }
+                Err(e) => problem = Some(TransportError::Malformed(e.to_string())),
+            },
+            Body::Pending | Body::Ignore => {}
+        }
+        if let Some(endpoint) = endpoint {
+            self.on_endpoint(&endpoint, now);
+        }
+        for m in messages {
+            self.session.handle_message(m, now);
+        }
+        // (Removing the stream only when there is a problem: an `if let` over a tuple would
+        // remove it every time.)
+        if let Some(error) = problem {
+            let awaiting = self.streams.remove(&stream).map(|s| s.awaiting).unwrap_or_default();
+            self.outputs.push_back(Output::Abort { stream });
+            self.fail_requests(&awaiting, &error);
+        }
+        self.flush(now);
+    }
+
+    /// `stream`'s body ended normally.
+    pub fn handle_end(&mut self, stream: StreamId, now: Millis) {
+        let Some(s) = self.streams.remove(&stream) else { return };
+        match &s.body {
+            Body::Json(bytes) => {
+                let text = String::from_utf8_lossy(bytes);
+                if !text.trim().is_empty() {
+                    match Message::decode_all(&text) {
+                        Ok(messages) => {
+                            for m in messages {
+                                self.session.handle_message(m, now);
+                            }
+                        }
+                        Err(e) => self
+                            .fail_requests(&s.awaiting, &TransportError::Malformed(e.to_string())),
+                    }
+                }
+                // A JSON reply is complete: an answer it did not carry is not coming.
+                self.settle_unanswered(&s.awaiting, now);
+            }
+            Body::Error(bytes) => {
+                let hint = String::from_utf8_lossy(bytes).into_owned();
+                self.on_error_status(stream, s.kind, s.status, &hint, s.awaiting, now);
+                self.flush(now);
+                return;
+            }
+            Body::Sse(_) => {
+                let last_id = s.resume_point();
+                self.stream_ended(s.kind, s.awaiting, last_id, false, now);
+                self.flush(now);
+                return;
+            }
+            // 202 to a POST, or a legacy POST whose answers come on the SSE stream: any answer
+            // still owed arrives elsewhere or times out.
+            Body::Pending | Body::Ignore => {}
+        }
+        self.flush(now);
+    }
+
+    /// `stream` failed: no response at all, or its body broke off.
+    pub fn handle_failure(&mut self, stream: StreamId, failure: NetworkFailure, now: Millis) {
+        let Some(s) = self.streams.remove(&stream) else { return };
+        if matches!(s.kind, StreamKind::Delete) {
+            return;
+        }
+        let last_id = s.resume_point();
+        // Before the first session exists there is nothing to recover: say what happened.
+        if !self.ever_ready {
+            let error = self.failure_error(&failure);
+            self.session.close();
+            self.abort_all();
+            self.timers.clear();
+            self.set_state(ConnectionState::Disconnected { reason: Some(error.to_string()) });
+            return;
+        }
+        let reason = self.failure_error(&failure).to_string();
+        self.note_failure(reason, now);
+        match s.kind {
+            StreamKind::Post { message }
+                if !s.awaiting.is_empty() || matches!(s.body, Body::Pending) =>
+            {
+                if matches!(s.body, Body::Sse(_)) {
+                    self.stream_ended(StreamKind::Post { message }, s.awaiting, last_id, true, now);
+                } else {
+                    for id in &s.awaiting {
+                        self.session.handle_lost(id, now);
+                    }
+                }
+            }
+            StreamKind::Get => self.stream_ended(StreamKind::Get, s.awaiting, last_id, true, now),
+            StreamKind::LegacyGet => self.legacy_stream_lost(now),
+            StreamKind::LegacyPost { .. } => {
+                for id in &s.awaiting {
+                    self.session.handle_lost(id, now);
+                }
+            }
+            _ => {}
+        }
+        self.flush(now);
+    }
+
+    /// Runs what is due at `now`: request timeouts and reconnection attempts.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        self.session.handle_timeout(now);
+        let (due, later): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.timers).into_iter().partition(|(at, _)| *at <= now);
+        self.timers = later;
+        for (_, timer) in due {
+            match timer {
+                Timer::Get { last_event_id, awaiting } => self.open_get(last_event_id, awaiting),
+                Timer::LegacyGet => self.open_legacy_stream(),
+            }
+        }
+        self.flush(now);
+    }
+
+    /// When `handle_timeout` should next run.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let timers = self.timers.iter().map(|(at, _)| *at).min();
+        match (timers, self.session.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<EngineEvent> {
+        self.events.pop_front()
+    }
+
+    // ---- internals ----
+
+    fn set_state(&mut self, state: ConnectionState) {
+        if self.state != state {
+            self.state = state.clone();
+            self.events.push_back(EngineEvent::State(state));
+        }
+    }
+
+    fn failure_error(&self, failure: &NetworkFailure) -> TransportError {
+        match failure {
+            NetworkFailure::Unreachable => {
+                TransportError::Unreachable { origin: self.http.origin() }
+            }
+            NetworkFailure::CorsRefused => {
+                TransportError::CorsRefused { origin: self.http.origin() }
+            }
+            NetworkFailure::Interrupted(why) => TransportError::Interrupted(why.clone()),
+        }
+    }
+
+    fn start(
+        &mut self,
+        kind: StreamKind,
+        request: HttpRequest,
+        awaiting: Vec<RequestId>,
+    ) -> StreamId {
+        self.next_stream += 1;
+        let id = self.next_stream;
+        let resumed_from = request
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "last-event-id")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        self.streams
+            .insert(id, Stream { kind, status: 0, body: Body::Pending, awaiting, resumed_from });
+        self.outputs.push_back(Output::Start { stream: id, request });
+        id
+    }
+
+    fn abort_all(&mut self) {
+        for (id, _) in std::mem::take(&mut self.streams) {
+            self.outputs.push_back(Output::Abort { stream: id });
+        }
+        self.standalone_open = false;
+    }
+
+    /// Sends one message by the transport in use, or holds it while the server is away.
+    fn send(&mut self, message: Message) {
+        if matches!(self.state, ConnectionState::Reconnecting { .. }) {
+            self.held.push(message);
+            return;
+        }
+        let awaiting = match &message {
+            Message::Request { id, .. } => vec![id.clone()],
+            _ => Vec::new(),
+        };
+        match &self.mode {
+            Mode::Probing | Mode::Streamable => {
+                let request = self.http.post(&message);
+                self.start(StreamKind::Post { message }, request, awaiting);
+            }
+            Mode::Legacy { endpoint: Some(url) } => {
+                let request = HttpRequest {
+                    method: "POST",
+                    url: url.clone(),
+                    headers: vec![("content-type", "application/json".to_owned())],
+                    body: Some(message.encode()),
+                };
+                self.start(StreamKind::LegacyPost { message }, request, awaiting);
+            }
+            Mode::Legacy { endpoint: None } => self.held.push(message),
+        }
+    }
+
+    fn release_held(&mut self) {
+        for message in std::mem::take(&mut self.held) {
+            self.send(message);
+        }
+    }
+
+    fn open_standalone_stream(&mut self, _now: Millis) {
+        if self.mode == Mode::Streamable && self.get_supported && !self.standalone_open {
+            self.standalone_open = true;
+            self.open_get(self.standalone_last_id.clone(), Vec::new());
+        }
+    }
+
+    fn open_get(&mut self, last_event_id: Option<String>, awaiting: Vec<RequestId>) {
+        let mut request = HttpRequest {
+            method: "GET",
+            url: self.http.endpoint().to_owned(),
+            headers: vec![("accept", "text/event-stream".to_owned())],
+            body: None,
+        };
+        if let Some(id) = self.http.session_id() {
+            request.headers.push((SESSION_HEADER, id.to_owned()));
+        }
+        if let Some(v) = self.session.protocol_version() {
+            request.headers.push((PROTOCOL_HEADER, v.to_owned()));
+        }
+        if let Some(last) = last_event_id.filter(|l| !l.is_empty()) {
+            request.headers.push(("last-event-id", last));
+        }
+        self.start(StreamKind::Get, request, awaiting);
+    }
+
+    fn open_legacy_stream(&mut self) {
+        self.mode = Mode::Legacy { endpoint: None };
+        let request = HttpRequest {
+            method: "GET",
+            url: self.http.endpoint().to_owned(),
+            headers: vec![("accept", "text/event-stream".to_owned())],
+            body: None,
+        };
+        self.start(StreamKind::LegacyGet, request, Vec::new());
+    }
+
+    /// The legacy stream named its POST endpoint: resolve it, insist on the same origin, and
+    /// start (or restart) the session over it.
+    fn on_endpoint(&mut self, data: &str, now: Millis) {
+        let base = match Url::parse(self.http.endpoint()) {
+            Ok(u) => u,
+            Err(_) => return,
+        };
+        let resolved = match base.join(data.trim()) {
+            Ok(u) if u.origin() == base.origin() => u,
+            _ => {
+                let reason =
+                    TransportError::ForeignEndpoint(data.chars().take(200).collect()).to_string();
+                self.session.close();
+                self.abort_all();
+                self.set_state(ConnectionState::Disconnected { reason: Some(reason) });
+                return;
+            }
+        };
+        let reopened = self.ever_ready;
+        self.mode = Mode::Legacy { endpoint: Some(resolved.to_string()) };
+        self.link_is_up(now);
+        if reopened {
+            // A new legacy stream is a new server session: start over. Held requests were
+            // never delivered, so they are safe to send again.
+            let not_run: Vec<RequestId> = self.held.iter().filter_map(request_id).collect();
+            self.held.clear();
+            self.session.restart(now, &not_run);
+            self.set_state(ConnectionState::Connecting);
+        }
+        self.release_held();
+    }
+
+    fn link_is_up(&mut self, _now: Millis) {
+        self.failures = 0;
+        if matches!(self.state, ConnectionState::Reconnecting { .. }) {
+            let transport = match self.mode {
+                Mode::Legacy { .. } => TransportKind::LegacySse,
+                _ => TransportKind::StreamableHttp,
+            };
+            if self.session.phase() == Phase::Ready {
+                self.set_state(ConnectionState::Connected { transport });
+            } else {
+                self.set_state(ConnectionState::Connecting);
+            }
+            self.release_held();
+        }
+    }
+
+    /// A request failed in a way that retrying will not fix.
+    fn fail_requests(&mut self, ids: &[RequestId], error: &TransportError) {
+        for id in ids {
+            self.session.handle_transport_failure(id, error.to_string());
+        }
+    }
+
+    /// Answers still missing when a body ended: the server dropped them.
+    fn settle_unanswered(&mut self, ids: &[RequestId], now: Millis) {
+        for id in ids {
+            if self.session.is_pending(id) {
+                self.session.handle_lost(id, now);
+            }
+        }
+    }
+
+    fn note_failure(&mut self, reason: String, now: Millis) {
+        let attempt = self.failures;
+        self.failures = self.failures.saturating_add(1);
+        match self.backoff.delay(attempt, self.retry_hint, 0) {
+            Some(delay) => self.set_state(ConnectionState::Reconnecting {
+                at: now + delay,
+                attempt: attempt + 1,
+                reason,
+            }),
+            None => {
+                let reason = format!(
+                    "{reason} The console gave up reconnecting; press Connect to try again."
+                );
+                self.session.close();
+                self.abort_all();
+                self.timers.clear();
+                self.set_state(ConnectionState::Disconnected { reason: Some(reason) });
+            }
+        }
+    }
+
+    fn reconnect_at(&self, now: Millis) -> Millis {
+        match self.state {
+            ConnectionState::Reconnecting { at, .. } => at,
+            _ => now.saturating_add(Millis::from(self.retry_hint.unwrap_or(0))),
+        }
+    }
+
+    /// An SSE stream (POST reply, resumption or standalone GET) ended or broke off. Answers it
+    /// still owed are fetched by resuming with `Last-Event-ID`; the standalone stream reopens.
+    fn stream_ended(
+        &mut self,
+        kind: StreamKind,
+        awaiting: Vec<RequestId>,
+        last_id: String,
+        broke: bool,
+        now: Millis,
+    ) {
+        if self.session.phase() == Phase::Closed {
+            return;
+        }
+        let owed: Vec<RequestId> =
+            awaiting.into_iter().filter(|id| self.session.is_pending(id)).collect();
+        let standalone = matches!(kind, StreamKind::Get) && owed.is_empty();
+        if standalone {
+            self.standalone_open = false;
+            if !self.get_supported {
+                return;
+            }
+            // Servers may close the standalone stream at any time; open it again.
+            let at = if broke {
+                self.reconnect_at(now)
+            } else {
+                now.saturating_add(Millis::from(self.retry_hint.unwrap_or(1_000)))
+            };
+            self.standalone_open = true;
+            self.timers.push((
+                at,
+                Timer::Get { last_event_id: self.standalone_last_id.clone(), awaiting: Vec::new() },
+            ));
+            return;
+        }
+        if owed.is_empty() {
+            return;
+        }
+        if last_id.is_empty() {
+            // Nothing to resume from: the answers are lost.
+            self.settle_unanswered(&owed, now);
+            if broke && !self.timers.iter().any(|(_, t)| matches!(t, Timer::Get { .. })) {
+                // Something must notice when the server is back.
+                let at = self.reconnect_at(now);
+                self.timers.push((at, Timer::Get { last_event_id: None, awaiting: Vec::new() }));
+                self.standalone_open = true;
+            }
+            return;
+        }
+        let at = if broke {
+            self.reconnect_at(now)
+        } else {
+            now.saturating_add(Millis::from(self.retry_hint.unwrap_or(0)))
+        };
+        self.timers.push((at, Timer::Get { last_event_id: Some(last_id), awaiting: owed }));
+    }
+
+    fn legacy_stream_lost(&mut self, now: Millis) {
+        // The legacy session lived in that stream; a new stream brings a new endpoint and a new
+        // session, and the restart then settles whatever was still unanswered.
+        self.mode = Mode::Legacy { endpoint: None };
+        let at = self.reconnect_at(now);
+        self.timers.push((at, Timer::LegacyGet));
+    }
+
+    fn on_error_status(
+        &mut self,
+        _stream: StreamId,
+        kind: StreamKind,
+        status: u16,
+        hint: &str,
+        awaiting: Vec<RequestId>,
+        now: Millis,
+    ) {
+        match kind {
+            StreamKind::Post { .. } => match self.http.on_response(status, None, None, hint) {
+                Err(TransportError::SessionExpired { .. }) => {
+                    self.restart_session(&awaiting, now);
+                }
+                Err(error) => {
+                    if !self.ever_ready {
+                        self.session.close();
+                        self.abort_all();
+                        self.set_state(ConnectionState::Disconnected {
+                            reason: Some(error.to_string()),
+                        });
+                    } else {
+                        self.fail_requests(&awaiting, &error);
+                    }
+                }
+                Ok(_) => {}
+            },
+            StreamKind::Get => {
+                let standalone = awaiting.is_empty();
+                match self.http.on_response(status, None, None, hint) {
+                    Err(TransportError::SessionExpired { .. }) => self.restart_session(&[], now),
+                    Err(TransportError::MethodNotAllowed) => {
+                        // No GET stream at this server; answers cannot be resumed.
+                        self.get_supported = false;
+                        if standalone {
+                            self.standalone_open = false;
+                        }
+                        self.link_is_up(now);
+                        self.settle_unanswered(&awaiting, now);
+                    }
+                    Err(error) => {
+                        if standalone {
+                            self.standalone_open = false;
+                        }
+                        self.fail_requests(&awaiting, &error);
+                    }
+                    Ok(_) => {}
+                }
+            }
+            StreamKind::LegacyGet => {
+                let reason = if self.choice == TransportChoice::Auto {
+                    TransportError::NoTransport { status }.to_string()
+                } else {
+                    TransportError::Status { status, detail: String::new() }.to_string()
+                };
+                self.session.close();
+                self.abort_all();
+                self.set_state(ConnectionState::Disconnected { reason: Some(reason) });
+            }
+            StreamKind::LegacyPost { .. } => {
+                let error = TransportError::Status { status, detail: short(hint) };
+                self.fail_requests(&awaiting, &error);
+            }
+            StreamKind::Delete => {}
+        }
+    }
+
+    /// The server forgot the session: start a new one without the user doing anything.
+    fn restart_session(&mut self, not_run: &[RequestId], now: Millis) {
+        let mut not_run = not_run.to_vec();
+        not_run.extend(self.held.iter().filter_map(request_id));
+        self.held.clear();
+        self.abort_all();
+        self.timers.clear();
+        self.failures = 0;
+        self.standalone_last_id = None;
+        self.session.restart(now, &not_run);
+        self.set_state(ConnectionState::Connecting);
+        self.flush(now);
+    }
+}
+
+fn request_id(message: &Message) -> Option<RequestId> {
+    match message {
+        Message::Request { id, .. } => Some(id.clone()),
+        _ => None,
+    }
+}
+
+fn is_event_stream(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/event-stream"))
+}
+
+fn short(text: &str) -> String {
+    let clean: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    if clean.trim().is_empty() { String::new() } else { format!(" ({})", clean.trim()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::session::{SessionError, SessionEvent};
+    use serde_json::{Map, Value, json};
+
+    const URL: &str = "http://127.0.0.1:3001/mcp";
+
+    /// The engine on one side, a scripted server (the test) on the other, on a fake clock.
+    struct Rig {
+        engine: Engine,
+        now: Millis,
+    }
+
+    impl Rig {
+        fn new(choice: TransportChoice) -> Rig {
+            let engine = Engine::new(URL, choice, SessionConfig::default())
+                .unwrap_or_else(|e| panic!("{e}"));
+            Rig { engine, now: 1_000 }
+        }
+
+        fn starts(&mut self) -> Vec<(StreamId, HttpRequest)> {
+            std::iter::from_fn(|| self.engine.poll_output())
+                .filter_map(|o| match o {
+                    Output::Start { stream, request } => Some((stream, request)),
+                    Output::Abort { .. } => None,
+                })
+                .collect()
+        }
+
+        fn one_start(&mut self) -> (StreamId, HttpRequest) {
+            let mut starts = self.starts();
+            assert_eq!(starts.len(), 1, "{starts:#?}");
+            starts.remove(0)
+        }
+
+        fn events(&mut self) -> Vec<EngineEvent> {
+            std::iter::from_fn(|| self.engine.poll_event()).collect()
+        }
+
+        fn states(&mut self) -> Vec<ConnectionState> {
+            self.events()
+                .into_iter()
+                .filter_map(|e| match e {
+                    EngineEvent::State(s) => Some(s),
+                    EngineEvent::Session(_) => None,
+                })
+                .collect()
+        }
+
+        fn head(
+            &mut self,
+            stream: StreamId,
+            status: u16,
+            content_type: &str,
+            session: Option<&str>,
+        ) {
+            let head = ResponseHead {
+                status,
+                content_type: (!content_type.is_empty()).then(|| content_type.to_owned()),
+                session_id: session.map(str::to_owned),
+            };
+            self.engine.handle_head(stream, head, self.now);
+        }
+
+        fn sse(&mut self, stream: StreamId, text: &str) {
+            self.engine.handle_chunk(stream, text.as_bytes(), self.now);
+        }
+
+        fn end(&mut self, stream: StreamId) {
+            self.engine.handle_end(stream, self.now);
+        }
+
+        /// Answers a POSTed request with one SSE event carrying `result`.
+        fn answer_sse(
+            &mut self,
+            stream: StreamId,
+            req: &HttpRequest,
+            result: Value,
+            session: Option<&str>,
+        ) {
+            let id = request_id_in(req);
+            self.head(stream, 200, "text/event-stream", session);
+            let data = json!({"jsonrpc": "2.0", "id": id, "result": result});
+            self.sse(stream, &format!("event: message\ndata: {data}\n\n"));
+            self.end(stream);
+        }
+
+        fn accept(&mut self, stream: StreamId) {
+            self.head(stream, 202, "", None);
+            self.end(stream);
+        }
+
+        /// Connects over Streamable HTTP with session `s1`; leaves the GET stream open.
+        fn connected(&mut self) -> StreamId {
+            self.engine.connect(self.now);
+            let (init, req) = self.one_start();
+            assert_eq!(method_of(&req), "initialize");
+            self.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
+            let starts = self.starts();
+            assert_eq!(starts.len(), 2, "initialized + GET stream: {starts:#?}");
+            let (note, _) = &starts[0];
+            self.accept(*note);
+            let (get, get_req) = &starts[1];
+            assert_eq!(get_req.method, "GET");
+            self.head(*get, 200, "text/event-stream", None);
+            self.events();
+            *get
+        }
+
+        fn call(&mut self, tool: &str) -> RequestId {
+            let id = self
+                .engine
+                .session_mut()
+                .call_tool(tool, Map::new(), self.now)
+                .unwrap_or_else(|e| panic!("{e}"));
+            self.engine.flush(self.now);
+            id
+        }
+
+        fn advance_to(&mut self, at: Millis) {
+            self.now = at;
+            self.engine.handle_timeout(at);
+        }
+    }
+
+    fn init_result(version: &str) -> Value {
+        json!({"protocolVersion": version, "capabilities": {"tools": {}}, "serverInfo": {"name": "scripted", "version": "1"}})
+    }
+
+    fn body_of(req: &HttpRequest) -> Message {
+        let text = req.body.clone().unwrap_or_default();
+        Message::decode_all(&text)
+            .ok()
+            .and_then(|mut v| v.pop())
+            .unwrap_or_else(|| panic!("no message in {req:?}"))
+    }
+
+    fn method_of(req: &HttpRequest) -> String {
+        body_of(req).method().unwrap_or("").to_owned()
+    }
+
+    fn request_id_in(req: &HttpRequest) -> Value {
+        match body_of(req) {
+            Message::Request { id: RequestId::Number(n), .. } => json!(n),
+            Message::Request { id: RequestId::String(s), .. } => json!(s),
+            other => panic!("not a request: {other:?}"),
+        }
+    }
+
+    fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        req.headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+
+    fn session_events(events: &[EngineEvent]) -> Vec<&SessionEvent> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                EngineEvent::Session(s) => Some(s.as_ref()),
+                EngineEvent::State(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn streamable_handshake_carries_the_session_and_opens_the_get_stream() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        assert_eq!(rig.states(), vec![ConnectionState::Connecting]);
+        let (init, req) = rig.one_start();
+        assert_eq!(header(&req, SESSION_HEADER), None);
+        rig.answer_sse(init, &req, init_result("2025-06-18"), Some("s1"));
+        let starts = rig.starts();
+        let (_, note) = &starts[0];
+        assert_eq!(method_of(note), "notifications/initialized");
+        assert_eq!(header(note, SESSION_HEADER), Some("s1"));
+        assert_eq!(header(note, PROTOCOL_HEADER), Some("2025-06-18"));
+        let (_, get) = &starts[1];
+        assert_eq!((get.method, header(get, "accept")), ("GET", Some("text/event-stream")));
+        assert_eq!(header(get, SESSION_HEADER), Some("s1"));
+        let events = rig.events();
+        assert!(events.contains(&EngineEvent::State(ConnectionState::Connected {
+            transport: TransportKind::StreamableHttp
+        })));
+        assert!(matches!(session_events(&events)[..], [SessionEvent::Ready(_)]));
+    }
+
+    #[test]
+    fn a_405_to_the_get_stream_means_the_server_has_none() {
+        let mut rig = Rig::new(TransportChoice::StreamableHttp);
+        rig.engine.connect(rig.now);
+        let (init, req) = rig.one_start();
+        rig.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
+        let starts = rig.starts();
+        let (get, _) = starts[1];
+        rig.head(get, 405, "text/plain", None);
+        rig.end(get);
+        rig.advance_to(rig.now + 120_000);
+        assert!(rig.starts().is_empty(), "no GET is tried again");
+        assert!(matches!(rig.engine.state(), ConnectionState::Connected { .. }));
+    }
+
+    #[test]
+    fn a_json_reply_is_read_whole() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (init, req) = rig.one_start();
+        let id = request_id_in(&req);
+        rig.head(init, 200, "application/json", Some("s1"));
+        let body =
+            json!({"jsonrpc": "2.0", "id": id, "result": init_result("2024-11-05")}).to_string();
+        let (a, b) = body.split_at(body.len() / 2);
+        rig.engine.handle_chunk(init, a.as_bytes(), rig.now);
+        rig.engine.handle_chunk(init, b.as_bytes(), rig.now);
+        rig.end(init);
+        assert_eq!(rig.engine.session().protocol_version(), Some("2024-11-05"));
+    }
+
+    #[test]
+    fn a_forgotten_session_is_reinitialized_and_the_refused_request_resent() {
+        for (status, body) in [(404, ""), (400, "Bad Request: No valid session ID provided")] {
+            let mut rig = Rig::new(TransportChoice::Auto);
+            rig.connected();
+            let id = rig.call("echo");
+            let (post, req) = rig.one_start();
+            assert_eq!(header(&req, SESSION_HEADER), Some("s1"));
+            rig.head(post, status, "text/plain", None);
+            rig.sse(post, body);
+            rig.end(post);
+            assert_eq!(rig.states(), vec![ConnectionState::Connecting]);
+            let (init, init_req) = rig.one_start();
+            assert_eq!(method_of(&init_req), "initialize");
+            assert_eq!(
+                header(&init_req, SESSION_HEADER),
+                None,
+                "a new session starts without an id"
+            );
+            rig.answer_sse(init, &init_req, init_result("2025-11-25"), Some("s2"));
+            let starts = rig.starts();
+            let methods: Vec<_> = starts
+                .iter()
+                .map(|(_, r)| if r.method == "GET" { "GET".to_owned() } else { method_of(r) })
+                .collect();
+            assert_eq!(methods, ["notifications/initialized", "tools/call", "GET"], "{status}");
+            let (_, resent) = &starts[1];
+            assert_eq!(
+                body_of(resent),
+                body_of(&req),
+                "the server never ran it, so it goes again unchanged"
+            );
+            assert_eq!(header(resent, SESSION_HEADER), Some("s2"));
+            assert!(rig.engine.session().is_pending(&id));
+        }
+    }
+
+    #[test]
+    fn a_dropped_reply_stream_is_resumed_with_last_event_id_after_retry() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        let id = rig.call("slow");
+        let (post, req) = rig.one_start();
+        let RequestId::Number(n) = id.clone() else { panic!() };
+        rig.head(post, 200, "text/event-stream", None);
+        rig.sse(post, "id: ev-0\nretry: 500\ndata:\n\n");
+        let progress = json!({"jsonrpc": "2.0", "method": "notifications/progress", "params": {"progressToken": n, "progress": 1}});
+        rig.sse(post, &format!("id: ev-1\ndata: {progress}\n\n"));
+        rig.end(post);
+        assert!(rig.starts().is_empty(), "waits for the retry interval");
+        assert_eq!(rig.engine.poll_timeout(), Some(rig.now + 500));
+        rig.advance_to(rig.now + 500);
+        let (get, get_req) = rig.one_start();
+        assert_eq!(get_req.method, "GET");
+        assert_eq!(header(&get_req, "last-event-id"), Some("ev-1"));
+        assert_eq!(header(&get_req, SESSION_HEADER), Some("s1"));
+        rig.answer_sse(get, &req, json!({"content": [{"type": "text", "text": "done"}]}), None);
+        let events = rig.events();
+        let session = session_events(&events);
+        assert!(
+            session
+                .iter()
+                .any(|e| matches!(e, SessionEvent::Answered { id: got, .. } if *got == id)),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_server_that_vanishes_mid_call_is_reconnected_and_the_call_reported() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        let get = rig.connected();
+        let id = rig.call("slow");
+        let (post, _) = rig.one_start();
+        rig.head(post, 200, "text/event-stream", None);
+        rig.sse(post, "id: ev-0\ndata:\n\n");
+        rig.engine.handle_failure(
+            post,
+            NetworkFailure::Interrupted("network error".into()),
+            rig.now,
+        );
+        rig.engine.handle_failure(
+            get,
+            NetworkFailure::Interrupted("network error".into()),
+            rig.now,
+        );
+        let states = rig.states();
+        let Some(ConnectionState::Reconnecting { at, attempt: 1, reason }) =
+            states.first().cloned()
+        else {
+            panic!("{states:?}")
+        };
+        assert!(reason.contains("broke"), "{reason}");
+        assert_eq!(at, rig.now + 1_000);
+
+        // First attempt: the server is still down.
+        rig.advance_to(at);
+        let starts = rig.starts();
+        assert!(starts.iter().all(|(_, r)| r.method == "GET"), "{starts:?}");
+        let resume = starts
+            .iter()
+            .find(|(_, r)| header(r, "last-event-id") == Some("ev-0"))
+            .map(|(s, _)| *s);
+        let Some(resume) = resume else { panic!("no resumption GET in {starts:?}") };
+        for (s, _) in &starts {
+            rig.engine.handle_failure(*s, NetworkFailure::Unreachable, rig.now);
+        }
+        let states = rig.states();
+        assert!(
+            matches!(states.last(), Some(ConnectionState::Reconnecting { attempt, at, .. }) if *attempt >= 2 && *at >= rig.now + 2_000),
+            "{states:?}"
+        );
+        let _ = resume;
+
+        // The server is back, restarted without its sessions: 404 → a new session.
+        let at = rig.engine.poll_timeout().unwrap_or_default();
+        rig.advance_to(at);
+        let starts = rig.starts();
+        let (first, _) = starts[0];
+        rig.head(first, 404, "text/plain", None);
+        rig.end(first);
+        let events = rig.events();
+        let session = session_events(&events);
+        assert!(session.iter().any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(got), error: SessionError::MayHaveRun { .. }, .. } if *got == id)), "{events:?}");
+        let starts = rig.starts();
+        let (init, init_req) = starts
+            .iter()
+            .find(|(_, r)| r.method == "POST")
+            .cloned()
+            .unwrap_or_else(|| panic!("{starts:?}"));
+        assert_eq!(method_of(&init_req), "initialize");
+        rig.answer_sse(init, &init_req, init_result("2025-11-25"), Some("s2"));
+        assert!(rig.events().contains(&EngineEvent::State(ConnectionState::Connected {
+            transport: TransportKind::StreamableHttp
+        })));
+    }
+
+    #[test]
+    fn the_legacy_endpoint_handshake_posts_to_the_announced_url() {
+        let mut rig = Rig::new(TransportChoice::LegacySse);
+        rig.engine.connect(rig.now);
+        let (sse, get) = rig.one_start();
+        assert_eq!((get.method, get.url.as_str()), ("GET", URL));
+        rig.head(sse, 200, "text/event-stream", None);
+        rig.sse(sse, "event: endpoint\ndata: /message?sessionId=abc\n\n");
+        let (post, req) = rig.one_start();
+        assert_eq!(req.url, "http://127.0.0.1:3001/message?sessionId=abc");
+        assert_eq!(method_of(&req), "initialize");
+        rig.accept(post);
+        let id = request_id_in(&req);
+        let reply = json!({"jsonrpc": "2.0", "id": id, "result": init_result("2024-11-05")});
+        rig.sse(sse, &format!("event: message\ndata: {reply}\n\n"));
+        let (_, note) = rig.one_start();
+        assert_eq!(method_of(&note), "notifications/initialized");
+        assert!(rig.events().contains(&EngineEvent::State(ConnectionState::Connected {
+            transport: TransportKind::LegacySse
+        })));
+    }
+
+    #[test]
+    fn a_legacy_endpoint_on_another_origin_is_refused() {
+        let mut rig = Rig::new(TransportChoice::LegacySse);
+        rig.engine.connect(rig.now);
+        let (sse, _) = rig.one_start();
+        rig.head(sse, 200, "text/event-stream", None);
+        rig.sse(sse, "event: endpoint\ndata: http://evil.example/steal\n\n");
+        assert!(rig.starts().is_empty(), "nothing is sent to a foreign origin");
+        let states = rig.states();
+        assert!(
+            matches!(states.last(), Some(ConnectionState::Disconnected { reason: Some(r) }) if r.contains("another origin")),
+            "{states:?}"
+        );
+    }
+
+    #[test]
+    fn auto_mode_falls_back_to_legacy_sse_exactly_on_400_404_405() {
+        for (status, falls_back) in
+            [(400, true), (404, true), (405, true), (401, false), (500, false), (406, false)]
+        {
+            let mut rig = Rig::new(TransportChoice::Auto);
+            rig.engine.connect(rig.now);
+            let (init, _) = rig.one_start();
+            rig.head(init, status, "text/plain", None);
+            rig.end(init);
+            let starts = rig.starts();
+            if falls_back {
+                assert!(
+                    matches!(&starts[..], [(_, r)] if r.method == "GET" && header(r, "accept") == Some("text/event-stream")),
+                    "{status}: {starts:?}"
+                );
+            } else {
+                assert!(starts.is_empty(), "{status}: {starts:?}");
+                assert!(
+                    matches!(rig.engine.state(), ConnectionState::Disconnected { reason: Some(_) }),
+                    "{status}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn forcing_streamable_http_never_falls_back() {
+        let mut rig = Rig::new(TransportChoice::StreamableHttp);
+        rig.engine.connect(rig.now);
+        let (init, _) = rig.one_start();
+        rig.head(init, 405, "text/plain", None);
+        rig.end(init);
+        assert!(rig.starts().is_empty());
+        let states = rig.states();
+        assert!(
+            matches!(states.last(), Some(ConnectionState::Disconnected { reason: Some(r) }) if r.contains("405")),
+            "{states:?}"
+        );
+    }
+
+    #[test]
+    fn when_neither_transport_answers_the_user_is_told_to_check_the_url() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (init, _) = rig.one_start();
+        rig.head(init, 404, "", None);
+        let (sse, _) = rig.one_start();
+        rig.head(sse, 404, "text/html", None);
+        rig.end(sse);
+        let states = rig.states();
+        assert!(
+            matches!(states.last(), Some(ConnectionState::Disconnected { reason: Some(r) }) if r.contains("neither Streamable HTTP nor legacy")),
+            "{states:?}"
+        );
+    }
+
+    #[test]
+    fn first_connect_failures_name_their_cause() {
+        for (failure, words) in [
+            (NetworkFailure::Unreachable, "could not reach"),
+            (NetworkFailure::CorsRefused, "Access-Control-Allow-Origin"),
+        ] {
+            let mut rig = Rig::new(TransportChoice::Auto);
+            rig.engine.connect(rig.now);
+            let (init, _) = rig.one_start();
+            rig.engine.handle_failure(init, failure, rig.now);
+            let states = rig.states();
+            assert!(
+                matches!(states.last(), Some(ConnectionState::Disconnected { reason: Some(r) }) if r.contains(words)),
+                "{states:?}"
+            );
+            assert!(rig.starts().is_empty(), "no retry loop before the first session");
+        }
+    }
+
+    #[test]
+    fn a_timed_out_call_is_cancelled_over_http() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        rig.call("slow");
+        let (_post, _) = rig.one_start();
+        let deadline = rig.engine.poll_timeout().unwrap_or_default();
+        rig.advance_to(deadline);
+        let (_, note) = rig.one_start();
+        assert_eq!(method_of(&note), "notifications/cancelled");
+    }
+
+    #[test]
+    fn disconnect_deletes_the_session() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        rig.engine.disconnect();
+        let starts = rig.starts();
+        assert!(
+            matches!(&starts[..], [(_, r)] if r.method == "DELETE" && header(r, SESSION_HEADER) == Some("s1")),
+            "{starts:?}"
+        );
+        assert_eq!(rig.engine.state(), &ConnectionState::Disconnected { reason: None });
+    }
+
+    #[test]
+    fn a_reply_with_the_wrong_content_type_fails_that_request_only() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        let id = rig.call("echo");
+        let (post, _) = rig.one_start();
+        rig.head(post, 200, "text/html", None);
+        let events = rig.events();
+        assert!(session_events(&events).iter().any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(got), error: SessionError::Transport(t), .. } if *got == id && t.contains("text/html"))), "{events:?}");
+        assert!(matches!(rig.engine.state(), ConnectionState::Connected { .. }));
+    }
+
+    #[test]
+    fn a_malformed_event_fails_its_request_with_a_sentence() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        rig.call("echo");
+        let (post, _) = rig.one_start();
+        rig.head(post, 200, "text/event-stream", None);
+        rig.sse(post, "data: {not json\n\n");
+        let events = rig.events();
+        assert!(session_events(&events).iter().any(|e| matches!(e, SessionEvent::RequestFailed { error: SessionError::Transport(t), .. } if t.starts_with("The server's reply could not be read"))), "{events:?}");
+    }
+
+    #[test]
+    fn server_requests_on_the_get_stream_are_answered_by_post() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        let get = rig.connected();
+        rig.sse(
+            get,
+            "id: g1\ndata: {\"jsonrpc\":\"2.0\",\"id\":\"srv-1\",\"method\":\"ping\"}\n\n",
+        );
+        let (_, reply) = rig.one_start();
+        assert_eq!(
+            body_of(&reply),
+            Message::Response { id: RequestId::String("srv-1".into()), result: json!({}) }
+        );
+    }
+}
