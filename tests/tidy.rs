@@ -60,7 +60,11 @@ fn core_reads_no_clock_and_draws_no_randomness() {
             }
         }
     }
-    assert!(offences.is_empty(), "time and randomness come from platform:\n{}", offences.join("\n"));
+    assert!(
+        offences.is_empty(),
+        "time and randomness come from platform:\n{}",
+        offences.join("\n")
+    );
 }
 
 #[test]

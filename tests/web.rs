@@ -3,13 +3,13 @@
 //! `MCP_EVERYTHING_URL`.
 #![cfg(target_arch = "wasm32")]
 
+use mcp_console::core::engine::{EngineEvent, TransportChoice};
 use mcp_console::core::jsonrpc::{Message, RequestId};
-use mcp_console::core::session::SessionEvent;
+use mcp_console::core::session::{SessionConfig, SessionEvent};
 use mcp_console::core::sse::SseDecoder;
-use mcp_console::core::streamable::{
-    BodyKind, HttpRequest, SESSION_HEADER, StreamableHttp, TransportError,
-};
+use mcp_console::core::streamable::{BodyKind, HttpRequest, SESSION_HEADER, StreamableHttp};
 use mcp_console::platform::connection::Connection;
+use mcp_console::platform::fetch::FetchFailure;
 use mcp_console::platform::{clock, fetch};
 use serde_json::json;
 use std::cell::RefCell;
@@ -29,10 +29,9 @@ async fn exchange(
     transport: &mut StreamableHttp,
     message: &Message,
 ) -> (Vec<(u64, Message)>, u64, usize) {
-    let origin = transport.origin();
-    let response = fetch::send(&transport.post(message), None, &origin)
+    let response = fetch::send(&transport.post(message), None)
         .await
-        .unwrap_or_else(|e| panic!("fetch failed: {e}"));
+        .unwrap_or_else(|e| panic!("fetch failed: {e:?}"));
     let kind = transport
         .on_response(
             response.status(),
@@ -75,7 +74,8 @@ async fn initialized_transport() -> StreamableHttp {
     assert!(transport.session_id().is_some(), "the session id header is readable cross-origin");
     let version = result["protocolVersion"].as_str().unwrap_or_default().to_owned();
     transport.set_protocol_version(&version);
-    let _ = exchange(&mut transport, &Message::notification("notifications/initialized", None)).await;
+    let _ =
+        exchange(&mut transport, &Message::notification("notifications/initialized", None)).await;
     transport
 }
 
@@ -111,54 +111,101 @@ async fn a_streamed_body_delivers_events_before_it_ends() {
         "the first progress event was decoded {} ms before the body ended: the body was buffered, not streamed",
         ended.saturating_sub(first)
     );
-    assert!(matches!(replies.last(), Some((_, Message::Response { .. }))), "the call's result ends the stream");
+    assert!(
+        matches!(replies.last(), Some((_, Message::Response { .. }))),
+        "the call's result ends the stream"
+    );
 }
 
 #[wasm_bindgen_test]
-async fn a_closed_port_is_reported_as_unreachable() {
+async fn a_closed_port_fails_without_a_response() {
     // Port 9 (discard) is not served on 127.0.0.1 in the test environment.
     let transport = StreamableHttp::new("http://127.0.0.1:9/mcp").unwrap_or_else(|e| panic!("{e}"));
     let ping = Message::request(RequestId::Number(1), "ping", None);
-    let result = fetch::send(&transport.post(&ping), None, &transport.origin()).await;
-    assert!(matches!(result, Err(TransportError::Unreachable { .. })), "{:?}", result.err());
+    let result = fetch::send(&transport.post(&ping), None).await;
+    assert!(matches!(result, Err(FetchFailure::Network)), "{:?}", result.err());
 }
 
-#[wasm_bindgen_test]
-async fn the_connection_driver_lists_tools_by_itself() {
+/// Collects a connection's session events until `done` holds or 10 s pass.
+async fn collect_until(
+    url: &str,
+    choice: TransportChoice,
+    done: impl Fn(&[SessionEvent]) -> bool,
+    then: impl Fn(&Connection),
+) -> (Connection, Vec<SessionEvent>) {
     let events: Rc<RefCell<Vec<SessionEvent>>> = Rc::default();
     let sink = events.clone();
-    let connection = Connection::open(server_url(), move |e| sink.borrow_mut().push(e))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let connection = Connection::open(url, choice, SessionConfig::default(), move |e| {
+        if let EngineEvent::Session(e) = e {
+            sink.borrow_mut().push(*e);
+        }
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut acted = false;
     for _ in 0..200 {
-        if events.borrow().iter().any(|e| matches!(e, SessionEvent::ToolsListed(_))) {
+        if !acted && events.borrow().iter().any(|e| matches!(e, SessionEvent::Ready(_))) {
+            acted = true;
+            then(&connection);
+        }
+        if done(&events.borrow()) {
             break;
         }
         clock::sleep(50).await;
     }
-    connection.close();
-    let events = events.borrow();
-    assert!(matches!(events.first(), Some(SessionEvent::Ready(_))), "{events:?}");
-    let tools = events.iter().find_map(|e| match e {
+    let collected = events.borrow().clone();
+    (connection, collected)
+}
+
+fn list_tools(c: &Connection) {
+    let _ = c.with_session(|s, now| s.list_tools(now));
+}
+
+fn tools_listed(events: &[SessionEvent]) -> Option<usize> {
+    events.iter().find_map(|e| match e {
         SessionEvent::ToolsListed(t) => Some(t.len()),
         _ => None,
-    });
-    assert!(tools.is_some_and(|n| n >= 10), "{events:?}");
+    })
+}
+
+#[wasm_bindgen_test]
+async fn the_engine_driver_connects_and_lists_tools_over_streamable_http() {
+    let (connection, events) = collect_until(
+        server_url(),
+        TransportChoice::Auto,
+        |e| tools_listed(e).is_some(),
+        list_tools,
+    )
+    .await;
+    connection.disconnect();
+    assert!(matches!(events.first(), Some(SessionEvent::Ready(_))), "{events:?}");
+    assert!(tools_listed(&events).is_some_and(|n| n >= 10), "{events:?}");
+}
+
+#[wasm_bindgen_test]
+async fn the_engine_driver_speaks_legacy_sse_too() {
+    let url = option_env!("MCP_EVERYTHING_SSE_URL")
+        .unwrap_or_else(|| panic!("MCP_EVERYTHING_SSE_URL unset"));
+    for choice in [TransportChoice::LegacySse, TransportChoice::Auto] {
+        let (connection, events) =
+            collect_until(url, choice, |e| tools_listed(e).is_some(), list_tools).await;
+        connection.disconnect();
+        assert!(tools_listed(&events).is_some_and(|n| n >= 10), "{choice:?}: {events:?}");
+    }
 }
 
 #[wasm_bindgen_test]
 async fn a_legacy_sse_stream_is_read_with_fetch_and_announces_its_endpoint() {
     // EventSource cannot send Authorization, so even the legacy transport's GET goes through fetch.
-    let url = option_env!("MCP_EVERYTHING_SSE_URL")
-        .unwrap_or_else(|| panic!("MCP_EVERYTHING_SSE_URL was not set when the browser tests were built"));
+    let url = option_env!("MCP_EVERYTHING_SSE_URL").unwrap_or_else(|| {
+        panic!("MCP_EVERYTHING_SSE_URL was not set when the browser tests were built")
+    });
     let request = HttpRequest {
         method: "GET",
         url: url.to_owned(),
         headers: vec![("accept", "text/event-stream".to_owned())],
         body: None,
     };
-    let response = fetch::send(&request, None, "server-everything (sse)")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = fetch::send(&request, None).await.unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(response.status(), 200);
     let mut body = response.body().unwrap_or_else(|| panic!("no body"));
     let mut decoder = SseDecoder::new();

@@ -1,9 +1,16 @@
 //! The console's view of one connection, as plain data: what the status line says, which server
-//! answered, and the tools it offers. The UI keeps one of these in a signal and folds session
-//! events into it with [`ConsoleState::apply`]; the folding is tested here without a browser.
+//! answered, its tools, the tool calls made (with progress and results) and the server's log.
+//! The UI keeps one of these in a signal and folds engine events into it with
+//! [`ConsoleState::apply`]; the folding is tested here without a browser.
 
+use crate::core::engine::{ConnectionState, EngineEvent, TransportKind};
+use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::Tool;
-use crate::core::session::{ServerSummary, SessionEvent};
+use crate::core::session::{ListKind, Millis, ServerSummary, SessionEvent};
+use serde_json::{Map, Value};
+
+/// How many log lines are kept; older ones scroll away.
+pub const LOG_LIMIT: usize = 500;
 
 /// Where the connection stands, as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -11,9 +18,46 @@ pub enum Status {
     #[default]
     Disconnected,
     Connecting,
-    Connected,
-    /// The session ended; the sentence says what happened and what to do.
+    Connected(TransportKind),
+    Reconnecting {
+        at: Millis,
+        attempt: u32,
+        reason: String,
+    },
+    /// The connection ended; the sentence says what happened and what to do.
     Failed(String),
+}
+
+/// Where one tool call stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallState {
+    Running { progress: Option<(f64, Option<f64>)>, message: Option<String> },
+    Done(Value),
+    Failed(String),
+}
+
+/// One tool call as the console shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub id: RequestId,
+    pub tool: String,
+    pub arguments: Map<String, Value>,
+    pub state: CallState,
+}
+
+impl Call {
+    /// True when the result says the tool itself failed (`isError`).
+    pub fn is_tool_error(&self) -> bool {
+        matches!(&self.state, CallState::Done(r) if r.get("isError").and_then(Value::as_bool) == Some(true))
+    }
+}
+
+/// One line of the server's log (`notifications/message`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub level: String,
+    pub logger: Option<String>,
+    pub text: String,
 }
 
 /// Everything the UI renders about one connection.
@@ -22,6 +66,9 @@ pub struct ConsoleState {
     pub status: Status,
     pub server: Option<ServerSummary>,
     pub tools: Option<Vec<Tool>>,
+    /// Newest first.
+    pub calls: Vec<Call>,
+    pub log: Vec<LogLine>,
     /// The last non-fatal problem (a failed request), shown until the next success.
     pub notice: Option<String>,
 }
@@ -32,11 +79,23 @@ impl ConsoleState {
         ConsoleState { status: Status::Connecting, ..ConsoleState::default() }
     }
 
-    /// Folds one session event into the view.
-    pub fn apply(&mut self, event: SessionEvent) {
+    /// Records a tool call the user just made.
+    pub fn call_started(&mut self, id: RequestId, tool: &str, arguments: Map<String, Value>) {
+        let state = CallState::Running { progress: None, message: None };
+        self.calls.insert(0, Call { id, tool: tool.to_owned(), arguments, state });
+    }
+
+    /// Folds one engine event into the view.
+    pub fn apply(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::State(state) => self.status = status_of(state),
+            EngineEvent::Session(event) => self.apply_session(*event),
+        }
+    }
+
+    fn apply_session(&mut self, event: SessionEvent) {
         match event {
             SessionEvent::Ready(summary) => {
-                self.status = Status::Connected;
                 self.server = Some(summary);
                 self.notice = None;
             }
@@ -45,32 +104,120 @@ impl ConsoleState {
                 self.notice = None;
             }
             SessionEvent::Failed(error) => self.status = Status::Failed(error.to_string()),
-            SessionEvent::RequestFailed { error, .. } => self.notice = Some(error.to_string()),
+            SessionEvent::Answered { id, result, .. } => {
+                if let Some(call) = self.call_mut(&id) {
+                    call.state = CallState::Done(result);
+                }
+            }
+            SessionEvent::RequestFailed { id, error, .. } => {
+                match id.as_ref().and_then(|id| self.call_mut(id)) {
+                    Some(call) => call.state = CallState::Failed(error.to_string()),
+                    None => self.notice = Some(error.to_string()),
+                }
+            }
+            SessionEvent::Progress { id, progress, total, message } => {
+                if let Some(call) = self.call_mut(&id)
+                    && let CallState::Running { .. } = call.state
+                {
+                    call.state = CallState::Running { progress: Some((progress, total)), message };
+                }
+            }
+            SessionEvent::Notification { method, params } if method == "notifications/message" => {
+                self.push_log(params.unwrap_or(Value::Null));
+            }
             _ => {}
         }
     }
 
-    /// A failure before any session existed (bad URL, unreachable server).
-    pub fn fail(&mut self, sentence: String) {
-        self.status = Status::Failed(sentence);
+    fn call_mut(&mut self, id: &RequestId) -> Option<&mut Call> {
+        self.calls.iter_mut().find(|c| &c.id == id)
     }
 
-    /// The status line's text.
-    pub fn status_line(&self) -> String {
+    fn push_log(&mut self, params: Value) {
+        let level = params.get("level").and_then(Value::as_str).unwrap_or("info").to_owned();
+        let logger = params.get("logger").and_then(Value::as_str).map(str::to_owned);
+        let text = match params.get("data") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        self.log.push(LogLine { level, logger, text });
+        if self.log.len() > LOG_LIMIT {
+            let excess = self.log.len() - LOG_LIMIT;
+            self.log.drain(..excess);
+        }
+    }
+
+    /// True while requests can be made.
+    pub fn is_connected(&self) -> bool {
+        matches!(self.status, Status::Connected(_))
+    }
+
+    /// The status line's text at time `now` (for the reconnect countdown).
+    pub fn status_line(&self, now: Millis) -> String {
         match &self.status {
             Status::Disconnected => "Not connected.".into(),
             Status::Connecting => "Connecting…".into(),
-            Status::Connected => match &self.server {
-                Some(s) => format!(
-                    "Connected to {} {} (MCP {}).",
-                    display_or(&s.server_info.name, "an unnamed server"),
-                    s.server_info.version,
-                    s.protocol_version
-                ),
-                None => "Connected.".into(),
-            },
+            Status::Connected(transport) => {
+                let via = match transport {
+                    TransportKind::StreamableHttp => "Streamable HTTP",
+                    TransportKind::LegacySse => "legacy HTTP+SSE",
+                };
+                match &self.server {
+                    Some(s) => format!(
+                        "Connected to {} {} (MCP {}, {via}).",
+                        display_or(&s.server_info.name, "an unnamed server"),
+                        s.server_info.version,
+                        s.protocol_version
+                    ),
+                    None => format!("Connected ({via})."),
+                }
+            }
+            Status::Reconnecting { at, attempt, reason } => {
+                let seconds = at.saturating_sub(now).div_ceil(1000);
+                format!("{reason} Reconnecting in {seconds} s (attempt {attempt})…")
+            }
             Status::Failed(sentence) => sentence.clone(),
         }
+    }
+}
+
+/// What the console fetches by itself after an event: the tool list once a server that has
+/// tools is ready, and again whenever the server says the list changed.
+pub fn follow_up(event: &EngineEvent) -> Option<ListKind> {
+    let EngineEvent::Session(event) = event else { return None };
+    match event.as_ref() {
+        SessionEvent::Ready(s) if s.has_capability("tools") => Some(ListKind::Tools),
+        SessionEvent::Notification { method, .. }
+            if method == "notifications/tools/list_changed" =>
+        {
+            Some(ListKind::Tools)
+        }
+        _ => None,
+    }
+}
+
+/// Reads the arguments a person typed as a JSON object. Empty text means no arguments.
+pub fn parse_arguments(text: &str) -> Result<Map<String, Value>, String> {
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err("The arguments must be a JSON object, like {\"message\": \"hi\"}.".into()),
+        Err(e) => Err(format!("The arguments are not valid JSON ({e}). Fix them and call again.")),
+    }
+}
+
+fn status_of(state: ConnectionState) -> Status {
+    match state {
+        ConnectionState::Connecting => Status::Connecting,
+        ConnectionState::Connected { transport } => Status::Connected(transport),
+        ConnectionState::Reconnecting { at, attempt, reason } => {
+            Status::Reconnecting { at, attempt, reason }
+        }
+        ConnectionState::Disconnected { reason: Some(reason) } => Status::Failed(reason),
+        ConnectionState::Disconnected { reason: None } => Status::Disconnected,
     }
 }
 
@@ -83,7 +230,7 @@ mod tests {
     use super::*;
     use crate::core::protocol::Implementation;
     use crate::core::session::SessionError;
-    use serde_json::{Map, json};
+    use serde_json::json;
 
     fn summary(name: &str) -> ServerSummary {
         ServerSummary {
@@ -98,36 +245,131 @@ mod tests {
         }
     }
 
+    fn session(event: SessionEvent) -> EngineEvent {
+        EngineEvent::Session(Box::new(event))
+    }
+
+    fn connected(s: &mut ConsoleState) {
+        s.apply(EngineEvent::State(ConnectionState::Connected {
+            transport: TransportKind::StreamableHttp,
+        }));
+    }
+
     #[test]
-    fn status_line_follows_the_session() {
+    fn status_line_follows_the_connection() {
         let mut s = ConsoleState::connecting();
-        assert_eq!(s.status_line(), "Connecting…");
-        s.apply(SessionEvent::Ready(summary("everything")));
-        assert_eq!(s.status_line(), "Connected to everything 1.2 (MCP 2025-06-18).");
-        s.apply(SessionEvent::Failed(SessionError::NotReady));
-        assert_eq!(s.status_line(), SessionError::NotReady.to_string());
+        assert_eq!(s.status_line(0), "Connecting…");
+        s.apply(session(SessionEvent::Ready(summary("everything"))));
+        connected(&mut s);
+        assert_eq!(
+            s.status_line(0),
+            "Connected to everything 1.2 (MCP 2025-06-18, Streamable HTTP)."
+        );
+        s.apply(EngineEvent::State(ConnectionState::Reconnecting {
+            at: 10_000,
+            attempt: 2,
+            reason: "The server went away.".into(),
+        }));
+        assert_eq!(s.status_line(7_500), "The server went away. Reconnecting in 3 s (attempt 2)…");
+        s.apply(EngineEvent::State(ConnectionState::Disconnected { reason: Some("Gone.".into()) }));
+        assert_eq!(s.status_line(0), "Gone.");
+        assert!(!s.is_connected());
     }
 
     #[test]
     fn unnamed_servers_are_still_described() {
         let mut s = ConsoleState::connecting();
-        s.apply(SessionEvent::Ready(summary(" ")));
-        assert!(s.status_line().starts_with("Connected to an unnamed server"));
+        s.apply(session(SessionEvent::Ready(summary(" "))));
+        connected(&mut s);
+        assert!(s.status_line(0).starts_with("Connected to an unnamed server"));
     }
 
     #[test]
     fn tools_replace_the_list_and_clear_the_notice() {
         let mut s = ConsoleState::connecting();
-        s.apply(SessionEvent::RequestFailed {
+        s.apply(session(SessionEvent::RequestFailed {
             id: None,
             method: "tools/list".into(),
             error: SessionError::NotReady,
-        });
+        }));
         assert!(s.notice.is_some());
         let tool =
             serde_json::from_value(json!({"name": "echo"})).unwrap_or_else(|e| panic!("{e}"));
-        s.apply(SessionEvent::ToolsListed(vec![tool]));
+        s.apply(session(SessionEvent::ToolsListed(vec![tool])));
         assert_eq!(s.tools.as_ref().map(Vec::len), Some(1));
         assert_eq!(s.notice, None);
+    }
+
+    #[test]
+    fn a_call_shows_progress_then_its_result() {
+        let mut s = ConsoleState::connecting();
+        let id = RequestId::Number(3);
+        s.call_started(id.clone(), "slow", Map::new());
+        s.apply(session(SessionEvent::Progress {
+            id: id.clone(),
+            progress: 2.0,
+            total: Some(5.0),
+            message: Some("step 2".into()),
+        }));
+        assert_eq!(
+            s.calls[0].state,
+            CallState::Running { progress: Some((2.0, Some(5.0))), message: Some("step 2".into()) }
+        );
+        let result = json!({"content": [], "isError": true});
+        s.apply(session(SessionEvent::Answered { id, method: "tools/call".into(), result }));
+        assert!(s.calls[0].is_tool_error());
+    }
+
+    #[test]
+    fn a_failed_call_keeps_its_sentence_and_others_go_to_the_notice() {
+        let mut s = ConsoleState::connecting();
+        s.call_started(RequestId::Number(1), "x", Map::new());
+        let error = SessionError::Cancelled { method: "tools/call".into() };
+        s.apply(session(SessionEvent::RequestFailed {
+            id: Some(RequestId::Number(1)),
+            method: "tools/call".into(),
+            error: error.clone(),
+        }));
+        assert_eq!(s.calls[0].state, CallState::Failed(error.to_string()));
+        assert_eq!(s.notice, None);
+    }
+
+    #[test]
+    fn tools_are_listed_when_a_server_with_tools_is_ready_or_says_they_changed() {
+        let mut with_tools = summary("t");
+        with_tools.capabilities.insert("tools".into(), json!({}));
+        assert_eq!(follow_up(&session(SessionEvent::Ready(with_tools))), Some(ListKind::Tools));
+        assert_eq!(follow_up(&session(SessionEvent::Ready(summary("none")))), None);
+        let changed = SessionEvent::Notification {
+            method: "notifications/tools/list_changed".into(),
+            params: None,
+        };
+        assert_eq!(follow_up(&session(changed)), Some(ListKind::Tools));
+        assert_eq!(follow_up(&EngineEvent::State(ConnectionState::Connecting)), None);
+    }
+
+    #[test]
+    fn typed_arguments_must_be_a_json_object() {
+        assert_eq!(parse_arguments("  "), Ok(Map::new()));
+        assert_eq!(parse_arguments(r#"{"a": 1}"#).map(|m| m.len()), Ok(1));
+        assert!(parse_arguments("[1]").is_err_and(|e| e.contains("JSON object")));
+        assert!(
+            parse_arguments("{oops")
+                .is_err_and(|e| e.starts_with("The arguments are not valid JSON"))
+        );
+    }
+
+    #[test]
+    fn log_lines_are_kept_up_to_the_limit() {
+        let mut s = ConsoleState::connecting();
+        for n in 0..(LOG_LIMIT + 3) {
+            s.apply(session(SessionEvent::Notification {
+                method: "notifications/message".into(),
+                params: Some(json!({"level": "warning", "logger": "x", "data": {"n": n}})),
+            }));
+        }
+        assert_eq!(s.log.len(), LOG_LIMIT);
+        assert_eq!(s.log[0].text, r#"{"n":3}"#);
+        assert_eq!(s.log[0].level, "warning");
     }
 }

@@ -76,10 +76,9 @@ pub struct ResponseHead {
 /// A fetch that produced no (readable) response, or a body that broke off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetworkFailure {
-    /// Nothing answered: the server is down or the address is wrong.
+    /// Nothing answered: the server is down, the address is wrong, or the browser withheld the
+    /// answer because the server does not allow this origin (CORS) — a page cannot tell which.
     Unreachable,
-    /// The server answered, but the browser withheld the answer (CORS).
-    CorsRefused,
     /// The body stopped in the middle.
     Interrupted(String),
 }
@@ -555,9 +554,6 @@ impl Engine {
         match failure {
             NetworkFailure::Unreachable => {
                 TransportError::Unreachable { origin: self.http.origin() }
-            }
-            NetworkFailure::CorsRefused => {
-                TransportError::CorsRefused { origin: self.http.origin() }
             }
             NetworkFailure::Interrupted(why) => TransportError::Interrupted(why.clone()),
         }
@@ -1368,8 +1364,8 @@ mod tests {
     #[test]
     fn first_connect_failures_name_their_cause() {
         for (failure, words) in [
-            (NetworkFailure::Unreachable, "could not reach"),
-            (NetworkFailure::CorsRefused, "Access-Control-Allow-Origin"),
+            (NetworkFailure::Unreachable, "Access-Control-Allow-Origin"),
+            (NetworkFailure::Interrupted("reset".into()), "broke"),
         ] {
             let mut rig = Rig::new(TransportChoice::Auto);
             rig.engine.connect(rig.now);

@@ -9,6 +9,7 @@ pub mod launch;
 pub mod pkce;
 pub mod protocol;
 pub mod reconnect;
+pub mod schema_form;
 pub mod session;
 pub mod sse;
 pub mod streamable;

@@ -36,13 +36,9 @@ pub enum TransportError {
     #[error("{0:?} is not a usable server URL: it must start with http:// or https://.")]
     InvalidUrl(String),
     #[error(
-        "The browser could not reach {origin}. The server may be down or the address wrong — or the server refused this page's origin (CORS): it must send Access-Control-Allow-Origin for this page and expose the Mcp-Session-Id and MCP-Protocol-Version headers."
+        "The browser could not reach {origin}. The server may be down or the address wrong — or the server refused this page's origin (CORS): it must send Access-Control-Allow-Origin for this page, allow the headers Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version and Last-Event-ID, and expose Mcp-Session-Id, MCP-Protocol-Version and WWW-Authenticate."
     )]
     Unreachable { origin: String },
-    #[error(
-        "{origin} answered, but the browser withheld the answer: the server does not allow this page's origin (CORS). It must send Access-Control-Allow-Origin for this page, allow the headers Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version and Last-Event-ID, and expose Mcp-Session-Id, MCP-Protocol-Version and WWW-Authenticate."
-    )]
-    CorsRefused { origin: String },
     #[error(
         "The legacy SSE stream named a message endpoint on another origin ({0:?}); the console refuses to send messages there."
     )]

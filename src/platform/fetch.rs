@@ -17,13 +17,22 @@ pub struct FetchResponse {
     inner: Response,
 }
 
-/// Performs `request`. A fetch that fails without any response (network down, CORS refusal) is
-/// reported as [`TransportError::Unreachable`] naming `origin`.
+/// Why a fetch produced no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FetchFailure {
+    /// The request was aborted on purpose.
+    Aborted,
+    /// No response: the server is down, the address wrong, or CORS withheld the answer.
+    Network,
+    /// The request could not even be built (a header the browser refuses, say).
+    Invalid(String),
+}
+
+/// Performs `request`.
 pub async fn send(
     request: &HttpRequest,
     signal: Option<&AbortSignal>,
-    origin: &str,
-) -> Result<FetchResponse, TransportError> {
+) -> Result<FetchResponse, FetchFailure> {
     let method = match request.method {
         "GET" => Method::GET,
         "DELETE" => Method::DELETE,
@@ -37,12 +46,12 @@ pub async fn send(
         Some(body) => builder.body(body.as_str()),
         None => builder.build(),
     }
-    .map_err(|e| TransportError::Malformed(e.to_string()))?;
-    let inner = built
-        .send()
-        .await
-        .map_err(|_| TransportError::Unreachable { origin: origin.to_owned() })?;
-    Ok(FetchResponse { inner })
+    .map_err(|e| FetchFailure::Invalid(e.to_string()))?;
+    match built.send().await {
+        Ok(inner) => Ok(FetchResponse { inner }),
+        Err(_) if signal.is_some_and(AbortSignal::aborted) => Err(FetchFailure::Aborted),
+        Err(_) => Err(FetchFailure::Network),
+    }
 }
 
 impl FetchResponse {

@@ -1,39 +1,90 @@
 //! Leptos components: they render `core::console::ConsoleState` and turn clicks into calls on a
 //! `platform::connection::Connection`. No protocol or auth logic lives here.
 
+mod calls;
+mod content;
+mod log_panel;
 mod server_panel;
 mod tool_list;
 
-use crate::core::console::{ConsoleState, Status};
+use crate::core::console::{ConsoleState, Status, follow_up};
+use crate::core::engine::TransportChoice;
 use crate::core::launch::Launch;
+use crate::core::session::SessionConfig;
 use crate::platform::connection::Connection;
-use crate::platform::location;
+use crate::platform::{clock, location};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+/// What every component may reach: the state, the clock and the live connection.
+#[derive(Clone, Copy)]
+pub struct Console {
+    pub state: RwSignal<ConsoleState>,
+    /// Milliseconds, ticking once a second (for countdowns).
+    pub now: RwSignal<u64>,
+    pub connection: StoredValue<Option<Connection>, LocalStorage>,
+}
+
+impl Console {
+    /// Runs `f` on the live connection, if there is one.
+    pub fn with_connection<R>(&self, f: impl FnOnce(&Connection) -> R) -> Option<R> {
+        self.connection.with_value(|c| c.as_ref().map(f))
+    }
+}
 
 /// The whole console.
 #[component]
 pub fn App() -> impl IntoView {
     let url = RwSignal::new(String::new());
-    let state = RwSignal::new(ConsoleState::default());
-    let connection: StoredValue<Option<Connection>, LocalStorage> = StoredValue::new_local(None);
+    let transport = RwSignal::new(TransportChoice::Auto);
+    let console = Console {
+        state: RwSignal::new(ConsoleState::default()),
+        now: RwSignal::new(clock::now_ms()),
+        connection: StoredValue::new_local(None),
+    };
+    provide_context(console);
+    provide_context(calls::Selected(RwSignal::new(None)));
+    let state = console.state;
 
-    let connect = move || {
-        if let Some(old) = connection.get_value() {
-            old.close();
+    let disconnect = move || {
+        if let Some(old) = console.connection.get_value() {
+            old.disconnect();
         }
+        console.connection.set_value(None);
+    };
+    let connect = move || {
+        disconnect();
         state.set(ConsoleState::connecting());
-        let opened = Connection::open(&url.get_untracked(), move |event| {
-            state.update(|s| s.apply(event));
-        });
+        let opened = Connection::open(
+            &url.get_untracked(),
+            transport.get_untracked(),
+            SessionConfig::default(),
+            move |event| {
+                let follow = follow_up(&event);
+                state.update(|s| s.apply(event));
+                if let Some(kind) = follow {
+                    let listed = console.with_connection(|c| {
+                        c.with_session(|session, now| session.list(kind, now))
+                    });
+                    if let Some(Err(e)) = listed {
+                        state.update(|s| s.notice = Some(e.to_string()));
+                    }
+                }
+            },
+        );
         match opened {
-            Ok(c) => connection.set_value(Some(c)),
-            Err(e) => {
-                connection.set_value(None);
-                state.update(|s| s.fail(e.to_string()));
-            }
+            Ok(c) => console.connection.set_value(Some(c)),
+            Err(e) => state.update(|s| s.status = Status::Failed(e.to_string())),
         }
     };
+
+    // The countdown while reconnecting needs a clock that ticks.
+    spawn_local(async move {
+        loop {
+            clock::sleep(1_000).await;
+            console.now.set(clock::now_ms());
+        }
+    });
 
     // What to open comes from config.json and the query string; the query wins.
     spawn_local(async move {
@@ -55,10 +106,13 @@ pub fn App() -> impl IntoView {
     });
 
     let busy = move || state.with(|s| s.status == Status::Connecting);
+    let live =
+        move || state.with(|s| !matches!(s.status, Status::Disconnected | Status::Failed(_)));
     let status_class = move || {
         state.with(|s| match s.status {
-            Status::Connected => "mc-status mc-status--ok",
+            Status::Connected(_) => "mc-status mc-status--ok",
             Status::Failed(_) => "mc-status mc-status--error",
+            Status::Reconnecting { .. } => "mc-status mc-status--warn",
             _ => "mc-status",
         })
     };
@@ -66,7 +120,9 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="mc-header">
             <h1>"MCP Console"</h1>
-            <p class="mc-tagline">"Sign in, list and call the tools of any MCP server — right here in the page."</p>
+            <p class="mc-tagline">
+                "List and call the tools of any MCP server — right here in the page."
+            </p>
         </header>
         <main class="mc-main">
             <form
@@ -88,20 +144,55 @@ pub fn App() -> impl IntoView {
                     prop:value=move || url.get()
                     on:input=move |ev| url.set(event_target_value(&ev))
                 />
+                <select
+                    aria-label="Transport"
+                    data-testid="transport"
+                    on:change=move |ev| {
+                        transport
+                            .set(
+                                match event_target_value(&ev).as_str() {
+                                    "streamable" => TransportChoice::StreamableHttp,
+                                    "sse" => TransportChoice::LegacySse,
+                                    _ => TransportChoice::Auto,
+                                },
+                            )
+                    }
+                >
+                    <option value="auto">"Auto"</option>
+                    <option value="streamable">"Streamable HTTP"</option>
+                    <option value="sse">"Legacy SSE"</option>
+                </select>
                 <button type="submit" data-testid="connect" disabled=busy>
                     {move || if busy() { "Connecting…" } else { "Connect" }}
                 </button>
+                <Show when=live>
+                    <button
+                        type="button"
+                        class="mc-secondary"
+                        data-testid="disconnect"
+                        on:click=move |_| {
+                            disconnect();
+                            state.update(|s| s.status = Status::Disconnected);
+                        }
+                    >
+                        "Disconnect"
+                    </button>
+                </Show>
             </form>
             <p class=status_class role="status" aria-live="polite" data-testid="status">
-                {move || state.with(ConsoleState::status_line)}
+                {move || state.with(|s| s.status_line(console.now.get()))}
             </p>
             <Show when=move || state.with(|s| s.notice.is_some())>
                 <p class="mc-notice" role="alert" data-testid="notice">
                     {move || state.with(|s| s.notice.clone().unwrap_or_default())}
                 </p>
             </Show>
-            <server_panel::ServerPanel state=state />
-            <tool_list::ToolList state=state />
+            <server_panel::ServerPanel />
+            <div class="mc-workspace">
+                <tool_list::ToolList />
+                <calls::CallPanel />
+            </div>
+            <log_panel::LogPanel />
         </main>
     }
 }

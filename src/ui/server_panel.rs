@@ -1,18 +1,17 @@
 //! The server card: name, version, protocol revision, declared capabilities and instructions.
 
-use crate::core::console::ConsoleState;
+use crate::ui::Console;
 use leptos::prelude::*;
 
 /// Shows who answered once a session is ready.
 #[component]
-pub fn ServerPanel(
-    /// The console's state; the panel renders only once a server is known.
-    state: RwSignal<ConsoleState>,
-) -> impl IntoView {
+pub fn ServerPanel() -> impl IntoView {
+    let console = expect_context::<Console>();
     move || {
-        state.with(|s| {
+        console.state.with(|s| {
             s.server.as_ref().map(|server| {
-                let capabilities = server.capabilities.keys().cloned().collect::<Vec<_>>().join(", ");
+                let capabilities =
+                    server.capabilities.keys().cloned().collect::<Vec<_>>().join(", ");
                 let instructions = server.instructions.clone();
                 view! {
                     <section class="mc-server" aria-label="Server" data-testid="server">
@@ -24,14 +23,19 @@ pub fn ServerPanel(
                             <dt>"Protocol"</dt>
                             <dd data-testid="protocol">{server.protocol_version.clone()}</dd>
                             <dt>"Capabilities"</dt>
-                            <dd>{if capabilities.is_empty() { "none".to_owned() } else { capabilities }}</dd>
+                            <dd>
+                                {if capabilities.is_empty() { "none".to_owned() } else { capabilities }}
+                            </dd>
                         </dl>
-                        {instructions.map(|text| view! {
-                            <details class="mc-instructions">
-                                <summary>"Instructions from the server"</summary>
-                                <p>{text}</p>
-                            </details>
-                        })}
+                        {instructions
+                            .map(|text| {
+                                view! {
+                                    <details class="mc-instructions">
+                                        <summary>"Instructions from the server"</summary>
+                                        <p>{text}</p>
+                                    </details>
+                                }
+                            })}
                     </section>
                 }
             })

@@ -15,8 +15,13 @@ fn reference_tool_names(url: &str) -> Vec<String> {
         .args(["list-tools.mjs", url])
         .output()
         .unwrap_or_else(|e| panic!("could not run the reference client: {e}"));
-    assert!(out.status.success(), "reference client failed: {}", String::from_utf8_lossy(&out.stderr));
-    let names: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("reference output: {e}"));
+    assert!(
+        out.status.success(),
+        "reference client failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("reference output: {e}"));
     names
         .as_array()
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
@@ -32,9 +37,15 @@ async fn connecting_lists_the_real_tools_of_server_everything() {
 
     let field = browser.wait_for("[data-testid=server-url]").await;
     field.send_keys(&server.url).await.unwrap_or_else(|e| panic!("type URL: {e}"));
-    browser.wait_for("[data-testid=connect]").await.click().await.unwrap_or_else(|e| panic!("click: {e}"));
+    browser
+        .wait_for("[data-testid=connect]")
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click: {e}"));
 
-    let status = browser.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    let status =
+        browser.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
     assert!(status.contains("mcp-servers/everything") || status.contains("everything"), "{status}");
     browser.wait_for("[data-testid=tool-name]").await;
 
@@ -51,7 +62,10 @@ async fn connecting_lists_the_real_tools_of_server_everything() {
     assert_eq!(protocol, "2025-11-25", "the newest revision is negotiated with a current server");
 
     let shot = browser.screenshot("console-tools").await;
-    assert!(std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false), "screenshot is empty");
+    assert!(
+        std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
+        "screenshot is empty"
+    );
     browser.close().await;
 }
 
@@ -95,7 +109,9 @@ async fn an_invalid_url_is_refused_before_any_request() {
     let browser = Browser::start().await;
     let url = format!("{}?server=ftp://127.0.0.1/mcp&connect=1", page.url);
     browser.client.goto(&url).await.unwrap_or_else(|e| panic!("goto: {e}"));
-    let status = browser.wait_for_text("[data-testid=status]", |t| t.contains("not a usable server URL")).await;
+    let status = browser
+        .wait_for_text("[data-testid=status]", |t| t.contains("not a usable server URL"))
+        .await;
     assert!(status.contains("http://"), "{status}");
     browser.close().await;
 }

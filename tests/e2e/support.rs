@@ -44,7 +44,10 @@ pub fn free_port() -> u16 {
 pub fn wait_for_port(port: u16, what: &str) {
     let started = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < START_DEADLINE, "{what} did not start listening on port {port}");
+        assert!(
+            started.elapsed() < START_DEADLINE,
+            "{what} did not start listening on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -115,7 +118,12 @@ pub fn everything(mode: &str) -> Peer {
     let name = format!("everything-{mode}");
     let mut cmd = node(&name);
     cmd.env("PORT", port.to_string())
-        .args(["--import", "./loopback.mjs", "node_modules/@modelcontextprotocol/server-everything/dist/index.js", mode])
+        .args([
+            "--import",
+            "./loopback.mjs",
+            "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+            mode,
+        ])
         .stdout(log_file(&format!("{name}.out")));
     let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start {name}: {e}"));
     let path = if mode == "sse" { "sse" } else { "mcp" };
@@ -160,18 +168,22 @@ impl Drop for TempDir {
 impl Browser {
     pub async fn start() -> Browser {
         let port = free_port();
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let child = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
             .stdin(Stdio::null())
             .stdout(log_file("chromedriver"))
             .stderr(log_file("chromedriver.err"))
             .spawn()
-            .unwrap_or_else(|e| panic!("could not start {chromedriver}: {e} (scripts/tools.sh installs it)"));
+            .unwrap_or_else(|e| {
+                panic!("could not start {chromedriver}: {e} (scripts/tools.sh installs it)")
+            });
         let driver = Peer { child, url: format!("http://127.0.0.1:{port}") };
         wait_for_port(port, "chromedriver");
 
-        let profile = std::env::temp_dir().join(format!("mcp-console-e2e-{}-{port}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("mcp-console-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::create_dir_all(&profile);
         let mut caps = Capabilities::new();
         caps.insert(

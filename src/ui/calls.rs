@@ -1,0 +1,196 @@
+//! Calling a tool: the chosen tool's arguments editor and Call button, and every call made with
+//! its progress bar, Cancel button and result.
+
+use crate::core::console::{Call, CallState, parse_arguments};
+use crate::core::protocol::Tool;
+use crate::ui::Console;
+use crate::ui::content::ToolResult;
+use leptos::prelude::*;
+use serde_json::{Map, Value};
+
+/// The name of the tool open in the call panel.
+#[derive(Clone, Copy)]
+pub struct Selected(pub RwSignal<Option<String>>);
+
+/// An argument skeleton for a tool: each property with its default, or an empty value of its
+/// type, so a person edits instead of typing from nothing.
+fn skeleton(tool: &Tool) -> String {
+    let mut out = Map::new();
+    if let Some(Value::Object(props)) = tool.input_schema.get("properties") {
+        for (name, schema) in props {
+            let value = schema.get("default").cloned().unwrap_or_else(|| {
+                match schema.get("type").and_then(Value::as_str) {
+                    Some("string") => Value::from(""),
+                    Some("number") | Some("integer") => Value::from(0),
+                    Some("boolean") => Value::from(false),
+                    Some("array") => Value::Array(Vec::new()),
+                    Some("object") => Value::Object(Map::new()),
+                    _ => Value::Null,
+                }
+            });
+            out.insert(name.clone(), value);
+        }
+    }
+    serde_json::to_string_pretty(&Value::Object(out)).unwrap_or_else(|_| "{}".into())
+}
+
+/// The panel for the selected tool and the calls made so far.
+#[component]
+pub fn CallPanel() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let selected = expect_context::<Selected>();
+    let arguments = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+
+    let tool = Memo::new(move |_| {
+        let name = selected.0.get()?;
+        console.state.with(|s| s.tools.as_ref()?.iter().find(|t| t.name == name).cloned())
+    });
+    Effect::new(move |_| {
+        if let Some(t) = tool.get() {
+            arguments.set(skeleton(&t));
+            problem.set(None);
+        }
+    });
+
+    let call = move || {
+        let Some(t) = tool.get_untracked() else { return };
+        let args = match parse_arguments(&arguments.get_untracked()) {
+            Ok(a) => a,
+            Err(sentence) => return problem.set(Some(sentence)),
+        };
+        problem.set(None);
+        let sent = console.with_connection(|c| {
+            c.with_session(|session, now| session.call_tool(&t.name, args.clone(), now))
+        });
+        match sent {
+            Some(Ok(id)) => console.state.update(|s| s.call_started(id, &t.name, args)),
+            Some(Err(e)) => problem.set(Some(e.to_string())),
+            None => problem.set(Some("Not connected: connect to a server first.".into())),
+        }
+    };
+
+    view! {
+        <section class="mc-calls" aria-label="Tool calls">
+            {move || {
+                tool.get()
+                    .map(|t| {
+                        let description = t.description.clone().unwrap_or_default();
+                        view! {
+                            <form
+                                class="mc-call-form"
+                                data-testid="call-form"
+                                on:submit=move |ev| {
+                                    ev.prevent_default();
+                                    call();
+                                }
+                            >
+                                <h2>{t.display_name().to_owned()}</h2>
+                                <p class="mc-tool__description">{description}</p>
+                                <label for="call-arguments">"Arguments (JSON)"</label>
+                                <textarea
+                                    id="call-arguments"
+                                    data-testid="call-arguments"
+                                    spellcheck="false"
+                                    rows="8"
+                                    prop:value=move || arguments.get()
+                                    on:input=move |ev| arguments.set(event_target_value(&ev))
+                                ></textarea>
+                                {move || {
+                                    problem
+                                        .get()
+                                        .map(|p| {
+                                            view! {
+                                                <p class="mc-notice" role="alert" data-testid="call-problem">
+                                                    {p}
+                                                </p>
+                                            }
+                                        })
+                                }}
+                                <button
+                                    type="submit"
+                                    data-testid="call"
+                                    disabled=move || !console.state.with(|s| s.is_connected())
+                                >
+                                    "Call"
+                                </button>
+                            </form>
+                        }
+                    })
+            }}
+            <ol class="mc-call-list" data-testid="calls">
+                {move || {
+                    console
+                        .state
+                        .with(|s| {
+                            s.calls
+                                .iter()
+                                .map(|c| view! { <CallView call=c.clone() /> })
+                                .collect_view()
+                        })
+                }}
+            </ol>
+        </section>
+    }
+}
+
+/// One call: its tool, where it stands, and its result.
+#[component]
+fn CallView(
+    /// The call to show.
+    call: Call,
+) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let id = call.id.clone();
+    let cancel = move |_| {
+        let id = id.clone();
+        console.with_connection(|c| {
+            c.with_session(|session, _| session.cancel(&id, "cancelled by the user"))
+        });
+    };
+    let tool_error = call.is_tool_error();
+    let body = match call.state {
+        CallState::Running { progress, message } => {
+            let (value, max) = match progress {
+                Some((p, Some(t))) if t > 0.0 => (Some(p), Some(t)),
+                _ => (None, None),
+            };
+            let label = match (progress, &message) {
+                (_, Some(m)) => m.clone(),
+                (Some((p, Some(t))), None) => format!("{p} of {t}"),
+                (Some((p, None)), None) => format!("{p} so far"),
+                (None, None) => "Running…".to_owned(),
+            };
+            view! {
+                <div class="mc-call__running">
+                    <progress
+                        data-testid="call-progress"
+                        value=value.map(|v| v.to_string())
+                        max=max.map(|m| m.to_string())
+                    ></progress>
+                    <span data-testid="call-progress-label">{label}</span>
+                    <button type="button" class="mc-secondary" data-testid="call-cancel" on:click=cancel>
+                        "Cancel"
+                    </button>
+                </div>
+            }
+                .into_any()
+        }
+        CallState::Done(result) => view! { <ToolResult result=result /> }.into_any(),
+        CallState::Failed(sentence) => view! {
+            <p class="mc-call__failed" role="alert" data-testid="call-failed">
+                {sentence}
+            </p>
+        }
+        .into_any(),
+    };
+    view! {
+        <li class="mc-call" class:mc-call--error=tool_error data-testid="call-entry">
+            <header>
+                <span class="mc-tool__name">{call.tool}</span>
+                <code class="mc-call__args">{Value::Object(call.arguments).to_string()}</code>
+            </header>
+            {body}
+        </li>
+    }
+}
