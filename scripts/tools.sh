@@ -51,6 +51,9 @@ npm_ci() {
 npm_ci tools/npm
 npm_ci tests/peers
 
+# The Python MCP peer (mcp from PyPI) in its own venv; quiet when up to date.
+"$ROOT/tests/peers/python/install.sh"
+
 # Trunk refuses to run with NO_COLOR=1, and must not look for newer versions of itself.
 unset NO_COLOR
 export TRUNK_SKIP_VERSION_CHECK=true

@@ -6,7 +6,7 @@ mod support;
 
 use serde_json::{Value, json};
 use std::process::Command;
-use support::{Browser, console, everything, free_port};
+use support::{Browser, console, everything, free_port, protected_without_auth};
 
 /// The tool names an independent client (the official TypeScript SDK) sees at `url`.
 fn reference_tool_names(url: &str) -> Vec<String> {
@@ -149,5 +149,130 @@ async fn the_page_runs_under_a_csp_that_blocks_injected_inline_script() {
         .await
         .unwrap_or_else(|e| panic!("inject: {e}"));
     assert_eq!(ran, Value::Bool(false), "the CSP let an injected inline script run");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_is_called_and_its_text_shown() {
+    let server = everything("streamableHttp");
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser.call_tool("echo", r#"{"message": "<b>hi</b> from the console"}"#).await;
+    let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
+    assert_eq!(text, "Echo: <b>hi</b> from the console", "server text is shown as text, not HTML");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_call_shows_progress_and_can_be_cancelled_and_the_server_sees_it() {
+    let server = protected_without_auth();
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "streamable").await;
+    browser.call_tool("slow", r#"{"steps": 50, "delay_ms": 200}"#).await;
+    let label = browser.wait_for_text("[data-testid=call-progress-label]", |t| t.contains(" of ") || t.contains("step")).await;
+    assert!(!label.is_empty());
+    let value = browser
+        .client
+        .execute("return document.querySelector('[data-testid=call-progress]').value", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(value.as_f64().is_some_and(|v| v >= 1.0), "the bar moved: {value}");
+    browser.wait_for("[data-testid=call-cancel]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    let sentence = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
+    assert!(sentence.starts_with("You cancelled tools/call"), "{sentence}");
+    let stats_url = server.url.replace("/mcp", "/_test/stats");
+    let started = std::time::Instant::now();
+    loop {
+        let stats: Value = serde_json::from_str(&support::http_get(&stats_url)).unwrap_or(Value::Null);
+        if stats["cancellations"].as_u64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(started.elapsed() < support::UI_DEADLINE, "the server never saw the cancellation: {stats}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_messages_arrive_after_choosing_a_level() {
+    let server = everything("streamableHttp");
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser
+        .client
+        .execute(
+            "const s = document.querySelector('[data-testid=log-level]');
+             s.value = 'debug'; s.dispatchEvent(new Event('change'));",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser.call_tool("toggle-simulated-logging", "{}").await;
+    browser.wait_for("[data-testid=log-line]").await;
+    let lines = browser.texts("[data-testid=log-line]").await;
+    assert!(!lines.is_empty());
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_sse_is_reached_both_forced_and_by_auto_fallback() {
+    let server = everything("sse");
+    let page = console(None);
+    for transport in ["sse", "auto"] {
+        let browser = Browser::start().await;
+        browser.connect(&page.url, &server.url, transport).await;
+        let status = browser.wait_for_text("[data-testid=status]", |t| t.contains("legacy HTTP+SSE")).await;
+        assert!(status.starts_with("Connected to"), "{transport}: {status}");
+        browser.call_tool("echo", r#"{"message": "over sse"}"#).await;
+        let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
+        assert_eq!(text, "Echo: over sse", "{transport}");
+        browser.close().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_call_is_reported_and_reconnected_when_it_returns() {
+    let port = free_port();
+    let server = support::everything_on("streamableHttp", port);
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser.call_tool("trigger-long-running-operation", r#"{"duration": 30, "steps": 30}"#).await;
+    browser.wait_for("[data-testid=call-progress]").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    drop(server);
+
+    let status = browser.wait_for_text("[data-testid=status]", |t| t.contains("Reconnecting in")).await;
+    assert!(status.contains("attempt"), "{status}");
+    let _restarted = support::everything_on("streamableHttp", port);
+    // The new server has none of the old sessions: the console starts a new one by itself.
+    let status = browser.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    assert!(status.contains("Streamable HTTP"), "{status}");
+    let sentence = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
+    assert!(sentence.contains("may or may not have finished"), "{sentence}");
+    // And it works: a new call succeeds.
+    browser.call_tool("echo", r#"{"message": "back"}"#).await;
+    browser.wait_for_text("[data-testid=call-result]", |t| t == "Echo: back").await;
+    browser.screenshot("console-reconnected").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_sdk_server_is_listed_and_called() {
+    let page = console(None);
+    let origin = page.url.trim_end_matches('/').to_owned();
+    let server = support::python_peer(&origin);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    let names = browser.texts("[data-testid=tool-name]").await;
+    for must in ["echo", "add", "countdown"] {
+        assert!(names.iter().any(|n| n == must), "{must} missing from {names:?}");
+    }
+    browser.call_tool("add", r#"{"a": 2, "b": 3.5}"#).await;
+    let structured = browser.wait_for_text("[data-testid=call-structured]", |t| !t.is_empty()).await;
+    assert!(structured.contains("5.5"), "{structured}");
     browser.close().await;
 }

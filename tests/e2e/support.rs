@@ -255,3 +255,100 @@ impl Browser {
         let _ = self.client.close().await;
     }
 }
+
+/// `@modelcontextprotocol/server-everything` on a given port (to restart it where it was).
+pub fn everything_on(mode: &str, port: u16) -> Peer {
+    let name = format!("everything-{mode}-{port}");
+    let mut cmd = node(&name);
+    cmd.env("PORT", port.to_string())
+        .args([
+            "--import",
+            "./loopback.mjs",
+            "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
+            mode,
+        ])
+        .stdout(log_file(&format!("{name}.out")));
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+    let path = if mode == "sse" { "sse" } else { "mcp" };
+    let peer = Peer { child, url: format!("http://127.0.0.1:{port}/{path}") };
+    wait_for_port(port, &name);
+    peer
+}
+
+/// The protected TypeScript SDK server with authentication switched off.
+pub fn protected_without_auth() -> Peer {
+    let mut cmd = node("protected-no-auth");
+    cmd.args(["protected-server.mjs", "--port", "0", "--no-auth"]);
+    spawn_announcing("protected-no-auth", cmd)
+}
+
+/// The Python `mcp` server, allowing `origin`.
+pub fn python_peer(origin: &str) -> Peer {
+    let python = peers_dir().join("python/.venv/bin/python");
+    assert!(python.is_file(), "the Python peer is not installed (tests/peers/python/install.sh)");
+    let mut cmd = Command::new(python);
+    cmd.current_dir(peers_dir().join("python"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(["server.py", "--port", "0", "--console-origin", origin])
+        .stdin(Stdio::null())
+        .stderr(log_file("python-peer"));
+    spawn_announcing("python-peer", cmd)
+}
+
+/// A plain HTTP GET on loopback, returning the body (for the peers' `/_test/*` hooks).
+pub fn http_get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
+    let _ = write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    let mut text = String::new();
+    let _ = stream.read_to_string(&mut text);
+    text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()
+}
+
+impl Browser {
+    /// Opens the console at `page` and connects to `server` with the given transport
+    /// (`auto`, `streamable` or `sse`), waiting for the tool list.
+    pub async fn connect(&self, page: &str, server: &str, transport: &str) {
+        self.client.goto(page).await.unwrap_or_else(|e| panic!("goto: {e}"));
+        self.wait_for("[data-testid=server-url]").await.send_keys(server).await.unwrap_or_else(|e| panic!("type: {e}"));
+        self.client
+            .execute(
+                "const s = document.querySelector('[data-testid=transport]');
+                 s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+                vec![json!(transport)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("transport: {e}"));
+        self.wait_for("[data-testid=connect]").await.click().await.unwrap_or_else(|e| panic!("click: {e}"));
+        self.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+        self.wait_for("[data-testid=tool-name]").await;
+    }
+
+    /// Opens `tool` in the call panel, types `arguments` (JSON) and presses Call.
+    pub async fn call_tool(&self, tool: &str, arguments: &str) {
+        let found = self
+            .client
+            .execute(
+                "const b = Array.from(document.querySelectorAll('[data-testid=tool-pick]'))
+                   .find(b => b.querySelector('[data-testid=tool-name]').textContent === arguments[0]);
+                 if (!b) return false; b.click(); return true;",
+                vec![json!(tool)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("pick {tool}: {e}"));
+        assert_eq!(found, json!(true), "the console lists no tool {tool}");
+        self.wait_for("[data-testid=call-arguments]").await;
+        self.client
+            .execute(
+                "const t = document.querySelector('[data-testid=call-arguments]');
+                 t.value = arguments[0]; t.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![json!(arguments)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("arguments: {e}"));
+        self.wait_for("[data-testid=call]").await.click().await.unwrap_or_else(|e| panic!("call: {e}"));
+    }
+}
