@@ -3,6 +3,7 @@
 //! The UI keeps one of these in a signal and folds engine events into it with
 //! [`ConsoleState::apply`]; the folding is tested here without a browser.
 
+use crate::core::asks::Ask;
 use crate::core::engine::{ConnectionState, EngineEvent, TransportKind};
 use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::Tool;
@@ -69,6 +70,8 @@ pub struct ConsoleState {
     /// Newest first.
     pub calls: Vec<Call>,
     pub log: Vec<LogLine>,
+    /// Server requests waiting for the person (elicitation, sampling), oldest first.
+    pub asks: Vec<Ask>,
     /// The last non-fatal problem (a failed request), shown until the next success.
     pub notice: Option<String>,
 }
@@ -98,7 +101,15 @@ impl ConsoleState {
             SessionEvent::Ready(summary) => {
                 self.server = Some(summary);
                 self.notice = None;
+                // Asks belong to the session that sent them; a new session starts clean.
+                self.asks.clear();
             }
+            SessionEvent::ServerRequest { id, method, params } => {
+                if let Some(ask) = Ask::from_request(id, &method, params.as_ref()) {
+                    self.asks.push(ask);
+                }
+            }
+            SessionEvent::ServerRequestCancelled { id, .. } => self.asks.retain(|a| a.id != id),
             SessionEvent::ToolsListed(tools) => {
                 self.tools = Some(tools);
                 self.notice = None;
@@ -127,6 +138,11 @@ impl ConsoleState {
             }
             _ => {}
         }
+    }
+
+    /// The person answered (or dismissed) ask `id`.
+    pub fn ask_answered(&mut self, id: &RequestId) {
+        self.asks.retain(|a| &a.id != id);
     }
 
     fn call_mut(&mut self, id: &RequestId) -> Option<&mut Call> {
@@ -357,6 +373,35 @@ mod tests {
             parse_arguments("{oops")
                 .is_err_and(|e| e.starts_with("The arguments are not valid JSON"))
         );
+    }
+
+    #[test]
+    fn asks_queue_up_and_leave_when_answered_withdrawn_or_the_session_restarts() {
+        let mut s = ConsoleState::connecting();
+        for n in 1..=3 {
+            s.apply(session(SessionEvent::ServerRequest {
+                id: RequestId::Number(n),
+                method: "elicitation/create".into(),
+                params: Some(json!({"message": "?", "requestedSchema": {"type": "object"}})),
+            }));
+        }
+        s.apply(session(SessionEvent::ServerRequest {
+            id: RequestId::Number(9),
+            method: "roots/list".into(),
+            params: None,
+        }));
+        assert_eq!(s.asks.len(), 3, "roots are answered without asking");
+        s.ask_answered(&RequestId::Number(1));
+        s.apply(session(SessionEvent::ServerRequestCancelled {
+            id: RequestId::Number(2),
+            reason: None,
+        }));
+        assert_eq!(
+            s.asks.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+            vec![RequestId::Number(3)]
+        );
+        s.apply(session(SessionEvent::Ready(summary("again"))));
+        assert!(s.asks.is_empty());
     }
 
     #[test]

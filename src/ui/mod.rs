@@ -1,16 +1,19 @@
 //! Leptos components: they render `core::console::ConsoleState` and turn clicks into calls on a
 //! `platform::connection::Connection`. No protocol or auth logic lives here.
 
+mod asks;
 mod calls;
 mod content;
+mod form;
 mod log_panel;
 mod server_panel;
 mod tool_list;
 
+use crate::core::asks::{client_capabilities, roots_result};
 use crate::core::console::{ConsoleState, Status, follow_up};
-use crate::core::engine::TransportChoice;
+use crate::core::engine::{EngineEvent, TransportChoice};
 use crate::core::launch::Launch;
-use crate::core::session::SessionConfig;
+use crate::core::session::{SessionConfig, SessionEvent};
 use crate::platform::connection::Connection;
 use crate::platform::{clock, location};
 use leptos::prelude::*;
@@ -44,6 +47,8 @@ pub fn App() -> impl IntoView {
     };
     provide_context(console);
     provide_context(calls::Selected(RwSignal::new(None)));
+    let roots = asks::Roots(RwSignal::new(Vec::new()));
+    provide_context(roots);
     let state = console.state;
 
     let disconnect = move || {
@@ -58,8 +63,16 @@ pub fn App() -> impl IntoView {
         let opened = Connection::open(
             &url.get_untracked(),
             transport.get_untracked(),
-            SessionConfig::default(),
+            SessionConfig { capabilities: client_capabilities(), ..SessionConfig::default() },
             move |event| {
+                // Roots are answered at once, from the roots editor.
+                if let EngineEvent::Session(e) = &event
+                    && let SessionEvent::ServerRequest { id, method, .. } = e.as_ref()
+                    && method == "roots/list"
+                {
+                    let result = roots_result(&roots.0.get_untracked());
+                    console.with_connection(|c| c.with_session(|s, _| s.respond(id, Ok(result))));
+                }
                 let follow = follow_up(&event);
                 state.update(|s| s.apply(event));
                 if let Some(kind) = follow {
@@ -188,11 +201,13 @@ pub fn App() -> impl IntoView {
                 </p>
             </Show>
             <server_panel::ServerPanel />
+            <asks::AskPanel />
             <div class="mc-workspace">
                 <tool_list::ToolList />
                 <calls::CallPanel />
             </div>
             <log_panel::LogPanel />
+            <asks::RootsEditor />
         </main>
     }
 }

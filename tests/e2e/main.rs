@@ -171,7 +171,11 @@ async fn a_long_call_shows_progress_and_can_be_cancelled_and_the_server_sees_it(
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "streamable").await;
     browser.call_tool("slow", r#"{"steps": 50, "delay_ms": 200}"#).await;
-    let label = browser.wait_for_text("[data-testid=call-progress-label]", |t| t.contains(" of ") || t.contains("step")).await;
+    let label = browser
+        .wait_for_text("[data-testid=call-progress-label]", |t| {
+            t.contains(" of ") || t.contains("step")
+        })
+        .await;
     assert!(!label.is_empty());
     let value = browser
         .client
@@ -179,17 +183,26 @@ async fn a_long_call_shows_progress_and_can_be_cancelled_and_the_server_sees_it(
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(value.as_f64().is_some_and(|v| v >= 1.0), "the bar moved: {value}");
-    browser.wait_for("[data-testid=call-cancel]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .wait_for("[data-testid=call-cancel]")
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let sentence = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
     assert!(sentence.starts_with("You cancelled tools/call"), "{sentence}");
     let stats_url = server.url.replace("/mcp", "/_test/stats");
     let started = std::time::Instant::now();
     loop {
-        let stats: Value = serde_json::from_str(&support::http_get(&stats_url)).unwrap_or(Value::Null);
+        let stats: Value =
+            serde_json::from_str(&support::http_get(&stats_url)).unwrap_or(Value::Null);
         if stats["cancellations"].as_u64().unwrap_or(0) >= 1 {
             break;
         }
-        assert!(started.elapsed() < support::UI_DEADLINE, "the server never saw the cancellation: {stats}");
+        assert!(
+            started.elapsed() < support::UI_DEADLINE,
+            "the server never saw the cancellation: {stats}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     browser.close().await;
@@ -224,7 +237,8 @@ async fn legacy_sse_is_reached_both_forced_and_by_auto_fallback() {
     for transport in ["sse", "auto"] {
         let browser = Browser::start().await;
         browser.connect(&page.url, &server.url, transport).await;
-        let status = browser.wait_for_text("[data-testid=status]", |t| t.contains("legacy HTTP+SSE")).await;
+        let status =
+            browser.wait_for_text("[data-testid=status]", |t| t.contains("legacy HTTP+SSE")).await;
         assert!(status.starts_with("Connected to"), "{transport}: {status}");
         browser.call_tool("echo", r#"{"message": "over sse"}"#).await;
         let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
@@ -245,11 +259,13 @@ async fn a_server_killed_mid_call_is_reported_and_reconnected_when_it_returns() 
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     drop(server);
 
-    let status = browser.wait_for_text("[data-testid=status]", |t| t.contains("Reconnecting in")).await;
+    let status =
+        browser.wait_for_text("[data-testid=status]", |t| t.contains("Reconnecting in")).await;
     assert!(status.contains("attempt"), "{status}");
     let _restarted = support::everything_on("streamableHttp", port);
     // The new server has none of the old sessions: the console starts a new one by itself.
-    let status = browser.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    let status =
+        browser.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
     assert!(status.contains("Streamable HTTP"), "{status}");
     let sentence = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
     assert!(sentence.contains("may or may not have finished"), "{sentence}");
@@ -272,7 +288,55 @@ async fn the_python_sdk_server_is_listed_and_called() {
         assert!(names.iter().any(|n| n == must), "{must} missing from {names:?}");
     }
     browser.call_tool("add", r#"{"a": 2, "b": 3.5}"#).await;
-    let structured = browser.wait_for_text("[data-testid=call-structured]", |t| !t.is_empty()).await;
+    let structured =
+        browser.wait_for_text("[data-testid=call-structured]", |t| !t.is_empty()).await;
     assert!(structured.contains("5.5"), "{structured}");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
+    let page = console(None);
+    let origin = page.url.trim_end_matches('/').to_owned();
+    let server = support::python_peer(&origin);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+
+    // Elicitation: a form built from the server's schema.
+    browser.call_tool("ask_name", "{}").await;
+    browser.wait_for("[data-testid=elicitation]").await;
+    let message = browser.wait_for_text("[data-testid=elicitation-message]", |t| !t.is_empty()).await;
+    assert_eq!(message, "What is your name?");
+    browser
+        .wait_for("[data-testid=elicitation] [data-field-name=name]")
+        .await
+        .send_keys("Ada <script>")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for("[data-testid=elicitation-accept]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for_text("[data-testid=call-result]", |t| t == "accept: Ada <script>").await;
+
+    // Sampling: the person writes the model's reply.
+    browser.call_tool("summarize", r#"{"text": "A long story about MCP."}"#).await;
+    let asked = browser.wait_for_text("[data-testid=sampling-message]", |t| !t.is_empty()).await;
+    assert!(asked.contains("A long story about MCP."), "{asked}");
+    browser.wait_for("[data-testid=sampling-reply]").await.send_keys("It is about MCP.").await.unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for("[data-testid=sampling-send]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for_text("[data-testid=call-result]", |t| t == "It is about MCP.").await;
+
+    // Roots: set in the page, returned when the server asks.
+    browser
+        .client
+        .execute("document.querySelector('details.mc-roots').open = true", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for("[data-testid=roots]").await.send_keys("file:///home/ada/project").await.unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for("[data-testid=roots-save]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser.call_tool("list_roots", "{}").await;
+    let entry = browser
+        .wait_for_text("[data-testid=call-entry]", |t| t.contains("file:///home/ada/project"))
+        .await;
+    assert!(entry.contains("project"), "{entry}");
+    browser.screenshot("console-asks").await;
     browser.close().await;
 }

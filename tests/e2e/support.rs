@@ -300,7 +300,8 @@ pub fn python_peer(origin: &str) -> Peer {
 pub fn http_get(url: &str) -> String {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap_or(url);
-    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let (host, path) =
+        rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
     let _ = write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
     let mut text = String::new();
@@ -313,7 +314,11 @@ impl Browser {
     /// (`auto`, `streamable` or `sse`), waiting for the tool list.
     pub async fn connect(&self, page: &str, server: &str, transport: &str) {
         self.client.goto(page).await.unwrap_or_else(|e| panic!("goto: {e}"));
-        self.wait_for("[data-testid=server-url]").await.send_keys(server).await.unwrap_or_else(|e| panic!("type: {e}"));
+        self.wait_for("[data-testid=server-url]")
+            .await
+            .send_keys(server)
+            .await
+            .unwrap_or_else(|e| panic!("type: {e}"));
         self.client
             .execute(
                 "const s = document.querySelector('[data-testid=transport]');
@@ -322,7 +327,11 @@ impl Browser {
             )
             .await
             .unwrap_or_else(|e| panic!("transport: {e}"));
-        self.wait_for("[data-testid=connect]").await.click().await.unwrap_or_else(|e| panic!("click: {e}"));
+        self.wait_for("[data-testid=connect]")
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click: {e}"));
         self.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
         self.wait_for("[data-testid=tool-name]").await;
     }
@@ -349,6 +358,10 @@ impl Browser {
             )
             .await
             .unwrap_or_else(|e| panic!("arguments: {e}"));
-        self.wait_for("[data-testid=call]").await.click().await.unwrap_or_else(|e| panic!("call: {e}"));
+        self.wait_for("[data-testid=call]")
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("call: {e}"));
     }
 }
