@@ -5,6 +5,7 @@
 #   3. the release build                                      trunk build --release
 #   4. browser tests in headless Chromium                     cargo test --target wasm32 (tests/web.rs)
 #   5. end-to-end: the built console driven by WebDriver      cargo test --features e2e (tests/e2e)
+#   6. the MCP conformance suite's client scenarios           tests/conformance/run.sh
 # Installs whatever is missing first (scripts/tools.sh).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,8 +25,9 @@ cargo clippy --target wasm32-unknown-unknown --all-targets --quiet -- -D warning
 step "native tests"
 cargo test
 
-step "test peers' own suite"
+step "test peers' own suites"
 (cd tests/peers && node --test)
+(cd tests/peers/python && .venv/bin/python test_server.py)
 
 step "release build"
 trunk build --release
@@ -43,7 +45,12 @@ MCP_EVERYTHING_URL="http://127.0.0.1:$http_port/mcp" MCP_EVERYTHING_SSE_URL="htt
 step "end-to-end tests (WebDriver + headless Chromium + real peers)"
 cargo test --features e2e --test e2e
 
+step "MCP conformance suite, client scenarios (the console in headless Chromium)"
+tests/conformance/run.sh initialize tools_call sse-retry elicitation-sep1034-client-defaults
+
 step "all test layers passed in $((SECONDS - started)) s"
 cargo_passed=$(grep -aoE 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 node_passed=$(grep -aoE '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
-echo "tests: $((cargo_passed + node_passed)) passed, 0 failed"
+# The Python peer's checks and the conformance scenarios close with "[name: ]N passed, N failed".
+other_passed=$(grep -aE '^([a-z-]+: )?[0-9]+ passed, 0 failed$' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+echo "tests: $((cargo_passed + node_passed + other_passed)) passed, 0 failed"
