@@ -3,10 +3,19 @@
 
 use crate::core::console::{Call, CallState, parse_arguments};
 use crate::core::protocol::Tool;
+use crate::core::schema_form::{self, FieldError, FieldKind, Form, FormValues};
 use crate::ui::Console;
 use crate::ui::content::ToolResult;
+use crate::ui::form::FormFields;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
+
+/// True when the form is just one raw-JSON box: the JSON editor is then the better view.
+fn is_raw(form: &Form) -> bool {
+    form.fields.len() == 1
+        && form.fields[0].key.is_empty()
+        && form.fields[0].kind == FieldKind::Json
+}
 
 /// The name of the tool open in the call panel.
 #[derive(Clone, Copy)]
@@ -41,24 +50,61 @@ pub fn CallPanel() -> impl IntoView {
     let selected = expect_context::<Selected>();
     let arguments = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
+    // The form view of the arguments, when the schema can be shown as one.
+    let use_form = RwSignal::new(true);
+    let values = RwSignal::new(FormValues::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
 
     let tool = Memo::new(move |_| {
         let name = selected.0.get()?;
         console.state.with(|s| s.tools.as_ref()?.iter().find(|t| t.name == name).cloned())
     });
+    let form = Memo::new(move |_| tool.get().map(|t| schema_form::form_for(&t.input_schema)));
+    let has_form =
+        move || form.with(|f| f.as_ref().is_some_and(|f| !is_raw(f) && !f.fields.is_empty()));
     Effect::new(move |_| {
         if let Some(t) = tool.get() {
             arguments.set(skeleton(&t));
             problem.set(None);
+            errors.set(Vec::new());
+            values.set(
+                form.with_untracked(|f| f.as_ref().map(schema_form::defaults).unwrap_or_default()),
+            );
         }
     });
+    // Switching views carries the arguments across.
+    let show_form = move |on: bool| {
+        let Some(f) = form.get_untracked() else { return };
+        if on {
+            if let Ok(args) = parse_arguments(&arguments.get_untracked()) {
+                values.set(schema_form::arguments_to_values(&f, &Value::Object(args)));
+            }
+        } else if let Ok(args) = schema_form::to_arguments(&f, &values.get_untracked()) {
+            arguments.set(serde_json::to_string_pretty(&Value::Object(args)).unwrap_or_default());
+        }
+        use_form.set(on);
+    };
 
     let call = move || {
         let Some(t) = tool.get_untracked() else { return };
-        let args = match parse_arguments(&arguments.get_untracked()) {
-            Ok(a) => a,
-            Err(sentence) => return problem.set(Some(sentence)),
+        let from_form = use_form.get_untracked() && has_form();
+        let args = if from_form {
+            let Some(f) = form.get_untracked() else { return };
+            match schema_form::to_arguments(&f, &values.get_untracked()) {
+                Ok(a) => a,
+                Err(problems) => {
+                    errors.set(problems);
+                    return problem
+                        .set(Some("Some arguments need fixing; see the fields above.".into()));
+                }
+            }
+        } else {
+            match parse_arguments(&arguments.get_untracked()) {
+                Ok(a) => a,
+                Err(sentence) => return problem.set(Some(sentence)),
+            }
         };
+        errors.set(Vec::new());
         problem.set(None);
         let sent = console.with_connection(|c| {
             c.with_session(|session, now| session.call_tool(&t.name, args.clone(), now))
@@ -87,15 +133,40 @@ pub fn CallPanel() -> impl IntoView {
                             >
                                 <h2>{t.display_name().to_owned()}</h2>
                                 <p class="mc-tool__description">{description}</p>
-                                <label for="call-arguments">"Arguments (JSON)"</label>
-                                <textarea
-                                    id="call-arguments"
-                                    data-testid="call-arguments"
-                                    spellcheck="false"
-                                    rows="8"
-                                    prop:value=move || arguments.get()
-                                    on:input=move |ev| arguments.set(event_target_value(&ev))
-                                ></textarea>
+                                <Show when=has_form>
+                                    <div class="mc-view-switch" role="group" aria-label="Arguments view">
+                                        <button type="button" class="mc-secondary" data-testid="view-form"
+                                            aria-pressed=move || use_form.get().to_string()
+                                            on:click=move |_| show_form(true)>"Form"</button>
+                                        <button type="button" class="mc-secondary" data-testid="view-json"
+                                            aria-pressed=move || (!use_form.get()).to_string()
+                                            on:click=move |_| show_form(false)>"JSON"</button>
+                                    </div>
+                                </Show>
+                                {move || {
+                                    if use_form.get() && has_form() {
+                                        let fields = form.with(|f| f.as_ref().map(|f| f.fields.clone()).unwrap_or_default());
+                                        view! {
+                                            <div class="mc-call-fields" data-testid="call-fields">
+                                                <FormFields fields values errors />
+                                            </div>
+                                        }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <label for="call-arguments">"Arguments (JSON)"</label>
+                                            <textarea
+                                                id="call-arguments"
+                                                data-testid="call-arguments"
+                                                spellcheck="false"
+                                                rows="8"
+                                                prop:value=move || arguments.get()
+                                                on:input=move |ev| arguments.set(event_target_value(&ev))
+                                            ></textarea>
+                                        }
+                                            .into_any()
+                                    }
+                                }}
                                 {move || {
                                     problem
                                         .get()

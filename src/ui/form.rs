@@ -77,10 +77,12 @@ fn FieldInput(
         FieldKind::Number { integer, .. } => {
             let k = key.clone();
             view! {
+                // Text, not type=number: a number input empties itself on partial input such
+                // as "3." and would fight the binding; the core checks the number instead.
                 <input
                     id=id.clone()
-                    type="number"
-                    step=if integer { "1" } else { "any" }
+                    type="text"
+                    inputmode=if integer { "numeric" } else { "decimal" }
                     data-testid="form-field"
                     data-field-name=name.clone()
                     prop:value=move || values.with(|v| text_of(v, &k))

@@ -67,6 +67,8 @@ const HOOK = {
   // Tool calls (src/ui/tool_list.rs, src/ui/calls.rs, src/ui/content.rs):
   tool: "[data-testid=tool]", // one list item per tool, holding …
   toolPick: "[data-testid=tool-pick]", // … the button that opens the call form for it
+  callForm: "[data-testid=call-form]", // the call panel of the chosen tool
+  viewJson: "[data-testid=view-json]", // switches a tool with a schema from its form to JSON
   callArguments: "[data-testid=call-arguments]", // the arguments as JSON (a textarea, pre-filled)
   callButton: "[data-testid=call]", // the Call button
   callProblem: "[data-testid=call-problem]", // arguments that could not be sent
@@ -576,6 +578,9 @@ const STEPS = {
     });
     if (!pick) throw new Outcome(EXIT.failed, `no ${HOOK.toolPick} for tool ${name}`, last);
     await wd("POST", `/element/${elementId(pick)}/click`, {});
+    // Tools with a schema open as a form; the harness types JSON.
+    await waitElement(HOOK.callForm, 5000);
+    await wd("POST", "/execute/sync", { script: "const b = document.querySelector(arguments[0]); if (b) b.click();", args: [HOOK.viewJson] });
     const box = await waitElement(HOOK.callArguments, 5000);
     await wd("POST", `/element/${box}/clear`, {});
     await wd("POST", `/element/${box}/value`, { text: JSON.stringify(args) });

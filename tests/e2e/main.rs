@@ -305,7 +305,8 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     // Elicitation: a form built from the server's schema.
     browser.call_tool("ask_name", "{}").await;
     browser.wait_for("[data-testid=elicitation]").await;
-    let message = browser.wait_for_text("[data-testid=elicitation-message]", |t| !t.is_empty()).await;
+    let message =
+        browser.wait_for_text("[data-testid=elicitation-message]", |t| !t.is_empty()).await;
     assert_eq!(message, "What is your name?");
     browser
         .wait_for("[data-testid=elicitation] [data-field-name=name]")
@@ -313,15 +314,30 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
         .send_keys("Ada <script>")
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    browser.wait_for("[data-testid=elicitation-accept]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .wait_for("[data-testid=elicitation-accept]")
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     browser.wait_for_text("[data-testid=call-result]", |t| t == "accept: Ada <script>").await;
 
     // Sampling: the person writes the model's reply.
     browser.call_tool("summarize", r#"{"text": "A long story about MCP."}"#).await;
     let asked = browser.wait_for_text("[data-testid=sampling-message]", |t| !t.is_empty()).await;
     assert!(asked.contains("A long story about MCP."), "{asked}");
-    browser.wait_for("[data-testid=sampling-reply]").await.send_keys("It is about MCP.").await.unwrap_or_else(|e| panic!("{e}"));
-    browser.wait_for("[data-testid=sampling-send]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .wait_for("[data-testid=sampling-reply]")
+        .await
+        .send_keys("It is about MCP.")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .wait_for("[data-testid=sampling-send]")
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     browser.wait_for_text("[data-testid=call-result]", |t| t == "It is about MCP.").await;
 
     // Roots: set in the page, returned when the server asks.
@@ -330,13 +346,55 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
         .execute("document.querySelector('details.mc-roots').open = true", vec![])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    browser.wait_for("[data-testid=roots]").await.send_keys("file:///home/ada/project").await.unwrap_or_else(|e| panic!("{e}"));
-    browser.wait_for("[data-testid=roots-save]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .wait_for("[data-testid=roots]")
+        .await
+        .send_keys("file:///home/ada/project")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .wait_for("[data-testid=roots-save]")
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     browser.call_tool("list_roots", "{}").await;
     let entry = browser
         .wait_for_text("[data-testid=call-entry]", |t| t.contains("file:///home/ada/project"))
         .await;
     assert!(entry.contains("project"), "{entry}");
     browser.screenshot("console-asks").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_with_a_schema_is_called_through_its_form() {
+    let server = everything("streamableHttp");
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser
+        .client
+        .execute(
+            "Array.from(document.querySelectorAll('[data-testid=tool-pick]'))
+               .find(b => b.querySelector('[data-testid=tool-name]').textContent === 'get-sum').click()",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // A wrong value is refused in the page, with a sentence beside the field.
+    let a = browser.wait_for("[data-testid=call-fields] [data-field-name=a]").await;
+    a.send_keys("two").await.unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for("[data-testid=call]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for_text("[data-testid=call-problem]", |t| t.contains("need fixing")).await;
+    a.clear().await.unwrap_or_else(|e| panic!("{e}"));
+    a.send_keys("2").await.unwrap_or_else(|e| panic!("{e}"));
+    let b = browser.wait_for("[data-testid=call-fields] [data-field-name=b]").await;
+    b.send_keys("3.5").await.unwrap_or_else(|e| panic!("{e}"));
+    browser.wait_for("[data-testid=call]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
+    assert!(text.contains("5.5"), "{text}");
+    let args = browser.wait_for_text(".mc-call__args", |t| !t.is_empty()).await;
+    assert_eq!(args, r#"{"a":2,"b":3.5}"#, "numbers are sent as numbers");
     browser.close().await;
 }

@@ -349,6 +349,12 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("pick {tool}: {e}"));
         assert_eq!(found, json!(true), "the console lists no tool {tool}");
+        // Tools with a schema open as a form; these tests type JSON.
+        self.wait_for("[data-testid=call-form]").await;
+        self.client
+            .execute("const b = document.querySelector('[data-testid=view-json]'); if (b) b.click();", vec![])
+            .await
+            .unwrap_or_else(|e| panic!("switch to JSON: {e}"));
         self.wait_for("[data-testid=call-arguments]").await;
         self.client
             .execute(
