@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test layer and exits non-zero on any failure:
 #   1. lints and native tests (core logic, tidy rules)       cargo clippy, cargo test
-#   2. the test peers' own suite                              node --test (tests/peers)
+#   2. bounded fuzzing of the SSE decoder and JSON-RPC decoding   scripts/fuzz.sh
+#      and the test peers' own suites                         node --test, python (tests/peers)
 #   3. the release build                                      trunk build --release
 #   4. browser tests in headless Chromium                     cargo test --target wasm32 (tests/web.rs)
 #   5. end-to-end: the built console driven by WebDriver      cargo test --features e2e (tests/e2e)
@@ -24,6 +25,9 @@ cargo clippy --target wasm32-unknown-unknown --all-targets --quiet -- -D warning
 
 step "native tests"
 cargo test
+
+step "fuzzing (cargo-fuzz on nightly: SSE decoder and JSON-RPC decoding, 20 s each)"
+scripts/fuzz.sh 20
 
 step "test peers' own suites"
 (cd tests/peers && node --test)

@@ -166,7 +166,7 @@ async fn echo_is_called_and_its_text_shown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_long_call_shows_progress_and_can_be_cancelled_and_the_server_sees_it() {
-    let server = protected_without_auth();
+    let server = protected_without_auth(&[]);
     let page = console(None);
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "streamable").await;
@@ -396,5 +396,28 @@ async fn a_tool_with_a_schema_is_called_through_its_form() {
     assert!(text.contains("5.5"), "{text}");
     let args = browser.wait_for_text(".mc-call__args", |t| !t.is_empty()).await;
     assert_eq!(args, r#"{"a":2,"b":3.5}"#, "numbers are sent as numbers");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_are_listed_across_every_page() {
+    let server = protected_without_auth(&["--page-size", "2"]);
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    let heading = browser.wait_for_text("#tools-heading", |t| t.starts_with("Tools (")).await;
+    // Before the reference client asks too: how many pages did the console request?
+    let stats: Value =
+        serde_json::from_str(&support::http_get(&server.url.replace("/mcp", "/_test/stats")))
+            .unwrap_or(Value::Null);
+    let pages = stats["byMethod"]["tools/list"].as_u64().unwrap_or(0);
+    let mut shown = browser.texts("[data-testid=tool-name]").await;
+    let mut expected = reference_tool_names(&server.url);
+    assert!(expected.len() >= 5, "the peer has at least five tools, so three pages: {expected:?}");
+    assert_eq!(pages as usize, expected.len().div_ceil(2), "one tools/list per page of two: {stats}");
+    assert_eq!(heading, format!("Tools ({})", expected.len()));
+    shown.sort();
+    expected.sort();
+    assert_eq!(shown, expected);
     browser.close().await;
 }

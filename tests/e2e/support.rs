@@ -275,10 +275,10 @@ pub fn everything_on(mode: &str, port: u16) -> Peer {
     peer
 }
 
-/// The protected TypeScript SDK server with authentication switched off.
-pub fn protected_without_auth() -> Peer {
+/// The protected TypeScript SDK server with authentication switched off, plus `extra` flags.
+pub fn protected_without_auth(extra: &[&str]) -> Peer {
     let mut cmd = node("protected-no-auth");
-    cmd.args(["protected-server.mjs", "--port", "0", "--no-auth"]);
+    cmd.args(["protected-server.mjs", "--port", "0", "--no-auth"]).args(extra);
     spawn_announcing("protected-no-auth", cmd)
 }
 

@@ -4,7 +4,7 @@
 // Streamable HTTP at /mcp (stateful, Mcp-Session-Id) and legacy HTTP+SSE at /sse (POST /messages?sessionId=).
 //
 // Usage: node protected-server.mjs [--port N] --issuer URL --audience api://ID [--audience ...]
-//          [--scope api://ID/mcp:tools] [--console-origin ORIGIN]... [--no-auth] [--resumable]
+//          [--scope api://ID/mcp:tools] [--console-origin ORIGIN]... [--no-auth] [--resumable] [--page-size N]
 // Environment fallbacks: PROTECTED_PORT, PROTECTED_ISSUER, PROTECTED_AUDIENCE, PROTECTED_CONSOLE_ORIGIN (comma
 // separated), PROTECTED_NO_AUTH=1. On start one line of JSON goes to stdout; everything else goes to stderr.
 
@@ -34,6 +34,8 @@ const OPTIONS = {
   'console-origin': { type: 'string', multiple: true, default: [] },
   'no-auth': { type: 'boolean', default: false },
   resumable: { type: 'boolean', default: false },
+  // Serve tools/list in pages of this many tools (0: one page), to test pagination.
+  'page-size': { type: 'string', default: '0' },
 };
 
 function readOptions() {
@@ -294,6 +296,21 @@ function buildServer() {
   }, ({ name }) => ({
     messages: [{ role: 'user', content: { type: 'text', text: `Please greet ${name} warmly.` } }],
   }));
+
+  const pageSize = Number.parseInt(opts['page-size'], 10) || 0;
+  if (pageSize > 0) {
+    // McpServer lists every tool at once; wrap its handler to hand them out page by page, with
+    // the offset as an opaque cursor.
+    const handlers = server.server._requestHandlers;
+    const listAll = handlers.get('tools/list');
+    handlers.set('tools/list', async (request, extra) => {
+      const all = await listAll(request, extra);
+      const start = Number.parseInt(request.params?.cursor ?? '0', 10) || 0;
+      const tools = all.tools.slice(start, start + pageSize);
+      const next = start + pageSize;
+      return { ...all, tools, ...(next < all.tools.length ? { nextCursor: String(next) } : {}) };
+    });
+  }
 
   return server;
 }
