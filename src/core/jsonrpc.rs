@@ -250,6 +250,17 @@ mod tests {
         }
     }
 
+    /// Found by the fuzzer: without serde_json's `float_roundtrip`, this number came back one
+    /// unit in the last place off, so a value the console relays could change.
+    #[test]
+    fn large_floats_survive_a_round_trip_exactly() {
+        let m = one(r#"{"jsonrpc":"2.0","id":1,"result":92231372033427387903}"#);
+        assert_eq!(one(&m.encode()), m);
+        let m = one(r#"{"jsonrpc":"2.0","id":1,"result":9.223137203342739e19}"#);
+        let Message::Response { result, .. } = &m else { panic!() };
+        assert_eq!(result.as_f64(), Some(9.223137203342739e19));
+    }
+
     #[test]
     fn batches_decode_to_several_messages() {
         let all = Message::decode_all(
