@@ -1,6 +1,8 @@
 //! The MCP vocabulary the console speaks: protocol revisions and their negotiation, the
-//! `initialize` exchange, and the shapes of listed tools. Every struct keeps the fields it does not
-//! know in `extra`, so a newer server's additions are carried, not rejected.
+//! `initialize` exchange, tools and their results (content blocks of every kind), resources,
+//! resource templates and prompts. Every struct keeps the fields it does not know — `_meta`,
+//! annotations, icons, a newer revision's additions — in `extra`, so they are carried, not
+//! rejected; content blocks of an unknown type are kept whole.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -99,6 +101,139 @@ pub struct ListToolsResult {
     pub next_cursor: Option<String>,
 }
 
+/// One block of content in a tool result, a prompt message or a sampling message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ContentBlock {
+    Known(KnownBlock),
+    /// A block of a type this console does not know yet, kept as it came.
+    Other(Value),
+}
+
+/// The content block types of the 2025-11-25 schema.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum KnownBlock {
+    Text {
+        text: String,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    },
+    Image {
+        data: String,
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    },
+    Audio {
+        data: String,
+        #[serde(rename = "mimeType")]
+        mime_type: String,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    },
+    ResourceLink {
+        uri: String,
+        #[serde(default)]
+        name: String,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    },
+    /// An embedded resource: `resource` holds `uri` and either `text` or `blob`.
+    Resource {
+        resource: ResourceContents,
+        #[serde(flatten)]
+        extra: Map<String, Value>,
+    },
+}
+
+/// The contents of a resource, as `resources/read` and embedded resources carry them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceContents {
+    pub uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The result of `tools/call`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallToolResult {
+    #[serde(default)]
+    pub content: Vec<ContentBlock>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_error: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A resource as `resources/list` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Resource {
+    pub uri: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A resource template (RFC 6570 URI template) as `resources/templates/list` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceTemplate {
+    pub uri_template: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A prompt as `prompts/list` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Prompt {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<Vec<PromptArgument>>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One argument of a prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptArgument {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +269,62 @@ mod tests {
         assert_eq!(tool.display_name(), "add");
         assert!(tool.extra.contains_key("icons"));
         assert_eq!(serde_json::to_value(&tool).ok(), Some(raw));
+    }
+
+    /// Real answers recorded from server-everything (tests/fixtures): every one parses into the
+    /// typed shapes and serializes back to exactly what the server sent.
+    #[test]
+    fn recorded_server_answers_survive_typing_unchanged() {
+        let text = include_str!("../../tests/fixtures/everything-2026.8.31.json");
+        let fixture: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        fn round_trip<T: serde::de::DeserializeOwned + Serialize>(what: &str, v: &Value) -> T {
+            let typed: T =
+                serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(serde_json::to_value(&typed).ok().as_ref(), Some(v), "{what} changed");
+            typed
+        }
+        let tools = fixture["tools"]["tools"].as_array().cloned().unwrap_or_default();
+        assert!(tools.len() >= 10);
+        for t in &tools {
+            round_trip::<Tool>("tool", t);
+        }
+        let mut kinds = std::collections::BTreeSet::new();
+        let calls = fixture["calls"].as_object().cloned().unwrap_or_default();
+        for (name, result) in &calls {
+            let typed: CallToolResult = round_trip(name, result);
+            for block in typed.content {
+                let ContentBlock::Known(block) = block else { panic!("{name}: unknown block") };
+                kinds.insert(match block {
+                    KnownBlock::Text { .. } => "text",
+                    KnownBlock::Image { .. } => "image",
+                    KnownBlock::Audio { .. } => "audio",
+                    KnownBlock::ResourceLink { .. } => "resource_link",
+                    KnownBlock::Resource { .. } => "resource",
+                });
+            }
+        }
+        assert_eq!(
+            kinds.into_iter().collect::<Vec<_>>(),
+            ["image", "resource", "resource_link", "text"]
+        );
+        for r in fixture["resources"]["resources"].as_array().cloned().unwrap_or_default() {
+            round_trip::<Resource>("resource", &r);
+        }
+        for p in fixture["prompts"]["prompts"].as_array().cloned().unwrap_or_default() {
+            round_trip::<Prompt>("prompt", &p);
+        }
+    }
+
+    #[test]
+    fn unknown_content_blocks_are_kept_whole() {
+        let raw = json!({"content": [{"type": "hologram", "frames": 3}, {"type": "text", "text": "t", "_meta": {"k": 1}}], "isError": false});
+        let r: CallToolResult =
+            serde_json::from_value(raw.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(&r.content[0], ContentBlock::Other(v) if v["frames"] == 3));
+        assert!(
+            matches!(&r.content[1], ContentBlock::Known(KnownBlock::Text { extra, .. }) if extra.contains_key("_meta"))
+        );
+        assert_eq!(serde_json::to_value(&r).ok(), Some(raw));
     }
 
     #[test]

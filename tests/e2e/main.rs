@@ -414,10 +414,35 @@ async fn tools_are_listed_across_every_page() {
     let mut shown = browser.texts("[data-testid=tool-name]").await;
     let mut expected = reference_tool_names(&server.url);
     assert!(expected.len() >= 5, "the peer has at least five tools, so three pages: {expected:?}");
-    assert_eq!(pages as usize, expected.len().div_ceil(2), "one tools/list per page of two: {stats}");
+    assert_eq!(
+        pages as usize,
+        expected.len().div_ceil(2),
+        "one tools/list per page of two: {stats}"
+    );
     assert_eq!(heading, format!("Tools ({})", expected.len()));
     shown.sort();
     expected.sort();
     assert_eq!(shown, expected);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_and_embedded_resources_are_shown() {
+    let server = everything("streamableHttp");
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser.call_tool("get-tiny-image", "{}").await;
+    let img = browser.wait_for("[data-testid=call-image]").await;
+    let src = img.attr("src").await.ok().flatten().unwrap_or_default();
+    assert!(src.starts_with("data:image/png;base64,iVBOR"), "{}", &src[..src.len().min(40)]);
+    let loaded = browser
+        .client
+        .execute("return document.querySelector('[data-testid=call-image]').naturalWidth", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(loaded.as_u64().is_some_and(|w| w > 0), "the image decoded under the CSP: {loaded}");
+    browser.call_tool("get-resource-reference", r#"{"resourceType": "Text", "resourceId": 1}"#).await;
+    browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("demo://resource/dynamic/text/1")).await;
     browser.close().await;
 }

@@ -352,7 +352,10 @@ impl Browser {
         // Tools with a schema open as a form; these tests type JSON.
         self.wait_for("[data-testid=call-form]").await;
         self.client
-            .execute("const b = document.querySelector('[data-testid=view-json]'); if (b) b.click();", vec![])
+            .execute(
+                "const b = document.querySelector('[data-testid=view-json]'); if (b) b.click();",
+                vec![],
+            )
             .await
             .unwrap_or_else(|e| panic!("switch to JSON: {e}"));
         self.wait_for("[data-testid=call-arguments]").await;
