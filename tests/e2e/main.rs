@@ -442,7 +442,11 @@ async fn images_and_embedded_resources_are_shown() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(loaded.as_u64().is_some_and(|w| w > 0), "the image decoded under the CSP: {loaded}");
-    browser.call_tool("get-resource-reference", r#"{"resourceType": "Text", "resourceId": 1}"#).await;
-    browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("demo://resource/dynamic/text/1")).await;
+    browser
+        .call_tool("get-resource-reference", r#"{"resourceType": "Text", "resourceId": 1}"#)
+        .await;
+    browser
+        .wait_for_text("[data-testid=call-entry]", |t| t.contains("demo://resource/dynamic/text/1"))
+        .await;
     browser.close().await;
 }

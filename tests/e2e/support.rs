@@ -114,22 +114,7 @@ fn spawn_announcing(name: &str, mut cmd: Command) -> Peer {
 
 /// `@modelcontextprotocol/server-everything` in `streamableHttp` or `sse` mode, on 127.0.0.1.
 pub fn everything(mode: &str) -> Peer {
-    let port = free_port();
-    let name = format!("everything-{mode}");
-    let mut cmd = node(&name);
-    cmd.env("PORT", port.to_string())
-        .args([
-            "--import",
-            "./loopback.mjs",
-            "node_modules/@modelcontextprotocol/server-everything/dist/index.js",
-            mode,
-        ])
-        .stdout(log_file(&format!("{name}.out")));
-    let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start {name}: {e}"));
-    let path = if mode == "sse" { "sse" } else { "mcp" };
-    let peer = Peer { child, url: format!("http://127.0.0.1:{port}/{path}") };
-    wait_for_port(port, &name);
-    peer
+    everything_on(mode, free_port())
 }
 
 /// The built console from `dist/`, with an optional `config.json` beside it.
