@@ -20,7 +20,7 @@ log="$(mktemp)"
 exec > >(tee "$log") 2>&1
 
 step "lints"
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --all-targets --features e2e --quiet -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --all-targets --quiet -- -D warnings
 
 step "native tests"

@@ -1,6 +1,8 @@
 //! End-to-end: the release build of the console in headless Chromium against real MCP servers from
 //! the package registries, all on 127.0.0.1. Run by `scripts/test.sh` after `trunk build`.
 #![cfg(not(target_arch = "wasm32"))]
+// These tests run natively, where the clock is fine; the ban is for code that runs in wasm.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 

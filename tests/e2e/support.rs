@@ -93,11 +93,9 @@ fn spawn_announcing(name: &str, mut cmd: Command) -> Peer {
     std::thread::spawn(move || {
         let mut announced = false;
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if !announced {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    announced = true;
-                    let _ = tx.send(v);
-                }
+            if !announced && let Ok(v) = serde_json::from_str::<Value>(&line) {
+                announced = true;
+                let _ = tx.send(v);
             }
         }
     });
