@@ -1,11 +1,13 @@
 //! OAuth 2.0 for a public browser client, as pure logic: reading a server's `WWW-Authenticate`
-//! challenge (`challenge`), finding and checking its authorization server (`discovery`), and
-//! tokens held in memory with single-flight refresh and origin-bound bearers (`tokens`). The
-//! authorization flow itself arrives with the sign-in issue. No storage, no clock, no
-//! randomness here.
+//! challenge (`challenge`), finding and checking its authorization server (`discovery`), the
+//! authorization code flow with PKCE — the request, the callback's checks, token requests and
+//! responses, Entra's errors explained (`flow`) — and tokens held in memory with single-flight
+//! refresh and origin-bound bearers (`tokens`). No storage, no clock, no randomness here: the
+//! platform passes random bytes and the time.
 
 pub mod challenge;
 pub mod discovery;
+pub mod flow;
 pub mod tokens;
 
 impl From<&challenge::BearerChallenge> for discovery::BearerInfo {
