@@ -6,7 +6,7 @@
 use crate::core::asks::Ask;
 use crate::core::engine::{ConnectionState, EngineEvent, TransportKind};
 use crate::core::jsonrpc::RequestId;
-use crate::core::protocol::Tool;
+use crate::core::protocol::{Prompt, Resource, Tool};
 use crate::core::session::{ListKind, Millis, ServerSummary, SessionEvent};
 use serde_json::{Map, Value};
 
@@ -37,10 +37,22 @@ pub enum CallState {
     Failed(String),
 }
 
-/// One tool call as the console shows it.
+/// What a request in the history was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    Tool,
+    /// `resources/read`; `Call::tool` holds the URI.
+    Resource,
+    /// `prompts/get`; `Call::tool` holds the prompt's name.
+    Prompt,
+}
+
+/// One tool call (or resource read, or prompt fetch) as the console shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
     pub id: RequestId,
+    pub kind: CallKind,
+    /// The tool or prompt name, or the resource URI.
     pub tool: String,
     pub arguments: Map<String, Value>,
     pub state: CallState,
@@ -67,6 +79,8 @@ pub struct ConsoleState {
     pub status: Status,
     pub server: Option<ServerSummary>,
     pub tools: Option<Vec<Tool>>,
+    pub resources: Option<Vec<Resource>>,
+    pub prompts: Option<Vec<Prompt>>,
     /// Newest first.
     pub calls: Vec<Call>,
     pub log: Vec<LogLine>,
@@ -84,8 +98,19 @@ impl ConsoleState {
 
     /// Records a tool call the user just made.
     pub fn call_started(&mut self, id: RequestId, tool: &str, arguments: Map<String, Value>) {
+        self.request_started(id, CallKind::Tool, tool, arguments);
+    }
+
+    /// Records any request the user just made, for the history.
+    pub fn request_started(
+        &mut self,
+        id: RequestId,
+        kind: CallKind,
+        label: &str,
+        arguments: Map<String, Value>,
+    ) {
         let state = CallState::Running { progress: None, message: None };
-        self.calls.insert(0, Call { id, tool: tool.to_owned(), arguments, state });
+        self.calls.insert(0, Call { id, kind, tool: label.to_owned(), arguments, state });
     }
 
     /// Folds one engine event into the view.
@@ -114,6 +139,12 @@ impl ConsoleState {
                 self.tools = Some(tools);
                 self.notice = None;
             }
+            SessionEvent::Listed { kind: ListKind::Resources, items } => {
+                self.resources = Some(self.typed(items, "resources/list"));
+            }
+            SessionEvent::Listed { kind: ListKind::Prompts, items } => {
+                self.prompts = Some(self.typed(items, "prompts/list"));
+            }
             SessionEvent::Failed(error) => self.status = Status::Failed(error.to_string()),
             SessionEvent::Answered { id, result, .. } => {
                 if let Some(call) = self.call_mut(&id) {
@@ -138,6 +169,20 @@ impl ConsoleState {
             }
             _ => {}
         }
+    }
+
+    /// The items of a list that parse; the others are counted in a notice, not dropped silently.
+    fn typed<T: serde::de::DeserializeOwned>(&mut self, items: Vec<Value>, method: &str) -> Vec<T> {
+        let total = items.len();
+        let parsed: Vec<T> =
+            items.into_iter().filter_map(|item| serde_json::from_value(item).ok()).collect();
+        if parsed.len() < total {
+            self.notice = Some(format!(
+                "{} of the {total} items of {method} were not understood and are not shown.",
+                total - parsed.len()
+            ));
+        }
+        parsed
     }
 
     /// The person answered (or dismissed) ask `id`.
@@ -198,18 +243,28 @@ impl ConsoleState {
     }
 }
 
-/// What the console fetches by itself after an event: the tool list once a server that has
-/// tools is ready, and again whenever the server says the list changed.
-pub fn follow_up(event: &EngineEvent) -> Option<ListKind> {
-    let EngineEvent::Session(event) = event else { return None };
+/// What the console fetches by itself after an event: the tools, resources and prompts of a
+/// server once it is ready (for the capabilities it declared), and a list again whenever the
+/// server says it changed.
+pub fn follow_up(event: &EngineEvent) -> Vec<ListKind> {
+    let EngineEvent::Session(event) = event else { return Vec::new() };
     match event.as_ref() {
-        SessionEvent::Ready(s) if s.has_capability("tools") => Some(ListKind::Tools),
-        SessionEvent::Notification { method, .. }
-            if method == "notifications/tools/list_changed" =>
-        {
-            Some(ListKind::Tools)
-        }
-        _ => None,
+        SessionEvent::Ready(s) => [
+            ("tools", ListKind::Tools),
+            ("resources", ListKind::Resources),
+            ("prompts", ListKind::Prompts),
+        ]
+        .into_iter()
+        .filter(|(cap, _)| s.has_capability(cap))
+        .map(|(_, kind)| kind)
+        .collect(),
+        SessionEvent::Notification { method, .. } => match method.as_str() {
+            "notifications/tools/list_changed" => vec![ListKind::Tools],
+            "notifications/resources/list_changed" => vec![ListKind::Resources],
+            "notifications/prompts/list_changed" => vec![ListKind::Prompts],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     }
 }
 
@@ -351,17 +406,44 @@ mod tests {
     }
 
     #[test]
-    fn tools_are_listed_when_a_server_with_tools_is_ready_or_says_they_changed() {
-        let mut with_tools = summary("t");
-        with_tools.capabilities.insert("tools".into(), json!({}));
-        assert_eq!(follow_up(&session(SessionEvent::Ready(with_tools))), Some(ListKind::Tools));
-        assert_eq!(follow_up(&session(SessionEvent::Ready(summary("none")))), None);
-        let changed = SessionEvent::Notification {
-            method: "notifications/tools/list_changed".into(),
-            params: None,
-        };
-        assert_eq!(follow_up(&session(changed)), Some(ListKind::Tools));
-        assert_eq!(follow_up(&EngineEvent::State(ConnectionState::Connecting)), None);
+    fn lists_are_fetched_for_declared_capabilities_and_when_they_change() {
+        let mut full = summary("t");
+        for cap in ["tools", "prompts", "logging"] {
+            full.capabilities.insert(cap.into(), json!({}));
+        }
+        assert_eq!(
+            follow_up(&session(SessionEvent::Ready(full))),
+            vec![ListKind::Tools, ListKind::Prompts]
+        );
+        assert!(follow_up(&session(SessionEvent::Ready(summary("none")))).is_empty());
+        for (method, kind) in [
+            ("notifications/tools/list_changed", ListKind::Tools),
+            ("notifications/resources/list_changed", ListKind::Resources),
+            ("notifications/prompts/list_changed", ListKind::Prompts),
+        ] {
+            let changed = SessionEvent::Notification { method: method.into(), params: None };
+            assert_eq!(follow_up(&session(changed)), vec![kind]);
+        }
+        assert!(follow_up(&EngineEvent::State(ConnectionState::Connecting)).is_empty());
+    }
+
+    #[test]
+    fn resources_and_prompts_are_typed_and_bad_items_are_counted() {
+        let mut s = ConsoleState::connecting();
+        s.apply(session(SessionEvent::Listed {
+            kind: ListKind::Resources,
+            items: vec![json!({"uri": "a://1", "name": "one"}), json!({"name": "no uri"})],
+        }));
+        assert_eq!(s.resources.as_ref().map(Vec::len), Some(1));
+        assert_eq!(
+            s.notice.as_deref(),
+            Some("1 of the 2 items of resources/list were not understood and are not shown.")
+        );
+        s.apply(session(SessionEvent::Listed {
+            kind: ListKind::Prompts,
+            items: vec![json!({"name": "p", "arguments": [{"name": "x", "required": true}]})],
+        }));
+        assert_eq!(s.prompts.as_ref().map(|p| p[0].name.clone()), Some("p".into()));
     }
 
     #[test]

@@ -234,6 +234,54 @@ pub struct PromptArgument {
     pub extra: Map<String, Value>,
 }
 
+/// The result of `resources/read`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadResourceResult {
+    #[serde(default)]
+    pub contents: Vec<ResourceContents>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One message of a prompt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PromptMessage {
+    pub role: String,
+    pub content: ContentBlock,
+}
+
+/// The result of `prompts/get`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetPromptResult {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub messages: Vec<PromptMessage>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Prompt {
+    /// A JSON Schema for the prompt's arguments (all strings, as MCP defines them), so the same
+    /// form machinery serves prompts and tools.
+    pub fn arguments_schema(&self) -> Value {
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for arg in self.arguments.iter().flatten() {
+            let mut schema = Map::new();
+            schema.insert("type".into(), Value::from("string"));
+            if let Some(d) = &arg.description {
+                schema.insert("description".into(), Value::from(d.as_str()));
+            }
+            properties.insert(arg.name.clone(), Value::Object(schema));
+            if arg.required == Some(true) {
+                required.push(Value::from(arg.name.as_str()));
+            }
+        }
+        json!({ "type": "object", "properties": properties, "required": required })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +361,40 @@ mod tests {
         for p in fixture["prompts"]["prompts"].as_array().cloned().unwrap_or_default() {
             round_trip::<Prompt>("prompt", &p);
         }
+    }
+
+    #[test]
+    fn prompt_arguments_become_a_string_schema() {
+        let fixture: Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/everything-2026.8.31.json"))
+                .unwrap_or_else(|e| panic!("{e}"));
+        let prompts: Vec<Prompt> = serde_json::from_value(fixture["prompts"]["prompts"].clone())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let args = prompts.iter().find(|p| p.name == "args-prompt").map(Prompt::arguments_schema);
+        assert_eq!(
+            args,
+            Some(json!({"type": "object", "properties": {
+                "city": {"type": "string", "description": "Name of the city"},
+                "state": {"type": "string"}
+            }, "required": ["city"]}))
+        );
+        let simple =
+            prompts.iter().find(|p| p.name == "simple-prompt").map(Prompt::arguments_schema);
+        assert_eq!(simple, Some(json!({"type": "object", "properties": {}, "required": []})));
+    }
+
+    #[test]
+    fn read_and_prompt_results_parse() {
+        let read: ReadResourceResult = serde_json::from_value(json!({"contents": [
+            {"uri": "a://1", "mimeType": "text/plain", "text": "hi"}, {"uri": "a://2", "blob": "AAAA"}
+        ]}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read.contents[0].text.as_deref(), Some("hi"));
+        let got: GetPromptResult = serde_json::from_value(json!({"messages": [
+            {"role": "user", "content": {"type": "text", "text": "Hello"}}
+        ]}))
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got.messages[0].role, "user");
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! Calling a tool: the chosen tool's arguments editor and Call button, and every call made with
 //! its progress bar, Cancel button and result.
 
-use crate::core::console::{Call, CallState, parse_arguments};
+use crate::core::console::{Call, CallKind, CallState, parse_arguments};
 use crate::core::protocol::Tool;
 use crate::core::schema_form::{self, FieldError, FieldKind, Form, FormValues};
 use crate::ui::Console;
-use crate::ui::content::ToolResult;
+use crate::ui::content::{PromptResult, ResourceResult, ToolResult};
 use crate::ui::form::FormFields;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
@@ -17,9 +17,16 @@ fn is_raw(form: &Form) -> bool {
         && form.fields[0].kind == FieldKind::Json
 }
 
-/// The name of the tool open in the call panel.
+/// What is open in the call panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    Tool(String),
+    Prompt(String),
+}
+
+/// The tool or prompt open in the call panel.
 #[derive(Clone, Copy)]
-pub struct Selected(pub RwSignal<Option<String>>);
+pub struct Selected(pub RwSignal<Option<Pick>>);
 
 /// An argument skeleton for a tool: each property with its default, or an empty value of its
 /// type, so a person edits instead of typing from nothing.
@@ -56,7 +63,7 @@ pub fn CallPanel() -> impl IntoView {
     let errors = RwSignal::new(Vec::<FieldError>::new());
 
     let tool = Memo::new(move |_| {
-        let name = selected.0.get()?;
+        let Some(Pick::Tool(name)) = selected.0.get() else { return None };
         console.state.with(|s| s.tools.as_ref()?.iter().find(|t| t.name == name).cloned())
     });
     let form = Memo::new(move |_| tool.get().map(|t| schema_form::form_for(&t.input_schema)));
@@ -189,6 +196,7 @@ pub fn CallPanel() -> impl IntoView {
                         }
                     })
             }}
+            <crate::ui::catalog::PromptPanel />
             <ol class="mc-call-list" data-testid="calls">
                 {move || {
                     console
@@ -247,7 +255,11 @@ fn CallView(
             }
                 .into_any()
         }
-        CallState::Done(result) => view! { <ToolResult result=result /> }.into_any(),
+        CallState::Done(result) => match call.kind {
+            CallKind::Tool => view! { <ToolResult result=result /> }.into_any(),
+            CallKind::Resource => view! { <ResourceResult result=result /> }.into_any(),
+            CallKind::Prompt => view! { <PromptResult result=result /> }.into_any(),
+        },
         CallState::Failed(sentence) => view! {
             <p class="mc-call__failed" role="alert" data-testid="call-failed">
                 {sentence}

@@ -2,7 +2,9 @@
 //! structured content. Everything from the server is shown as text or as a `data:` URL of a
 //! checked media type — never as HTML.
 
-use crate::core::protocol::{CallToolResult, ContentBlock, KnownBlock};
+use crate::core::protocol::{
+    CallToolResult, ContentBlock, GetPromptResult, KnownBlock, ReadResourceResult,
+};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -104,6 +106,88 @@ pub fn ToolResult(
                     <pre data-testid="call-structured">{s}</pre>
                 </details>
             })}
+        </div>
+    }
+    .into_any()
+}
+
+/// Shows an answer that does not have the expected shape, as sent.
+fn not_understood(what: &str, raw: &Value) -> AnyView {
+    let sentence = format!("The server's answer is not a {what} result; here it is as sent:");
+    view! {
+        <div class="mc-result" data-testid="call-done">
+            <p class="mc-notice">{sentence}</p>
+            <pre class="mc-result__json">{pretty(raw)}</pre>
+        </div>
+    }
+    .into_any()
+}
+
+/// A `resources/read` result: each content as text, an image, or its size.
+#[component]
+pub fn ResourceResult(
+    /// The result object as the server sent it.
+    result: Value,
+) -> impl IntoView {
+    let Ok(read) = serde_json::from_value::<ReadResourceResult>(result.clone()) else {
+        return not_understood("resources/read", &result);
+    };
+    let items = read
+        .contents
+        .into_iter()
+        .map(|c| {
+            let mime = c.mime_type.clone().unwrap_or_default();
+            let body = match (&c.text, &c.blob) {
+                (Some(text), _) => {
+                    view! { <pre class="mc-result__text" data-testid="call-result">{text.clone()}</pre> }
+                        .into_any()
+                }
+                (None, Some(blob)) => match data_url(&mime, blob, "image/") {
+                    Some(src) => view! { <img class="mc-result__image" src=src alt="Resource image" /> }
+                        .into_any(),
+                    None => {
+                        let size = format!("(binary {mime}, about {} bytes)", blob.len() * 3 / 4);
+                        view! { <p>{size}</p> }.into_any()
+                    }
+                },
+                (None, None) => view! { <p>"(empty)"</p> }.into_any(),
+            };
+            view! {
+                <div class="mc-result__resource">
+                    <code>{c.uri}</code>
+                    {body}
+                </div>
+            }
+        })
+        .collect_view();
+    view! { <div class="mc-result" data-testid="call-done">{items}</div> }.into_any()
+}
+
+/// A `prompts/get` result: its messages, each with its role.
+#[component]
+pub fn PromptResult(
+    /// The result object as the server sent it.
+    result: Value,
+) -> impl IntoView {
+    let Ok(prompt) = serde_json::from_value::<GetPromptResult>(result.clone()) else {
+        return not_understood("prompts/get", &result);
+    };
+    let messages = prompt
+        .messages
+        .iter()
+        .map(|m| {
+            view! {
+                <div class="mc-result__message">
+                    <strong class="mc-result__role">{m.role.clone()}</strong>
+                    {block_view(&m.content)}
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="mc-result" data-testid="call-done">
+            {prompt.description.map(|d| view! { <p class="mc-form__help">{d}</p> })}
+            {messages}
         </div>
     }
     .into_any()

@@ -3,6 +3,7 @@
 
 mod asks;
 mod calls;
+mod catalog;
 mod content;
 mod form;
 mod log_panel;
@@ -75,7 +76,7 @@ pub fn App() -> impl IntoView {
                 }
                 let follow = follow_up(&event);
                 state.update(|s| s.apply(event));
-                if let Some(kind) = follow {
+                for kind in follow {
                     let listed = console.with_connection(|c| {
                         c.with_session(|session, now| session.list(kind, now))
                     });
@@ -203,7 +204,11 @@ pub fn App() -> impl IntoView {
             <server_panel::ServerPanel />
             <asks::AskPanel />
             <div class="mc-workspace">
-                <tool_list::ToolList />
+                <div class="mc-catalog">
+                    <tool_list::ToolList />
+                    <catalog::ResourceList />
+                    <catalog::PromptList />
+                </div>
                 <calls::CallPanel />
             </div>
             <log_panel::LogPanel />

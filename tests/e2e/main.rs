@@ -452,3 +452,50 @@ async fn images_and_embedded_resources_are_shown() {
         .await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resources_are_read_and_prompts_fetched_with_their_arguments() {
+    let server = everything("streamableHttp");
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser.wait_for("[data-testid=resource-name]").await;
+    let resources = browser.texts("[data-testid=resource-name]").await;
+    assert!(resources.iter().any(|r| r == "architecture.md"), "{resources:?}");
+    browser
+        .client
+        .execute(
+            "Array.from(document.querySelectorAll('[data-testid=resource-read]'))
+               .find(b => b.textContent.trim() === 'architecture.md').click()",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = browser.wait_for_text("[data-testid=call-result]", |t| t.len() > 100).await;
+    assert!(text.contains('#'), "the markdown document is shown as text: {}", &text[..80]);
+
+    browser
+        .client
+        .execute(
+            "Array.from(document.querySelectorAll('[data-testid=prompt-pick]'))
+               .find(b => b.textContent.trim() === 'args-prompt').click()",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let city = browser.wait_for("[data-testid=prompt-form] [data-field-name=city]").await;
+    city.send_keys("Lisbon").await.unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .wait_for("[data-testid=prompt-get]")
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let entry = browser
+        .wait_for_text("[data-testid=call-entry]", |t| {
+            t.contains("Lisbon") && t.to_lowercase().contains("user")
+        })
+        .await;
+    assert!(entry.contains("args-prompt"), "{entry}");
+    browser.close().await;
+}
