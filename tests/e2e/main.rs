@@ -185,12 +185,7 @@ async fn a_long_call_shows_progress_and_can_be_cancelled_and_the_server_sees_it(
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(value.as_f64().is_some_and(|v| v >= 1.0), "the bar moved: {value}");
-    browser
-        .wait_for("[data-testid=call-cancel]")
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    browser.click("[data-testid=call-cancel]").await;
     let sentence = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
     assert!(sentence.starts_with("You cancelled tools/call"), "{sentence}");
     let stats_url = server.url.replace("/mcp", "/_test/stats");
@@ -310,36 +305,16 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     let message =
         browser.wait_for_text("[data-testid=elicitation-message]", |t| !t.is_empty()).await;
     assert_eq!(message, "What is your name?");
-    browser
-        .wait_for("[data-testid=elicitation] [data-field-name=name]")
-        .await
-        .send_keys("Ada <script>")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    browser
-        .wait_for("[data-testid=elicitation-accept]")
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    browser.type_into("[data-testid=elicitation] [data-field-name=name]", "Ada <script>").await;
+    browser.click("[data-testid=elicitation-accept]").await;
     browser.wait_for_text("[data-testid=call-result]", |t| t == "accept: Ada <script>").await;
 
     // Sampling: the person writes the model's reply.
     browser.call_tool("summarize", r#"{"text": "A long story about MCP."}"#).await;
     let asked = browser.wait_for_text("[data-testid=sampling-message]", |t| !t.is_empty()).await;
     assert!(asked.contains("A long story about MCP."), "{asked}");
-    browser
-        .wait_for("[data-testid=sampling-reply]")
-        .await
-        .send_keys("It is about MCP.")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    browser
-        .wait_for("[data-testid=sampling-send]")
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    browser.type_into("[data-testid=sampling-reply]", "It is about MCP.").await;
+    browser.click("[data-testid=sampling-send]").await;
     browser.wait_for_text("[data-testid=call-result]", |t| t == "It is about MCP.").await;
 
     // Roots: set in the page, returned when the server asks.
@@ -348,18 +323,8 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
         .execute("document.querySelector('details.mc-roots').open = true", vec![])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    browser
-        .wait_for("[data-testid=roots]")
-        .await
-        .send_keys("file:///home/ada/project")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    browser
-        .wait_for("[data-testid=roots-save]")
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    browser.type_into("[data-testid=roots]", "file:///home/ada/project").await;
+    browser.click("[data-testid=roots-save]").await;
     browser.call_tool("list_roots", "{}").await;
     let entry = browser
         .wait_for_text("[data-testid=call-entry]", |t| t.contains("file:///home/ada/project"))
@@ -387,13 +352,13 @@ async fn a_tool_with_a_schema_is_called_through_its_form() {
     // A wrong value is refused in the page, with a sentence beside the field.
     let a = browser.wait_for("[data-testid=call-fields] [data-field-name=a]").await;
     a.send_keys("two").await.unwrap_or_else(|e| panic!("{e}"));
-    browser.wait_for("[data-testid=call]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser.click("[data-testid=call]").await;
     browser.wait_for_text("[data-testid=call-problem]", |t| t.contains("need fixing")).await;
     a.clear().await.unwrap_or_else(|e| panic!("{e}"));
     a.send_keys("2").await.unwrap_or_else(|e| panic!("{e}"));
     let b = browser.wait_for("[data-testid=call-fields] [data-field-name=b]").await;
     b.send_keys("3.5").await.unwrap_or_else(|e| panic!("{e}"));
-    browser.wait_for("[data-testid=call]").await.click().await.unwrap_or_else(|e| panic!("{e}"));
+    browser.click("[data-testid=call]").await;
     let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
     assert!(text.contains("5.5"), "{text}");
     let args = browser.wait_for_text(".mc-call__args", |t| !t.is_empty()).await;
@@ -462,35 +427,14 @@ async fn resources_are_read_and_prompts_fetched_with_their_arguments() {
     browser.wait_for("[data-testid=resource-name]").await;
     let resources = browser.texts("[data-testid=resource-name]").await;
     assert!(resources.iter().any(|r| r == "architecture.md"), "{resources:?}");
-    browser
-        .client
-        .execute(
-            "Array.from(document.querySelectorAll('[data-testid=resource-read]'))
-               .find(b => b.textContent.trim() === 'architecture.md').click()",
-            vec![],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(browser.click_named("[data-testid=resource-read]", "architecture.md").await);
     let text = browser.wait_for_text("[data-testid=call-result]", |t| t.len() > 100).await;
     assert!(text.contains('#'), "the markdown document is shown as text: {}", &text[..80]);
 
-    browser
-        .client
-        .execute(
-            "Array.from(document.querySelectorAll('[data-testid=prompt-pick]'))
-               .find(b => b.textContent.trim() === 'args-prompt').click()",
-            vec![],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(browser.click_named("[data-testid=prompt-pick]", "args-prompt").await);
     let city = browser.wait_for("[data-testid=prompt-form] [data-field-name=city]").await;
     city.send_keys("Lisbon").await.unwrap_or_else(|e| panic!("{e}"));
-    browser
-        .wait_for("[data-testid=prompt-get]")
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    browser.click("[data-testid=prompt-get]").await;
     let entry = browser
         .wait_for_text("[data-testid=call-entry]", |t| {
             t.contains("Lisbon") && t.to_lowercase().contains("user")

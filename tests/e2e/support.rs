@@ -319,6 +319,35 @@ impl Browser {
         self.wait_for("[data-testid=tool-name]").await;
     }
 
+    /// Waits for `css` and clicks it.
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Waits for `css` and types `text` into it.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.wait_for(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Clicks the first `button_css` whose text (trimmed) is `name`; false when there is none.
+    pub async fn click_named(&self, button_css: &str, name: &str) -> bool {
+        let clicked = self
+            .client
+            .execute(
+                "const b = Array.from(document.querySelectorAll(arguments[0]))
+                   .find(b => b.textContent.trim() === arguments[1]);
+                 if (!b) return false; b.click(); return true;",
+                vec![json!(button_css), json!(name)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("click {button_css} named {name}: {e}"));
+        clicked == json!(true)
+    }
+
     /// Opens `tool` in the call panel, types `arguments` (JSON) and presses Call.
     pub async fn call_tool(&self, tool: &str, arguments: &str) {
         let found = self
