@@ -25,6 +25,8 @@ pub enum Status {
         attempt: u32,
         reason: String,
     },
+    /// The server asked for a sign-in; requests wait for it.
+    SigningIn,
     /// The connection ended; the sentence says what happened and what to do.
     Failed(String),
 }
@@ -118,6 +120,8 @@ impl ConsoleState {
         match event {
             EngineEvent::State(state) => self.status = status_of(state),
             EngineEvent::Session(event) => self.apply_session(*event),
+            // The sign-in machinery answers it; the status line already says what happens.
+            EngineEvent::AuthRequired(_) => {}
         }
     }
 
@@ -238,6 +242,9 @@ impl ConsoleState {
                 let seconds = at.saturating_sub(now).div_ceil(1000);
                 format!("{reason} Reconnecting in {seconds} s (attempt {attempt})…")
             }
+            Status::SigningIn => {
+                "The server asks for a sign-in; requests wait until it is done.".into()
+            }
             Status::Failed(sentence) => sentence.clone(),
         }
     }
@@ -289,6 +296,7 @@ fn status_of(state: ConnectionState) -> Status {
         }
         ConnectionState::Disconnected { reason: Some(reason) } => Status::Failed(reason),
         ConnectionState::Disconnected { reason: None } => Status::Disconnected,
+        ConnectionState::SigningIn => Status::SigningIn,
     }
 }
 

@@ -10,8 +10,10 @@ use crate::core::reconnect::Backoff;
 use crate::core::session::{Millis, Phase, Session, SessionConfig, SessionEvent};
 use crate::core::sse::SseDecoder;
 use crate::core::streamable::{
-    BodyKind, HttpRequest, PROTOCOL_HEADER, SESSION_HEADER, StreamableHttp, TransportError,
+    AUTHORIZATION_HEADER, BodyKind, HttpRequest, PROTOCOL_HEADER, SESSION_HEADER, StreamableHttp,
+    TransportError,
 };
+use oauth2::AccessToken;
 use std::collections::{BTreeMap, VecDeque};
 use url::Url;
 
@@ -56,6 +58,20 @@ pub enum ConnectionState {
         attempt: u32,
         reason: String,
     },
+    /// The server asked for a (better) token: requests wait until the caller supplies one with
+    /// [`Engine::resume_with_bearer`] or gives up with [`Engine::auth_failed`].
+    SigningIn,
+}
+
+/// The server refused the request for want of a (good enough) token: 401, or 403 with
+/// `error="insufficient_scope"`. One is raised per wait, however many requests were refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthRequired {
+    pub status: u16,
+    /// The response's `WWW-Authenticate` header, unparsed.
+    pub www_authenticate: Option<String>,
+    /// Whether the refused request carried a token.
+    pub had_token: bool,
 }
 
 /// Everything the UI hears from the engine.
@@ -63,6 +79,7 @@ pub enum ConnectionState {
 pub enum EngineEvent {
     State(ConnectionState),
     Session(Box<SessionEvent>),
+    AuthRequired(AuthRequired),
 }
 
 /// The status line and headers of a response.
@@ -71,6 +88,8 @@ pub struct ResponseHead {
     pub status: u16,
     pub content_type: Option<String>,
     pub session_id: Option<String>,
+    /// `WWW-Authenticate`, read on 401 and 403.
+    pub www_authenticate: Option<String>,
 }
 
 /// A fetch that produced no (readable) response, or a body that broke off.
@@ -181,7 +200,20 @@ pub struct Engine {
     standalone_last_id: Option<String>,
     outputs: VecDeque<Output>,
     events: VecDeque<EngineEvent>,
+    /// Sent as `Authorization: Bearer` on every request to the endpoint's origin.
+    bearer: Option<AccessToken>,
+    /// Waiting for a token: everything to send is held.
+    auth_wait: bool,
+    /// Refusals since the last successful response: a second one means a fresh token was refused
+    /// too, and the engine stops asking instead of looping.
+    refusals: u32,
+    /// Streams refused for want of a token, to open again once one comes.
+    after_auth: Vec<Timer>,
 }
+
+/// Token refusals in a row before the engine gives up: one fresh token is tried, then a clear
+/// error.
+const MAX_REFUSALS: u32 = 2;
 
 impl Engine {
     /// A connection to `endpoint`, not yet started.
@@ -215,7 +247,67 @@ impl Engine {
             standalone_last_id: None,
             outputs: VecDeque::new(),
             events: VecDeque::new(),
+            bearer: None,
+            auth_wait: false,
+            refusals: 0,
+            after_auth: Vec::new(),
         })
+    }
+
+    /// Sets the token sent from now on (a proactive refresh, or one obtained before connecting).
+    /// Requests already under way keep the one they went out with.
+    pub fn set_bearer(&mut self, token: Option<AccessToken>) {
+        self.bearer = token;
+    }
+
+    /// Whether the engine is waiting for a token.
+    pub fn is_waiting_for_auth(&self) -> bool {
+        self.auth_wait
+    }
+
+    /// The token the server asked for has come: everything held goes out with it, and refused
+    /// streams open again. Request timeouts start afresh: waiting for a sign-in does not count.
+    pub fn resume_with_bearer(&mut self, token: AccessToken, now: Millis) {
+        self.bearer = Some(token);
+        if !self.auth_wait {
+            return;
+        }
+        self.auth_wait = false;
+        self.session.restart_deadlines(now);
+        let state = match (self.session.phase(), &self.mode) {
+            (Phase::Ready, Mode::Legacy { .. }) => {
+                ConnectionState::Connected { transport: TransportKind::LegacySse }
+            }
+            (Phase::Ready, _) => {
+                ConnectionState::Connected { transport: TransportKind::StreamableHttp }
+            }
+            _ => ConnectionState::Connecting,
+        };
+        self.set_state(state);
+        for timer in std::mem::take(&mut self.after_auth) {
+            match timer {
+                Timer::Get { last_event_id, awaiting } => self.open_get(last_event_id, awaiting),
+                Timer::LegacyGet => self.open_legacy_stream(),
+            }
+        }
+        self.release_held();
+        self.flush(now);
+    }
+
+    /// No token can be had (the sign-in failed or was declined): requests waiting for one fail
+    /// with `reason`, and the connection ends with it.
+    pub fn auth_failed(&mut self, reason: &str, now: Millis) {
+        if !self.auth_wait {
+            return;
+        }
+        self.auth_wait = false;
+        self.fail_held(reason);
+        self.flush(now);
+        self.session.close();
+        self.abort_all();
+        self.timers.clear();
+        self.after_auth.clear();
+        self.set_state(ConnectionState::Disconnected { reason: Some(reason.to_owned()) });
     }
 
     pub fn state(&self) -> &ConnectionState {
@@ -255,6 +347,8 @@ impl Engine {
         self.abort_all();
         self.timers.clear();
         self.held.clear();
+        self.auth_wait = false;
+        self.after_auth.clear();
         if let (Mode::Streamable, Some(request)) = (&self.mode, self.http.delete()) {
             self.start(StreamKind::Delete, request, Vec::new());
         }
@@ -306,6 +400,13 @@ impl Engine {
         s.status = head.status;
         let ok = (200..300).contains(&head.status);
         let kind = s.kind.clone();
+        if wants_token(&head) && !matches!(kind, StreamKind::Delete) {
+            self.on_refused(stream, head, now);
+            return;
+        }
+        if ok {
+            self.refusals = 0;
+        }
 
         // Auto mode: a Streamable HTTP server answers initialize with 2xx; 400/404/405 means
         // try the legacy transport at the same URL.
@@ -511,7 +612,9 @@ impl Engine {
 
     /// Runs what is due at `now`: request timeouts and reconnection attempts.
     pub fn handle_timeout(&mut self, now: Millis) {
-        self.session.handle_timeout(now);
+        if !self.auth_wait {
+            self.session.handle_timeout(now);
+        }
         let (due, later): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.timers).into_iter().partition(|(at, _)| *at <= now);
         self.timers = later;
@@ -527,7 +630,8 @@ impl Engine {
     /// When `handle_timeout` should next run.
     pub fn poll_timeout(&self) -> Option<Millis> {
         let timers = self.timers.iter().map(|(at, _)| *at).min();
-        match (timers, self.session.poll_timeout()) {
+        let session = if self.auth_wait { None } else { self.session.poll_timeout() };
+        match (timers, session) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -562,9 +666,16 @@ impl Engine {
     fn start(
         &mut self,
         kind: StreamKind,
-        request: HttpRequest,
+        mut request: HttpRequest,
         awaiting: Vec<RequestId>,
     ) -> StreamId {
+        // The token goes to the endpoint's origin only (a legacy message endpoint elsewhere is
+        // refused before anything is sent to it, and this holds even so).
+        if let Some(token) = &self.bearer
+            && same_origin(&request.url, self.http.endpoint())
+        {
+            request.headers.push((AUTHORIZATION_HEADER, format!("Bearer {}", token.secret())));
+        }
         self.next_stream += 1;
         let id = self.next_stream;
         let resumed_from = request
@@ -588,7 +699,7 @@ impl Engine {
 
     /// Sends one message by the transport in use, or holds it while the server is away.
     fn send(&mut self, message: Message) {
-        if matches!(self.state, ConnectionState::Reconnecting { .. }) {
+        if self.auth_wait || matches!(self.state, ConnectionState::Reconnecting { .. }) {
             self.held.push(message);
             return;
         }
@@ -702,6 +813,62 @@ impl Engine {
                 self.set_state(ConnectionState::Connecting);
             }
             self.release_held();
+        }
+    }
+
+    /// The server refused `stream` for want of a token. The refused request did not run, so it is
+    /// held and sent again once a token comes; a refused stream is opened again then. The first
+    /// refusal asks the caller for a token; a refusal right after a fresh one ends the wait with a
+    /// clear error instead of asking again.
+    fn on_refused(&mut self, stream: StreamId, head: ResponseHead, now: Millis) {
+        let Some(s) = self.streams.remove(&stream) else { return };
+        self.outputs.push_back(Output::Abort { stream });
+        match s.kind {
+            StreamKind::Post { message } | StreamKind::LegacyPost { message } => {
+                self.held.push(message);
+            }
+            StreamKind::Get => {
+                let standalone = s.awaiting.is_empty();
+                if standalone {
+                    self.standalone_open = false;
+                }
+                let last_event_id = if standalone {
+                    self.standalone_last_id.clone()
+                } else {
+                    Some(s.resumed_from.clone())
+                };
+                self.after_auth.push(Timer::Get { last_event_id, awaiting: s.awaiting });
+            }
+            StreamKind::LegacyGet => {
+                self.mode = Mode::Legacy { endpoint: None };
+                self.after_auth.push(Timer::LegacyGet);
+            }
+            StreamKind::Delete => return,
+        }
+        if self.auth_wait {
+            return;
+        }
+        self.refusals = self.refusals.saturating_add(1);
+        self.auth_wait = true;
+        if self.refusals >= MAX_REFUSALS {
+            let reason = refused_again(head.status);
+            self.auth_failed(&reason, now);
+            return;
+        }
+        self.set_state(ConnectionState::SigningIn);
+        self.events.push_back(EngineEvent::AuthRequired(AuthRequired {
+            status: head.status,
+            www_authenticate: head.www_authenticate,
+            had_token: self.bearer.is_some(),
+        }));
+    }
+
+    /// Fails every held request with `reason` and drops the rest of what was held.
+    fn fail_held(&mut self, reason: &str) {
+        for message in std::mem::take(&mut self.held) {
+            if let Some(id) = request_id(&message) {
+                self.session.handle_transport_failure(&id, reason.to_owned());
+            }
         }
     }
 
@@ -902,6 +1069,36 @@ fn request_id(message: &Message) -> Option<RequestId> {
     }
 }
 
+/// Whether a response refuses the request for want of a (better) token: 401, or 403 whose
+/// challenge says `insufficient_scope` (any other 403 is a plain refusal).
+fn wants_token(head: &ResponseHead) -> bool {
+    match head.status {
+        401 => true,
+        403 => head
+            .www_authenticate
+            .as_deref()
+            .and_then(crate::core::auth::challenge::bearer)
+            .is_some_and(|c| c.error.as_deref() == Some("insufficient_scope")),
+        _ => false,
+    }
+}
+
+/// The sentence for a server that refuses even a fresh token.
+fn refused_again(status: u16) -> String {
+    if status == 403 {
+        "The server still refuses access (HTTP 403, insufficient_scope) after signing in again with the scopes it asked for: this account lacks the permission, or the app registration does not offer it; ask the server's operator for access, or sign in with another account.".to_owned()
+    } else {
+        "The server refused the token the console had just obtained (HTTP 401), so the console stopped instead of asking again: the token is probably meant for another audience or issuer; check the scopes and resource in the sign-in settings and the server's accepted audiences, then connect again.".to_owned()
+    }
+}
+
+fn same_origin(a: &str, b: &str) -> bool {
+    match (Url::parse(a), Url::parse(b)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
 fn is_event_stream(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|c| c.split(';').next())
@@ -958,7 +1155,7 @@ mod tests {
                 .into_iter()
                 .filter_map(|e| match e {
                     EngineEvent::State(s) => Some(s),
-                    EngineEvent::Session(_) => None,
+                    _ => None,
                 })
                 .collect()
         }
@@ -974,6 +1171,7 @@ mod tests {
                 status,
                 content_type: (!content_type.is_empty()).then(|| content_type.to_owned()),
                 session_id: session.map(str::to_owned),
+                www_authenticate: None,
             };
             self.engine.handle_head(stream, head, self.now);
         }
@@ -1072,7 +1270,7 @@ mod tests {
             .iter()
             .filter_map(|e| match e {
                 EngineEvent::Session(s) => Some(s.as_ref()),
-                EngineEvent::State(_) => None,
+                _ => None,
             })
             .collect()
     }
@@ -1320,6 +1518,9 @@ mod tests {
                     matches!(&starts[..], [(_, r)] if r.method == "GET" && header(r, "accept") == Some("text/event-stream")),
                     "{status}: {starts:?}"
                 );
+            } else if status == 401 {
+                assert!(starts.is_empty(), "{status}: {starts:?}");
+                assert_eq!(rig.engine.state(), &ConnectionState::SigningIn, "a sign-in, not SSE");
             } else {
                 assert!(starts.is_empty(), "{status}: {starts:?}");
                 assert!(
@@ -1442,5 +1643,221 @@ mod tests {
             body_of(&reply),
             Message::Response { id: RequestId::String("srv-1".into()), result: json!({}) }
         );
+    }
+
+    // ---- sign-in: bearer tokens, 401 and 403 ----
+
+    const CHALLENGE: &str = r#"Bearer resource_metadata="http://127.0.0.1:3001/.well-known/oauth-protected-resource/mcp", scope="api://x/mcp:tools""#;
+
+    impl Rig {
+        fn refuse(&mut self, stream: StreamId, status: u16, challenge: &str) {
+            let head = ResponseHead {
+                status,
+                content_type: Some("application/json".into()),
+                session_id: None,
+                www_authenticate: (!challenge.is_empty()).then(|| challenge.to_owned()),
+            };
+            self.engine.handle_head(stream, head, self.now);
+        }
+
+        fn auth_events(&mut self) -> Vec<AuthRequired> {
+            self.events()
+                .into_iter()
+                .filter_map(|e| match e {
+                    EngineEvent::AuthRequired(a) => Some(a),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    fn token(value: &str) -> AccessToken {
+        AccessToken::new(value.to_owned())
+    }
+
+    fn bearer_of(req: &HttpRequest) -> Option<&str> {
+        header(req, AUTHORIZATION_HEADER)
+    }
+
+    #[test]
+    fn a_401_to_initialize_waits_for_a_token_then_sends_it_on_every_request() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (init, req) = rig.one_start();
+        assert_eq!(bearer_of(&req), None, "no token yet");
+        rig.refuse(init, 401, CHALLENGE);
+        let events = rig.events();
+        assert!(events.contains(&EngineEvent::State(ConnectionState::SigningIn)), "{events:?}");
+        assert!(events.contains(&EngineEvent::AuthRequired(AuthRequired {
+            status: 401,
+            www_authenticate: Some(CHALLENGE.into()),
+            had_token: false,
+        })));
+        assert!(rig.starts().is_empty(), "nothing is sent while waiting");
+        // The wait does not count against initialize's timeout.
+        assert_eq!(rig.engine.poll_timeout(), None);
+        rig.advance_to(rig.now + 10 * 60_000);
+        assert!(rig.events().is_empty(), "no timeout while signing in");
+
+        rig.engine.resume_with_bearer(token("t1"), rig.now);
+        let (init, req) = rig.one_start();
+        assert_eq!(method_of(&req), "initialize");
+        assert_eq!(bearer_of(&req), Some("Bearer t1"));
+        rig.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
+        let starts = rig.starts();
+        assert_eq!(starts.len(), 2, "{starts:#?}");
+        for (_, r) in &starts {
+            assert_eq!(bearer_of(r), Some("Bearer t1"), "{r:?}");
+        }
+        assert!(matches!(rig.engine.state(), ConnectionState::Connected { .. }));
+        // A refreshed token is used from then on.
+        rig.engine.set_bearer(Some(token("t2")));
+        rig.call("echo");
+        let (_, call) = rig.one_start();
+        assert_eq!(bearer_of(&call), Some("Bearer t2"));
+        assert!(!format!("{call:?}").contains("t2"), "Debug redacts the token");
+    }
+
+    #[test]
+    fn calls_refused_together_raise_one_sign_in_and_all_go_out_again() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.set_bearer(Some(token("old")));
+        rig.connected();
+        let ids = [rig.call("a"), rig.call("b"), rig.call("c")];
+        let posts = rig.starts();
+        assert_eq!(posts.len(), 3);
+        for (stream, _) in &posts {
+            rig.refuse(*stream, 401, r#"Bearer error="invalid_token""#);
+        }
+        let asked = rig.auth_events();
+        assert_eq!(asked.len(), 1, "one sign-in for three refusals: {asked:?}");
+        assert!(asked[0].had_token);
+        rig.call("d");
+        assert!(rig.starts().is_empty(), "a call made while waiting is held");
+        rig.engine.resume_with_bearer(token("new"), rig.now);
+        let again = rig.starts();
+        assert_eq!(again.len(), 4, "{again:#?}");
+        for (stream, req) in &again {
+            assert_eq!(bearer_of(req), Some("Bearer new"));
+            rig.answer_sse(*stream, req, json!({"content": []}), None);
+        }
+        let events = rig.events();
+        let done = session_events(&events)
+            .iter()
+            .filter(|e| matches!(e, SessionEvent::Answered { id, .. } if ids.contains(id)))
+            .count();
+        assert_eq!(done, 3, "{events:#?}");
+    }
+
+    #[test]
+    fn a_fresh_token_refused_again_ends_with_a_sentence_not_a_loop() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (init, _) = rig.one_start();
+        rig.refuse(init, 401, CHALLENGE);
+        assert_eq!(rig.auth_events().len(), 1);
+        rig.engine.resume_with_bearer(token("fresh"), rig.now);
+        let (init, _) = rig.one_start();
+        rig.refuse(init, 401, r#"Bearer error="invalid_token""#);
+        let events = rig.events();
+        assert!(!events.iter().any(|e| matches!(e, EngineEvent::AuthRequired(_))), "{events:?}");
+        let reason = match rig.engine.state() {
+            ConnectionState::Disconnected { reason: Some(r) } => r.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(reason.starts_with("The server refused the token the console had just obtained"));
+        assert!(rig.starts().is_empty());
+    }
+
+    #[test]
+    fn success_in_between_lets_a_later_401_ask_again() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.set_bearer(Some(token("t1")));
+        rig.connected();
+        for round in 2..5 {
+            rig.call("echo");
+            let (post, _) = rig.one_start();
+            rig.refuse(post, 401, r#"Bearer error="invalid_token""#);
+            assert_eq!(rig.auth_events().len(), 1, "round {round}");
+            rig.engine.resume_with_bearer(token(&format!("t{round}")), rig.now);
+            let (post, req) = rig.one_start();
+            rig.answer_sse(post, &req, json!({"content": []}), None);
+            assert!(matches!(rig.engine.state(), ConnectionState::Connected { .. }));
+        }
+    }
+
+    #[test]
+    fn insufficient_scope_asks_for_a_token_but_a_plain_403_is_a_refusal() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.set_bearer(Some(token("narrow")));
+        rig.connected();
+        rig.call("echo");
+        let (post, _) = rig.one_start();
+        let step_up = r#"Bearer error="insufficient_scope", scope="mcp:tools mcp:admin""#;
+        rig.refuse(post, 403, step_up);
+        let asked = rig.auth_events();
+        assert_eq!(asked.len(), 1);
+        assert_eq!((asked[0].status, asked[0].www_authenticate.as_deref()), (403, Some(step_up)));
+        rig.engine.resume_with_bearer(token("wide"), rig.now);
+        let (post, req) = rig.one_start();
+        assert_eq!(bearer_of(&req), Some("Bearer wide"));
+        rig.refuse(post, 403, step_up);
+        match rig.engine.state() {
+            ConnectionState::Disconnected { reason: Some(r) } => {
+                assert!(r.starts_with("The server still refuses access (HTTP 403"), "{r}")
+            }
+            other => panic!("{other:?}"),
+        }
+
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        let id = rig.call("echo");
+        let (post, _) = rig.one_start();
+        rig.refuse(post, 403, "");
+        rig.end(post);
+        let events = rig.events();
+        assert!(!events.iter().any(|e| matches!(e, EngineEvent::AuthRequired(_))));
+        assert!(session_events(&events).iter().any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(i), .. } if *i == id)), "{events:#?}");
+    }
+
+    #[test]
+    fn a_refused_get_stream_opens_again_with_the_token() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (init, req) = rig.one_start();
+        rig.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
+        let starts = rig.starts();
+        let (get, _) = starts[1];
+        rig.refuse(get, 401, CHALLENGE);
+        assert_eq!(rig.auth_events().len(), 1);
+        rig.engine.resume_with_bearer(token("t"), rig.now);
+        let (_, again) = rig.one_start();
+        assert_eq!((again.method, bearer_of(&again)), ("GET", Some("Bearer t")));
+    }
+
+    #[test]
+    fn a_declined_sign_in_fails_the_waiting_calls() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.set_bearer(Some(token("t")));
+        rig.connected();
+        let id = rig.call("echo");
+        let (post, _) = rig.one_start();
+        rig.refuse(post, 401, CHALLENGE);
+        rig.events();
+        rig.engine.auth_failed("The sign-in was declined.", rig.now);
+        let events = rig.events();
+        assert!(session_events(&events).iter().any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(i), error: SessionError::Transport(t), .. } if *i == id && t == "The sign-in was declined.")), "{events:#?}");
+        assert_eq!(
+            rig.engine.state(),
+            &ConnectionState::Disconnected { reason: Some("The sign-in was declined.".into()) }
+        );
+    }
+
+    #[test]
+    fn the_token_never_goes_to_another_origin() {
+        assert!(same_origin("http://127.0.0.1:3001/messages?x=1", URL));
+        assert!(!same_origin("http://127.0.0.1:3002/mcp", URL));
+        assert!(!same_origin("https://127.0.0.1:3001/mcp", URL));
+        assert!(!same_origin("not a url", URL));
     }
 }

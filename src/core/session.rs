@@ -298,6 +298,15 @@ impl Session {
         self.send_initialize(now);
     }
 
+    /// Starts every pending request's clock again at `now`: the time spent waiting for a sign-in
+    /// does not count against a request's timeout.
+    pub fn restart_deadlines(&mut self, now: Millis) {
+        for p in self.pending.values_mut() {
+            p.started = now;
+            p.deadline = now.saturating_add(p.timeout);
+        }
+    }
+
     /// The transport lost request `id` without an answer and cannot resume its stream: repeat it
     /// when that is safe, otherwise report that it may have run.
     pub fn handle_lost(&mut self, id: &RequestId, now: Millis) {

@@ -3,20 +3,46 @@
 //! decide how its body is read, and what each failure means to the person at the console.
 
 use crate::core::jsonrpc::Message;
+use std::fmt;
 use thiserror::Error;
 use url::Url;
 
 /// Headers the MCP transport uses, lower-cased as the Fetch API reports them.
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const PROTOCOL_HEADER: &str = "mcp-protocol-version";
+pub const AUTHORIZATION_HEADER: &str = "authorization";
 
-/// An HTTP request the platform layer should perform.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An HTTP request the platform layer should perform. Its `Debug` prints the `Authorization`
+/// header as `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     pub method: &'static str,
     pub url: String,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<String>,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if name.eq_ignore_ascii_case(AUTHORIZATION_HEADER) {
+                    "[redacted]"
+                } else {
+                    value.as_str()
+                };
+                (*name, shown)
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 /// How the body of a successful response must be read.
@@ -47,11 +73,11 @@ pub enum TransportError {
         "This URL speaks neither Streamable HTTP nor legacy HTTP+SSE (the POST was refused, then the SSE GET got HTTP {status}). Check the URL — it is often /mcp or /sse."
     )]
     NoTransport { status: u16 },
-    #[error(
-        "The server requires sign-in (HTTP 401). Sign-in is not available for this server yet."
-    )]
+    #[error("The server requires sign-in (HTTP 401); sign in and connect again.")]
     Unauthorized,
-    #[error("The server refused access (HTTP 403): the signed-in account lacks permission.")]
+    #[error(
+        "The server refused access (HTTP 403): the signed-in account lacks permission; ask the server's operator for access or sign in with another account."
+    )]
     Forbidden,
     #[error("The server forgot this session (HTTP {status}). Reconnect to start a new one.")]
     SessionExpired { status: u16 },
@@ -293,6 +319,19 @@ mod tests {
             e.to_string(),
             "The server answered HTTP 500 (oops[31m). Check the server's logs."
         );
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_bearer_token() {
+        let req = HttpRequest {
+            method: "POST",
+            url: "http://127.0.0.1/mcp".into(),
+            headers: vec![(AUTHORIZATION_HEADER, "Bearer s3cr3t-token".into())],
+            body: None,
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 
     #[test]

@@ -160,6 +160,7 @@ async fn run(
         status: response.status(),
         content_type: response.header("content-type"),
         session_id: response.header(SESSION_HEADER),
+        www_authenticate: response.header("www-authenticate"),
     };
     inner.engine.borrow_mut().handle_head(stream, head, clock::now_ms());
     pump(inner);
