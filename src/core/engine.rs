@@ -1817,7 +1817,12 @@ mod tests {
         rig.end(post);
         let events = rig.events();
         assert!(!events.iter().any(|e| matches!(e, EngineEvent::AuthRequired(_))));
-        assert!(session_events(&events).iter().any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(i), .. } if *i == id)), "{events:#?}");
+        assert!(
+            session_events(&events)
+                .iter()
+                .any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(i), .. } if *i == id)),
+            "{events:#?}"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::{BasicClient, BasicTokenType};
 use oauth2::http::{self, HeaderValue, Method, header};
 use oauth2::{
-    AccessToken, AuthUrl, AuthorizationCode, ClientId, CsrfToken, ExtraTokenFields,
+    AccessToken, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, ExtraTokenFields,
     PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, StandardTokenResponse, TokenResponse,
     TokenUrl,
 };
@@ -61,7 +61,15 @@ pub struct SignInRequest {
     pub prompt: Option<String>,
     /// Where the person was, handed back untouched after the callback.
     pub return_to: String,
+    /// The answer comes back in a popup: `state` then starts with [`POPUP_STATE_PREFIX`], which
+    /// tells the callback page to hand it over instead of returning to the console.
+    pub popup: bool,
 }
+
+/// How `state` starts for a popup sign-in (a full-page one starts with `r.`). `.` is not in the
+/// base64url alphabet, so the prefix cannot be confused with the random part.
+pub const POPUP_STATE_PREFIX: &str = "p.";
+const REDIRECT_STATE_PREFIX: &str = "r.";
 
 impl SignInRequest {
     /// A request for `client_id` at the server `metadata` describes, with no scopes or options.
@@ -95,6 +103,7 @@ impl SignInRequest {
             claims: None,
             prompt: None,
             return_to: String::new(),
+            popup: false,
         })
     }
 
@@ -139,6 +148,8 @@ pub struct PendingSignIn {
     pub created_at: Millis,
     /// Opaque to the flow: where the person was when the sign-in began.
     pub return_to: String,
+    #[serde(default)]
+    pub popup: bool,
 }
 
 impl PendingSignIn {
@@ -172,7 +183,8 @@ fn octets(random: &[u8; 96], n: usize) -> [u8; 32] {
 /// `nonce`.
 pub fn begin(req: SignInRequest, random: &[u8; 96], now: Millis) -> (Url, PendingSignIn) {
     let pkce = pkce::from_random_octets(&octets(random, 0));
-    let state = CsrfToken::new(URL_SAFE_NO_PAD.encode(octets(random, 1)));
+    let prefix = if req.popup { POPUP_STATE_PREFIX } else { REDIRECT_STATE_PREFIX };
+    let state = CsrfToken::new(format!("{prefix}{}", URL_SAFE_NO_PAD.encode(octets(random, 1))));
     let nonce = req.wants_openid().then(|| Nonce(URL_SAFE_NO_PAD.encode(octets(random, 2))));
     let prompt = req.prompt.as_deref().map(|p| {
         p.split_ascii_whitespace().filter(|v| *v != "consent").collect::<Vec<_>>().join(" ")
@@ -212,6 +224,7 @@ pub fn begin(req: SignInRequest, random: &[u8; 96], now: Millis) -> (Url, Pendin
         scopes: req.scopes,
         created_at: now,
         return_to: req.return_to,
+        popup: req.popup,
     };
     (url, pending)
 }
@@ -325,22 +338,64 @@ pub fn read_callback(
 // ---------------------------------------------------------------------------------------------
 // Token requests
 
+/// How the console authenticates to the token endpoint. A page cannot keep a secret, so `None`
+/// is the rule; a secret typed by the person (a confidential client, for testing) lives in memory
+/// only and goes by HTTP Basic (RFC 6749 §2.3.1) or in the form, as the client is registered.
+#[derive(Debug, Clone, Default)]
+pub enum ClientAuth {
+    #[default]
+    None,
+    Basic(ClientSecret),
+    Post(ClientSecret),
+}
+
+impl ClientAuth {
+    /// The method for a client registered with `token_endpoint_auth_method` (RFC 7591), holding
+    /// `secret`: `client_secret_post` puts it in the form, anything else uses Basic.
+    pub fn for_method(method: Option<&str>, secret: Option<ClientSecret>) -> ClientAuth {
+        match (method, secret) {
+            (_, None) | (Some("none"), _) => ClientAuth::None,
+            (Some("client_secret_post"), Some(secret)) => ClientAuth::Post(secret),
+            (_, Some(secret)) => ClientAuth::Basic(secret),
+        }
+    }
+}
+
 /// A form POST to the token endpoint. The browser adds `Origin` itself (Entra requires it).
 fn form_post(
     endpoint: &str,
     params: &[(&str, &str)],
+    client_id: &str,
+    auth: &ClientAuth,
 ) -> Result<http::Request<Vec<u8>>, SignInError> {
+    let mut params = params.to_vec();
+    match auth {
+        ClientAuth::None => {}
+        ClientAuth::Post(secret) => params.push(("client_secret", secret.secret())),
+        // RFC 6749 §2.3.1: the id goes in the Basic credentials, not (also) in the form.
+        ClientAuth::Basic(_) => params.retain(|(name, _)| *name != "client_id"),
+    }
     let uri = http::Uri::try_from(endpoint).map_err(|_| SignInError::InvalidUrl {
         what: "token endpoint",
         value: endpoint.to_owned(),
     })?;
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
     let mut request = http::Request::new(body.into_bytes());
     *request.method_mut() = Method::POST;
     *request.uri_mut() = uri;
     let headers = request.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FORM));
     headers.insert(header::ACCEPT, HeaderValue::from_static(JSON));
+    if let ClientAuth::Basic(secret) = auth {
+        let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+        let pair = format!("{}:{}", encode(client_id), encode(secret.secret()));
+        let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
+        let value = HeaderValue::from_str(&value).map_err(|_| SignInError::InvalidUrl {
+            what: "client secret",
+            value: "[redacted]".to_owned(),
+        })?;
+        headers.insert(header::AUTHORIZATION, value);
+    }
     Ok(request)
 }
 
@@ -349,6 +404,7 @@ fn form_post(
 pub fn token_request(
     pending: &PendingSignIn,
     code: &AuthorizationCode,
+    auth: &ClientAuth,
 ) -> Result<http::Request<Vec<u8>>, SignInError> {
     let mut params = vec![
         ("grant_type", "authorization_code"),
@@ -360,7 +416,7 @@ pub fn token_request(
     if let Some(resource) = &pending.resource {
         params.push(("resource", resource));
     }
-    form_post(&pending.token_endpoint, &params)
+    form_post(&pending.token_endpoint, &params, &pending.client_id, auth)
 }
 
 /// The request that trades `refresh_token` for new tokens (the answer may rotate it).
@@ -370,6 +426,7 @@ pub fn refresh_request(
     refresh_token: &RefreshToken,
     scopes: &[String],
     resource: Option<&str>,
+    auth: &ClientAuth,
 ) -> Result<http::Request<Vec<u8>>, SignInError> {
     let scope = scopes.join(" ");
     let mut params = vec![
@@ -383,7 +440,7 @@ pub fn refresh_request(
     if let Some(resource) = resource {
         params.push(("resource", resource));
     }
-    form_post(token_endpoint, &params)
+    form_post(token_endpoint, &params, client_id, auth)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -844,7 +901,7 @@ mod tests {
     fn verifier_state_and_nonce_come_from_separate_random_octets() {
         let (_, pending) = start(request(&["openid"]));
         assert_eq!(pending.verifier.secret(), &b64([1u8; 32]));
-        assert_eq!(pending.state.secret(), &b64([2u8; 32]));
+        assert_eq!(pending.state.secret(), &format!("r.{}", b64([2u8; 32])));
         assert_eq!(pending.nonce.as_ref().map(Nonce::secret), Some(b64([3u8; 32]).as_str()));
         assert_eq!(pending.created_at, NOW);
         assert_eq!(pending.expires_after(), NOW + 600_000);
@@ -1032,6 +1089,47 @@ mod tests {
     }
 
     #[test]
+    fn a_popup_state_says_so_and_survives_the_round_trip() {
+        let mut req = request(&[]);
+        req.popup = true;
+        let (url, pending) = start(req);
+        assert!(pending.state.secret().starts_with(POPUP_STATE_PREFIX));
+        assert!(pending.popup);
+        let sent = url.iter().find(|(k, _)| k == "state").map(|(_, v)| v.clone());
+        assert_eq!(sent.as_deref(), Some(pending.state.secret().as_str()));
+        assert!(check(&pending, &callback(&pending, "")).is_ok());
+    }
+
+    #[test]
+    fn a_typed_client_secret_goes_by_basic_or_in_the_form_as_registered() {
+        let pending = pending(false);
+        let code = AuthorizationCode::new("c".into());
+        let secret = || Some(ClientSecret::new("s3cr:t&".into()));
+        let basic = ClientAuth::for_method(Some("client_secret_basic"), secret());
+        let req = token_request(&pending, &code, &basic).unwrap_or_else(|e| panic!("{e}"));
+        let auth = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let expected = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:s3cr%3At%26", pending.client_id));
+        assert_eq!(auth, Some(format!("Basic {expected}").as_str()));
+        let body = String::from_utf8_lossy(req.body()).into_owned();
+        assert!(!body.contains("client_id=") && !body.contains("client_secret"), "{body}");
+
+        let post = ClientAuth::for_method(Some("client_secret_post"), secret());
+        let req = token_request(&pending, &code, &post).unwrap_or_else(|e| panic!("{e}"));
+        assert!(req.headers().get(header::AUTHORIZATION).is_none());
+        let body = String::from_utf8_lossy(req.body()).into_owned();
+        assert!(body.contains("client_secret=s3cr%3At%26") && body.contains("client_id="));
+
+        for none in [
+            ClientAuth::for_method(Some("none"), secret()),
+            ClientAuth::for_method(Some("client_secret_basic"), None),
+        ] {
+            assert!(matches!(none, ClientAuth::None));
+        }
+        assert!(!format!("{basic:?}").contains("s3cr"), "Debug redacts the secret");
+    }
+
+    #[test]
     fn an_expired_pending_sign_in_is_refused() {
         let pending = pending(false);
         let url = callback(&pending, "");
@@ -1057,8 +1155,9 @@ mod tests {
         let mut req = request(&["openid"]);
         req.resource = Some("https://mcp.example/mcp".into());
         let (_, pending) = start(req);
-        let request = token_request(&pending, &AuthorizationCode::new("the-code".into()))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let request =
+            token_request(&pending, &AuthorizationCode::new("the-code".into()), &ClientAuth::None)
+                .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(request.method(), Method::POST);
         assert_eq!(request.uri().to_string(), TOKEN);
         assert_eq!(
@@ -1086,15 +1185,15 @@ mod tests {
     fn the_refresh_request_sends_the_refresh_token_and_scopes() {
         let scopes = vec!["api://x/mcp:tools".to_string(), "offline_access".to_string()];
         let rt = RefreshToken::new("rt-1".into());
-        let request =
-            refresh_request(TOKEN, CLIENT, &rt, &scopes, None).unwrap_or_else(|e| panic!("{e}"));
+        let request = refresh_request(TOKEN, CLIENT, &rt, &scopes, None, &ClientAuth::None)
+            .unwrap_or_else(|e| panic!("{e}"));
         let body = form(&request);
         assert_eq!(get(&body, "grant_type"), Some("refresh_token"));
         assert_eq!(get(&body, "refresh_token"), Some("rt-1"));
         assert_eq!(get(&body, "client_id"), Some(CLIENT));
         assert_eq!(get(&body, "scope"), Some("api://x/mcp:tools offline_access"));
         assert_eq!((get(&body, "resource"), get(&body, "client_secret")), (None, None));
-        assert!(refresh_request("not a url", CLIENT, &rt, &[], None).is_err());
+        assert!(refresh_request("not a url", CLIENT, &rt, &[], None, &ClientAuth::None).is_err());
     }
 
     #[test]

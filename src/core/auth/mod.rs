@@ -8,6 +8,7 @@
 pub mod challenge;
 pub mod discovery;
 pub mod flow;
+pub mod signin;
 pub mod tokens;
 
 impl From<&challenge::BearerChallenge> for discovery::BearerInfo {
