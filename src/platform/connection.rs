@@ -10,6 +10,7 @@ use crate::core::session::{Millis, Session, SessionConfig};
 use crate::core::streamable::{HttpRequest, SESSION_HEADER, TransportError};
 use crate::platform::clock;
 use crate::platform::fetch::{self, FetchFailure};
+use oauth2::AccessToken;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -39,9 +40,11 @@ impl Connection {
         endpoint: &str,
         choice: TransportChoice,
         config: SessionConfig,
+        bearer: Option<AccessToken>,
         listener: impl Fn(EngineEvent) + 'static,
     ) -> Result<Connection, TransportError> {
-        let engine = Engine::new(endpoint, choice, config)?;
+        let mut engine = Engine::new(endpoint, choice, config)?;
+        engine.set_bearer(bearer);
         let inner = Rc::new(Inner {
             engine: RefCell::new(engine),
             listener: Box::new(listener),
@@ -66,6 +69,28 @@ impl Connection {
         };
         pump(&self.inner);
         result
+    }
+
+    /// The token to send from now on (after a refresh).
+    pub fn set_bearer(&self, token: Option<AccessToken>) {
+        self.inner.engine.borrow_mut().set_bearer(token);
+    }
+
+    /// Whether requests wait for a token.
+    pub fn is_waiting_for_auth(&self) -> bool {
+        self.inner.engine.borrow().is_waiting_for_auth()
+    }
+
+    /// The token the server asked for: held requests go out with it.
+    pub fn resume_with_bearer(&self, token: AccessToken) {
+        self.inner.engine.borrow_mut().resume_with_bearer(token, clock::now_ms());
+        pump(&self.inner);
+    }
+
+    /// No token can be had: waiting requests fail with `reason` and the connection ends.
+    pub fn auth_failed(&self, reason: &str) {
+        self.inner.engine.borrow_mut().auth_failed(reason, clock::now_ms());
+        pump(&self.inner);
     }
 
     /// Ends the connection: fetches are aborted and the server's session is deleted.

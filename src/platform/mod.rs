@@ -6,3 +6,4 @@ pub mod clock;
 pub mod connection;
 pub mod fetch;
 pub mod location;
+pub mod signin;

@@ -2,6 +2,7 @@
 //! `platform::connection::Connection`. No protocol or auth logic lives here.
 
 mod asks;
+mod auth;
 mod calls;
 mod catalog;
 mod content;
@@ -50,6 +51,10 @@ pub fn App() -> impl IntoView {
     provide_context(calls::Selected(RwSignal::new(None)));
     let roots = asks::Roots(RwSignal::new(Vec::new()));
     provide_context(roots);
+    let auth = auth::Auth::new();
+    provide_context(auth);
+    // A full-page sign-in coming back: the address bar is cleaned before anything else runs.
+    let redirect_answer = auth.take_redirect_answer();
     let state = console.state;
 
     let disconnect = move || {
@@ -61,11 +66,17 @@ pub fn App() -> impl IntoView {
     let connect = move || {
         disconnect();
         state.set(ConsoleState::connecting());
+        let server = url.get_untracked();
+        let endpoint = server.clone();
         let opened = Connection::open(
-            &url.get_untracked(),
+            &endpoint,
             transport.get_untracked(),
             SessionConfig { capabilities: client_capabilities(), ..SessionConfig::default() },
+            auth.bearer_for(&endpoint),
             move |event| {
+                if let EngineEvent::AuthRequired(asked) = &event {
+                    auth.on_required(console, server.clone(), asked.clone());
+                }
                 // Roots are answered at once, from the roots editor.
                 if let EngineEvent::Session(e) = &event
                     && let SessionEvent::ServerRequest { id, method, .. } = e.as_ref()
@@ -102,6 +113,9 @@ pub fn App() -> impl IntoView {
 
     // What to open comes from config.json and the query string; the query wins.
     spawn_local(async move {
+        if let Some((answer, pending)) = redirect_answer {
+            auth.finish_redirect(console, answer, pending).await;
+        }
         let query = Launch::from_query(&location::search());
         let file = match location::config_json().await {
             Some(text) => Launch::from_config_json(&text).unwrap_or_else(|sentence| {
@@ -111,6 +125,7 @@ pub fn App() -> impl IntoView {
             None => Launch::default(),
         };
         let launch = file.overridden_by(query);
+        auth.settings.set(launch.sign_in);
         if let Some(server) = launch.server_url {
             url.set(server);
             if launch.auto_connect {
@@ -201,6 +216,7 @@ pub fn App() -> impl IntoView {
                     {move || state.with(|s| s.notice.clone().unwrap_or_default())}
                 </p>
             </Show>
+            <auth::AuthPanel server=url />
             <server_panel::ServerPanel />
             <asks::AskPanel />
             <div class="mc-workspace">
