@@ -26,3 +26,31 @@ start_everything() {
   PEER_PIDS+=($!)
   wait_port "$port" "server-everything ($1)"
 }
+
+# The authorization server's fixed demo identities (tests/peers/authserver.mjs defaults).
+TENANT=5f2c9a31-8d4e-4b6a-9f1c-2e7d3a8b4c6d
+SPA_CLIENT_ID=3c6e1b2a-7f4d-4e8b-a1c9-5d2f8e0b7a34
+API_APP_ID=96b0f495-3b65-4c8f-a0c6-c3767c3365ed
+
+# start_authserver CONSOLE_ORIGIN [more authserver flags]: the Entra-shaped OpenID provider, with
+# CONSOLE_ORIGIN/callback.html registered as its single-page-app redirect URI. Sets $auth_port and
+# $issuer.
+start_authserver() {
+  local origin="$1"; shift
+  auth_port=$(free_port)
+  (cd "$ROOT/tests/peers" && exec node authserver.mjs --port "$auth_port" --console-origin "$origin" \
+    --redirect-uri "$origin/callback.html" "$@") >/dev/null 2>&1 &
+  PEER_PIDS+=($!)
+  wait_port "$auth_port" "the authorization server"
+  issuer="http://127.0.0.1:$auth_port/$TENANT/v2.0"
+}
+
+# start_protected CONSOLE_ORIGIN: the TypeScript SDK MCP server that accepts the authorization
+# server's tokens for api://$API_APP_ID with scope mcp:tools. Needs $issuer. Sets $protected_port.
+start_protected() {
+  protected_port=$(free_port)
+  (cd "$ROOT/tests/peers" && exec node protected-server.mjs --port "$protected_port" \
+    --issuer "$issuer" --audience "api://$API_APP_ID" --console-origin "$1") >/dev/null 2>&1 &
+  PEER_PIDS+=($!)
+  wait_port "$protected_port" "the protected MCP server"
+}

@@ -70,20 +70,33 @@ fn session_storage() -> Option<web_sys::Storage> {
     window().and_then(|w| w.session_storage().ok().flatten())
 }
 
-/// Keeps `pending` (verifier, `state`, no token) in sessionStorage until the redirect returns.
-pub fn save_pending(pending: &PendingSignIn) -> Result<(), String> {
-    let text = serde_json::to_string(pending).map_err(|e| e.to_string())?;
+/// What survives a full-page redirect: the pending sign-in and the trace so far (URLs and
+/// statuses, no secret).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    pending: PendingSignIn,
+    trace: Vec<(String, String)>,
+}
+
+/// Keeps `pending` (verifier, `state`, no token) and the trace in sessionStorage until the
+/// redirect returns.
+pub fn save_pending(pending: PendingSignIn, trace: &[TraceLine]) -> Result<(), String> {
+    let trace = trace.iter().map(|l| (l.step.clone(), l.detail.clone())).collect();
+    let text = serde_json::to_string(&Kept { pending, trace }).map_err(|e| e.to_string())?;
     session_storage()
         .and_then(|s| s.set_item(PENDING_KEY, &text).ok())
         .ok_or_else(|| "The browser's session storage is not available (private mode or a policy blocks it), so a full-page sign-in cannot come back; choose the popup sign-in in the sign-in settings.".to_owned())
 }
 
-/// Reads and deletes the pending sign-in: it is used once, whatever happens next.
-pub fn take_pending() -> Option<PendingSignIn> {
+/// Reads and deletes the pending sign-in and its trace: they are used once, whatever happens
+/// next.
+pub fn take_pending() -> Option<(PendingSignIn, Vec<TraceLine>)> {
     let storage = session_storage()?;
     let text = storage.get_item(PENDING_KEY).ok().flatten();
     let _ = storage.remove_item(PENDING_KEY);
-    serde_json::from_str(&text?).ok()
+    let kept: Kept = serde_json::from_str(&text?).ok()?;
+    let trace = kept.trace.into_iter().map(|(step, detail)| TraceLine::new(step, detail)).collect();
+    Some((kept.pending, trace))
 }
 
 /// Deletes a pending sign-in that will not be completed.

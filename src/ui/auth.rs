@@ -181,10 +181,12 @@ impl Auth {
         let typed = self.typed();
         let answer =
             signin::answer_refusal(asked.status, challenge.as_ref(), has_refresh, typed.as_deref());
-        self.trace(
+        // A refusal starts the trace of a new flow.
+        let line = TraceLine::new(
             format!("HTTP {} from the MCP server", asked.status),
             asked.www_authenticate.clone().unwrap_or_else(|| "(no WWW-Authenticate)".into()),
         );
+        self.view.update(|v| v.trace = vec![line]);
         match answer {
             Answer::GiveUp(sentence) => {
                 self.set_phase(Phase::Failed(sentence.clone()));
@@ -277,7 +279,7 @@ impl Auth {
         };
         self.trace("Authorization request", signin::shown_authorization_url(&url));
         let Some(window) = popup else {
-            web::save_pending(&pending)?;
+            web::save_pending(pending, &self.view.with_untracked(|v| v.trace.clone()))?;
             self.set_phase(Phase::Working("Opening the sign-in page…".into()));
             return web::go_to(url.as_str());
         };
@@ -303,7 +305,7 @@ impl Auth {
         settings: &SignInSettings,
         popup: bool,
     ) -> Result<(Url, PendingSignIn, ClientAuth), String> {
-        self.view.update(|v| v.trace.clear());
+        self.view.update(|v| v.trace.retain(|l| l.step.starts_with("HTTP ")));
         let server_url = Url::parse(server).map_err(|_| format!("{server:?} is not a URL."))?;
         let request = self.request.get_value();
         let cached = self
@@ -582,7 +584,10 @@ impl Auth {
         if !callback_params_present(&here) {
             return None;
         }
-        let pending = web::take_pending();
+        let pending = web::take_pending().map(|(pending, trace)| {
+            self.view.update(|v| v.trace = trace);
+            pending
+        });
         let clean = match &pending {
             Some(p) if !p.return_to.is_empty() => p.return_to.clone(),
             _ => {

@@ -83,7 +83,12 @@ fn node(name: &str) -> Command {
 }
 
 /// Starts a peer that prints one JSON line with its `url` and `port` once it listens.
-fn spawn_announcing(name: &str, mut cmd: Command) -> Peer {
+fn spawn_announcing(name: &str, cmd: Command) -> Peer {
+    spawn_announcing_json(name, cmd).0
+}
+
+/// Like [`spawn_announcing`], also returning the whole announcement.
+fn spawn_announcing_json(name: &str, mut cmd: Command) -> (Peer, Value) {
     let mut child = cmd
         .stdout(Stdio::piped())
         .spawn()
@@ -107,7 +112,7 @@ fn spawn_announcing(name: &str, mut cmd: Command) -> Peer {
         }
     };
     let url = announcement["url"].as_str().unwrap_or_default().to_owned();
-    Peer { child, url }
+    (Peer { child, url }, announcement)
 }
 
 /// `@modelcontextprotocol/server-everything` in `streamableHttp` or `sse` mode, on 127.0.0.1.
@@ -117,19 +122,32 @@ pub fn everything(mode: &str) -> Peer {
 
 /// The built console from `dist/`, with an optional `config.json` beside it.
 pub fn console(config: Option<Value>) -> Peer {
+    console_on(0, config)
+}
+
+/// [`console`] on a given port (0: any free one).
+pub fn console_on(port: u16, config: Option<Value>) -> Peer {
     let dist = root().join("dist");
     assert!(
         dist.join("index.html").is_file(),
         "dist/index.html is missing: build the console first (scripts/test.sh does)"
     );
     let mut cmd = node("console-static");
-    cmd.arg("static.mjs").arg("--dir").arg(&dist);
+    cmd.arg("static.mjs").arg("--dir").arg(&dist).arg("--port").arg(port.to_string());
     if let Some(config) = config {
         let file = artifacts().join(format!("config-{}.json", free_port()));
         std::fs::write(&file, config.to_string()).unwrap_or_else(|e| panic!("write config: {e}"));
         cmd.arg("--config").arg(file);
     }
     spawn_announcing("console-static", cmd)
+}
+
+/// Serves the files of `dir` on `port` (a page of the test's own, such as a portal that frames the
+/// console).
+pub fn static_dir(dir: &Path, port: u16) -> Peer {
+    let mut cmd = node("static-dir");
+    cmd.arg("static.mjs").arg("--dir").arg(dir).arg("--port").arg(port.to_string());
+    spawn_announcing("static-dir", cmd)
 }
 
 /// chromedriver plus a fresh headless Chromium session.
@@ -279,14 +297,69 @@ pub fn python_peer(origin: &str) -> Peer {
     spawn_announcing("python-peer", cmd)
 }
 
+/// The Entra-shaped authorization server for a console at `origin` (its `callback.html` is the
+/// registered redirect URI), with `extra` flags; returns it and its announcement (issuer, ids…).
+pub fn authserver(origin: &str, extra: &[&str]) -> (Peer, Value) {
+    let mut cmd = node("authserver");
+    let redirect = format!("{origin}/callback.html");
+    cmd.args(["authserver.mjs", "--port", "0", "--console-origin", origin, "--redirect-uri"])
+        .arg(&redirect)
+        .args(extra);
+    let (mut peer, info) = spawn_announcing_json("authserver", cmd);
+    peer.url = format!("http://127.0.0.1:{}", info["port"]);
+    (peer, info)
+}
+
+/// The protected TypeScript SDK server accepting tokens of the authorization server `auth`
+/// describes, for a console at `origin`.
+pub fn protected(auth: &Value, origin: &str) -> Peer {
+    let mut cmd = node("protected");
+    let issuer = auth["issuer"].as_str().unwrap_or_default();
+    let audience = auth["audience"].as_str().unwrap_or_default();
+    cmd.args(["protected-server.mjs", "--port", "0", "--issuer", issuer, "--audience", audience])
+        .args(["--console-origin", origin]);
+    spawn_announcing("protected", cmd)
+}
+
+/// The seed-shaped settings for signing in at `auth` and connecting to `server`.
+pub fn entra_config(auth: &Value, server: &str) -> Value {
+    json!({
+        "Instance": format!("http://127.0.0.1:{}/", auth["port"]),
+        "TenantId": auth["tenant"],
+        "ClientId": auth["clientId"],
+        "Scopes": auth["scope"],
+        "ServerUrl": server,
+        "AutoConnect": true,
+    })
+}
+
+/// A plain HTTP POST (empty body) on loopback, returning the body (for `/_test/*` hooks).
+pub fn http_post(url: &str) -> String {
+    http_request("POST", url, None)
+}
+
 /// A plain HTTP GET on loopback, returning the body (for the peers' `/_test/*` hooks).
 pub fn http_get(url: &str) -> String {
+    http_request("GET", url, None)
+}
+
+/// A form POST on loopback, returning the body.
+pub fn http_form(url: &str, form: &str) -> String {
+    http_request("POST", url, Some(form))
+}
+
+fn http_request(method: &str, url: &str, form: Option<&str>) -> String {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap_or(url);
     let (host, path) =
         rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
     let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
-    let _ = write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    let body = form.unwrap_or("");
+    let _ = write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     let mut text = String::new();
     let _ = stream.read_to_string(&mut text);
     text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default()

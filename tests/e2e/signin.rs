@@ -1,0 +1,265 @@
+//! Signing in inside the page, end to end: headless Chromium, the Entra-shaped oidc-provider in
+//! strict mode (`resource` refused with AADSTS901002, `Origin` required) and the protected
+//! TypeScript SDK server, all on 127.0.0.1.
+
+use crate::support::{
+    Browser, Peer, authserver, console_on, entra_config, free_port, http_get, http_post, protected,
+};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// The peers and the browser of one sign-in test.
+struct Rig {
+    auth: Peer,
+    info: Value,
+    server: Peer,
+    page: Peer,
+    browser: Browser,
+}
+
+/// Starts the authorization server (strict, with `auth_flags`), the protected server and the
+/// console configured for them (`settings` added to the seed-shaped config), and a browser.
+async fn rig(auth_flags: &[&str], settings: Value) -> Rig {
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let mut flags = vec!["--entra-strict"];
+    flags.extend_from_slice(auth_flags);
+    let (auth, info) = authserver(&origin, &flags);
+    let server = protected(&info, &origin);
+    let mut config = entra_config(&info, &server.url);
+    if let (Some(c), Some(extra)) = (config.as_object_mut(), settings.as_object()) {
+        c.extend(extra.clone());
+    }
+    let page = console_on(port, Some(config));
+    let browser = Browser::start().await;
+    Rig { auth, info, server, page, browser }
+}
+
+impl Rig {
+    fn auth_stats(&self) -> Value {
+        serde_json::from_str(&http_get(&format!("{}/_test/stats", self.auth.url)))
+            .unwrap_or_else(|e| panic!("authserver stats: {e}"))
+    }
+
+    fn server_stats(&self) -> Value {
+        let base = self.server.url.trim_end_matches("/mcp");
+        serde_json::from_str(&http_get(&format!("{base}/_test/stats")))
+            .unwrap_or_else(|e| panic!("server stats: {e}"))
+    }
+
+    /// Opens the console, waits for it to ask for a sign-in, signs in, and waits for the tools.
+    async fn open_and_sign_in(&self) {
+        let b = &self.browser;
+        b.client.goto(&self.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+        b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
+        b.click("[data-testid=sign-in]").await;
+        b.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+        b.wait_for("[data-testid=tool-name]").await;
+        b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
+    }
+
+    async fn echo(&self, message: &str) {
+        let b = &self.browser;
+        let before = b.texts("[data-testid=call-done]").await.len();
+        b.call_tool("echo", &json!({ "message": message }).to_string()).await;
+        let started = std::time::Instant::now();
+        loop {
+            let done = b.texts("[data-testid=call-done]").await;
+            if done.len() > before && done.iter().any(|t| t.contains(message)) {
+                return;
+            }
+            let failed = b.texts("[data-testid=call-failed]").await;
+            assert!(failed.is_empty(), "a call failed: {failed:?}");
+            assert!(started.elapsed() < Duration::from_secs(20), "echo {message} never finished");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Everything the page could have left behind: both storages, cookies, IndexedDB, the
+    /// address and the history length, as one JSON object.
+    async fn leftovers(&self) -> Value {
+        self.browser
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const dump = (s) => { const o = {}; for (let i = 0; i < s.length; i++) { const k = s.key(i); o[k] = s.getItem(k); } return o; };
+                 const dbs = indexedDB.databases ? indexedDB.databases() : Promise.resolve([]);
+                 dbs.then((list) => done({
+                   local: dump(localStorage), session: dump(sessionStorage), cookies: document.cookie,
+                   indexedDB: list.map((d) => d.name), url: document.URL, history: history.length,
+                 }));",
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("read storage: {e}"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
+    let rig = rig(&["--auto-approve"], json!({ "SignIn": "redirect" })).await;
+    rig.open_and_sign_in().await;
+    let b = &rig.browser;
+    assert_eq!(
+        b.wait_for_text("[data-testid=auth-user]", |t| !t.is_empty()).await,
+        "alice@contoso.example"
+    );
+    let scopes = b.wait_for_text("[data-testid=auth-scopes]", |t| !t.is_empty()).await;
+    assert!(scopes.contains("mcp:tools"), "{scopes}");
+    let expiry = b.texts("[data-testid=auth-expiry]").await.concat();
+    assert!(expiry.starts_with("expires in"), "{expiry:?}");
+    for n in 0..3 {
+        rig.echo(&format!("signed-in call {n}")).await;
+    }
+
+    // The trace shows discovery skipped (explicit tenant), the authorization URL and the token
+    // answer, with the secrets removed.
+    let trace = b
+        .client
+        .execute("return document.querySelector('[data-testid=auth-trace]').textContent", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(trace.contains("openid-configuration"), "{trace}");
+    assert!(trace.contains("state=[redacted]"), "{trace}");
+    assert!(trace.contains("\"access_token\":\"[redacted]\""), "{trace}");
+    assert!(!trace.contains("resource="), "Entra settings leave resource out: {trace}");
+
+    let left = rig.leftovers().await;
+    assert_eq!(left["local"], json!({}), "{left}");
+    assert_eq!(left["session"], json!({}), "{left}");
+    assert_eq!(left["cookies"], json!(""), "{left}");
+    assert_eq!(left["indexedDB"], json!([]), "{left}");
+    let url = left["url"].as_str().unwrap_or_default();
+    for secret in ["code=", "state=", "access_token", "session_state"] {
+        assert!(!url.contains(secret), "the address still holds {secret}: {url}");
+    }
+    // Every history entry: the browser's blank start page, the console before the sign-in and
+    // the console after it (the callback's own entry was replaced). None holds the answer.
+    let entries = left["history"].as_u64().unwrap_or(0);
+    assert_eq!(entries, 3, "{left}");
+    for _ in 1..entries {
+        b.client.back().await.unwrap_or_else(|e| panic!("back: {e}"));
+        let previous = b.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        assert!(!previous.contains("code=") && !previous.contains("state="), "{previous}");
+    }
+    assert_eq!(rig.server_stats()["rejected403"], json!(0), "{}", rig.server_stats());
+
+    // A reload forgets the tokens: the console asks again.
+    b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
+    b.screenshot("signin-redirect").await;
+    let _ = (&rig.auth, &rig.info);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_popup_sign_in_works_from_an_iframe_on_another_port() {
+    let rig = rig(&["--auto-approve", "--coop"], json!({})).await;
+    // A portal on another port frames the console; Auto picks the popup there.
+    let portal_port = free_port();
+    let portal_dir = crate::support::artifacts().join(format!("portal-{portal_port}"));
+    let _ = std::fs::create_dir_all(&portal_dir);
+    let frame = format!(
+        "<!doctype html><title>Portal</title><iframe id=c src=\"{}\" style=\"width:1200px;height:850px\"></iframe>",
+        rig.page.url
+    );
+    std::fs::write(portal_dir.join("index.html"), frame).unwrap_or_else(|e| panic!("{e}"));
+    let portal = crate::support::static_dir(&portal_dir, portal_port);
+    let b = &rig.browser;
+    b.client.goto(&portal.url).await.unwrap_or_else(|e| panic!("goto portal: {e}"));
+    let iframe = b.wait_for("#c").await;
+    iframe.enter_frame().await.unwrap_or_else(|e| panic!("enter frame: {e}"));
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
+    b.click("[data-testid=sign-in]").await;
+    b.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
+    rig.echo("from the frame").await;
+    let windows = b.client.windows().await.unwrap_or_default();
+    assert_eq!(windows.len(), 1, "the sign-in window closed itself");
+    let left = rig.leftovers().await;
+    assert_eq!((&left["local"], &left["session"]), (&json!({}), &json!({})), "{left}");
+    b.screenshot("signin-popup-iframe").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_tokens_are_refreshed_once_per_expiry_and_a_revoked_grant_signs_in_again() {
+    let rig = rig(&["--auto-approve", "--access-token-ttl", "10"], json!({ "SignIn": "popup" })).await;
+    rig.open_and_sign_in().await;
+    http_post(&format!("{}/_test/reset", rig.auth.url));
+    let started = std::time::Instant::now();
+    // Calls across three expiries, several in flight at once.
+    let mut n = 0;
+    while started.elapsed() < Duration::from_secs(27) {
+        for _ in 0..3 {
+            rig.browser
+                .call_tool("slow", r#"{"steps": 2, "delay_ms": 300}"#)
+                .await;
+        }
+        rig.echo(&format!("round {n}")).await;
+        n += 1;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+    let failed = rig.browser.texts("[data-testid=call-failed]").await;
+    assert!(failed.is_empty(), "{failed:?}");
+    let stats = rig.auth_stats();
+    let refreshes = stats["refresh"]["requests"].as_u64().unwrap_or(0);
+    // A token lives 10 s and is refreshed 2 s before it expires: 27 s see three refreshes.
+    assert_eq!(refreshes, 3, "{stats}");
+    assert_eq!(stats["refresh"]["reuseDetected"], json!(0), "{stats}");
+
+    // Revoke the grant: the next refresh fails, the console asks for one interactive sign-in,
+    // and work resumes after it.
+    http_post(&format!("{}/_test/revoke?sub=alice", rig.auth.url));
+    let b = &rig.browser;
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("sign in again")).await;
+    b.click("[data-testid=sign-in]").await;
+    b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
+    rig.echo("after the revocation").await;
+    let _ = &rig.info;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bob_without_the_scope_goes_through_step_up_and_is_refused_clearly() {
+    let rig =
+        rig(&["--auto-approve"], json!({ "SignIn": "popup", "LoginHint": "bob" })).await;
+    let b = &rig.browser;
+    b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    b.click("[data-testid=sign-in]").await;
+    // Bob's token lacks mcp:tools: 403 insufficient_scope, a step-up sign-in, then a clear end.
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("more permissions")).await;
+    b.click("[data-testid=sign-in]").await;
+    let status = b
+        .wait_for_text("[data-testid=status]", |t| t.starts_with("The server still refuses"))
+        .await;
+    assert!(status.contains("insufficient_scope"), "{status}");
+    let stats = rig.server_stats();
+    assert!(stats["byMethod"]["tools/call"].is_null(), "{stats}");
+    let _ = &rig.info;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_only_token_is_shown_as_refused_by_the_server() {
+    let rig = rig(&[], json!({})).await;
+    // The daemon client's client-credentials token: roles, no scp.
+    let token_endpoint = rig.info["tokenEndpoint"].as_str().unwrap_or_default();
+    let form = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}&scope=api%3A%2F%2F{}%2F.default",
+        rig.info["daemonClientId"].as_str().unwrap_or_default(),
+        rig.info["daemonClientSecret"].as_str().unwrap_or_default(),
+        rig.info["apiAppId"].as_str().unwrap_or_default(),
+    );
+    let answer: Value =
+        serde_json::from_str(&crate::support::http_form(token_endpoint, &form)).unwrap_or_default();
+    let token = answer["access_token"].as_str().unwrap_or_else(|| panic!("no token: {answer}"));
+    let b = &rig.browser;
+    b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    b.click("[data-testid=signin-settings] summary").await;
+    b.type_into("[data-testid=set-access-token]", token).await;
+    b.click("[data-testid=connect]").await;
+    let status = b
+        .wait_for_text("[data-testid=status]", |t| t.contains("typed into the console"))
+        .await;
+    assert!(status.contains("app-only token (roles mcp.app, no scp)"), "{status}");
+    assert!(!status.contains(token));
+}
