@@ -198,6 +198,7 @@ impl Auth {
                     match auth.refresh(&server).await {
                         Ok(token) => {
                             console.with_connection(|c| c.resume_with_bearer(token));
+                            auth.schedule_refresh(console, server);
                         }
                         Err(None) => auth.needed(server, challenge, false),
                         Err(Some(sentence)) => {
@@ -220,8 +221,8 @@ impl Auth {
             (Some(c), _) if c.error.as_deref() == Some("insufficient_claims") => {
                 "The server needs a fresh sign-in for its access policy (a claims challenge); sign in again."
             }
-            _ if self.store.with_value(|s| s.tokens(&server).is_some()) => {
-                "The sign-in has expired; sign in again to go on."
+            _ if self.grants.with_value(|g| g.contains_key(&origin_key(&server))) => {
+                "The sign-in has expired or was revoked; sign in again to go on."
             }
             _ => "This server requires a sign-in; press Sign in.",
         };
@@ -476,6 +477,7 @@ impl Auth {
                             c.set_bearer(Some(token));
                         }
                     });
+                    auth.schedule_refresh(console, server);
                 }
                 Err(None) => auth.needed(server, None, false),
                 Err(Some(sentence)) => auth.set_phase(Phase::Failed(sentence)),

@@ -186,15 +186,16 @@ async fn a_popup_sign_in_works_from_an_iframe_on_another_port() {
 async fn short_lived_tokens_are_refreshed_once_per_expiry_and_a_revoked_grant_signs_in_again() {
     let rig = rig(&["--auto-approve", "--access-token-ttl", "10"], json!({ "SignIn": "popup" })).await;
     rig.open_and_sign_in().await;
+    let signed_in = std::time::Instant::now();
     http_post(&format!("{}/_test/reset", rig.auth.url));
-    let started = std::time::Instant::now();
-    // Calls across three expiries, several in flight at once.
+    let rejected_before = rig.server_stats()["rejected401"].as_u64().unwrap_or(0);
+    // Calls for 28 s, several in flight at once. A token lives 10 s and is refreshed 2 s before
+    // it expires, at about 8, 16 and 24 s: three expiries, three refreshes (the fourth is due at
+    // 32 s, well after the end).
     let mut n = 0;
-    while started.elapsed() < Duration::from_secs(27) {
+    while signed_in.elapsed() < Duration::from_secs(28) {
         for _ in 0..3 {
-            rig.browser
-                .call_tool("slow", r#"{"steps": 2, "delay_ms": 300}"#)
-                .await;
+            rig.browser.call_tool("slow", r#"{"steps": 2, "delay_ms": 300}"#).await;
         }
         rig.echo(&format!("round {n}")).await;
         n += 1;
@@ -203,10 +204,13 @@ async fn short_lived_tokens_are_refreshed_once_per_expiry_and_a_revoked_grant_si
     let failed = rig.browser.texts("[data-testid=call-failed]").await;
     assert!(failed.is_empty(), "{failed:?}");
     let stats = rig.auth_stats();
-    let refreshes = stats["refresh"]["requests"].as_u64().unwrap_or(0);
-    // A token lives 10 s and is refreshed 2 s before it expires: 27 s see three refreshes.
-    assert_eq!(refreshes, 3, "{stats}");
+    assert_eq!(stats["refresh"]["requests"], json!(3), "{stats}");
     assert_eq!(stats["refresh"]["reuseDetected"], json!(0), "{stats}");
+    assert_eq!(stats["authorizeRequests"], json!(0), "no interactive sign-in: {stats}");
+    // Every refresh came before its token expired: the server never saw an expired token.
+    let rejected = rig.server_stats()["rejected401"].as_u64().unwrap_or(0);
+    assert_eq!(rejected, rejected_before, "{}", rig.server_stats());
+    assert!(n >= 5, "only {n} rounds of calls");
 
     // Revoke the grant: the next refresh fails, the console asks for one interactive sign-in,
     // and work resumes after it.
@@ -216,6 +220,9 @@ async fn short_lived_tokens_are_refreshed_once_per_expiry_and_a_revoked_grant_si
     b.click("[data-testid=sign-in]").await;
     b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
     rig.echo("after the revocation").await;
+    let stats = rig.auth_stats();
+    assert_eq!(stats["authorizeRequests"], json!(1), "one interactive sign-in: {stats}");
+    assert_eq!(stats["refresh"]["reuseDetected"], json!(0), "{stats}");
     let _ = &rig.info;
 }
 
