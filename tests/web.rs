@@ -135,7 +135,7 @@ async fn collect_until(
 ) -> (Connection, Vec<SessionEvent>) {
     let events: Rc<RefCell<Vec<SessionEvent>>> = Rc::default();
     let sink = events.clone();
-    let connection = Connection::open(url, choice, SessionConfig::default(), move |e| {
+    let connection = Connection::open(url, choice, SessionConfig::default(), None, move |e| {
         if let EngineEvent::Session(e) = e {
             sink.borrow_mut().push(*e);
         }

@@ -848,7 +848,10 @@ impl Engine {
         if self.auth_wait {
             return;
         }
-        self.refusals = self.refusals.saturating_add(1);
+        // A request without a token is refused as a matter of course; only refused tokens count.
+        if self.bearer.is_some() {
+            self.refusals = self.refusals.saturating_add(1);
+        }
         self.auth_wait = true;
         if self.refusals >= MAX_REFUSALS {
             let reason = refused_again(head.status);
@@ -1758,6 +1761,12 @@ mod tests {
         assert_eq!(rig.auth_events().len(), 1);
         rig.engine.resume_with_bearer(token("fresh"), rig.now);
         let (init, _) = rig.one_start();
+        // The fresh token is refused: one retry with another token…
+        rig.refuse(init, 401, r#"Bearer error="invalid_token""#);
+        assert_eq!(rig.auth_events().len(), 1, "one retry");
+        rig.engine.resume_with_bearer(token("fresher"), rig.now);
+        let (init, _) = rig.one_start();
+        // …and when that is refused too, a sentence instead of another round.
         rig.refuse(init, 401, r#"Bearer error="invalid_token""#);
         let events = rig.events();
         assert!(!events.iter().any(|e| matches!(e, EngineEvent::AuthRequired(_))), "{events:?}");
@@ -1823,6 +1832,21 @@ mod tests {
                 .any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(i), .. } if *i == id)),
             "{events:#?}"
         );
+    }
+
+    #[test]
+    fn a_first_401_without_a_token_does_not_count_against_the_step_up() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (init, _) = rig.one_start();
+        rig.refuse(init, 401, CHALLENGE);
+        assert_eq!(rig.auth_events().len(), 1);
+        rig.engine.resume_with_bearer(token("narrow"), rig.now);
+        let (init, _) = rig.one_start();
+        rig.refuse(init, 403, r#"Bearer error="insufficient_scope", scope="more""#);
+        let asked = rig.auth_events();
+        assert_eq!(asked.len(), 1, "the step-up is asked for");
+        assert!(asked[0].had_token);
     }
 
     #[test]

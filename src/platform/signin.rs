@@ -61,9 +61,7 @@ pub fn replace_url(url: &str) {
 /// Leaves the page for `url` (the full-page sign-in).
 pub fn go_to(url: &str) -> Result<(), String> {
     let w = window().ok_or("no window")?;
-    w.location()
-        .assign(url)
-        .map_err(|_| "The browser refused to open the sign-in page.".to_owned())
+    w.location().assign(url).map_err(|_| "The browser refused to open the sign-in page.".to_owned())
 }
 
 fn session_storage() -> Option<web_sys::Storage> {
@@ -184,10 +182,9 @@ pub fn open_popup() -> Option<Window> {
 
 /// Sends the sign-in window to `url`.
 pub fn navigate_popup(popup: &Window, url: &str) -> Result<(), String> {
-    popup
-        .location()
-        .set_href(url)
-        .map_err(|_| "The console could not send the sign-in window to the sign-in page.".to_owned())
+    popup.location().set_href(url).map_err(|_| {
+        "The console could not send the sign-in window to the sign-in page.".to_owned()
+    })
 }
 
 /// Waits for the callback page to hand back the answer for `state` (its whole URL), until the
@@ -207,7 +204,8 @@ pub async fn wait_for_answer(
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         // Only our own callback page can post here (a BroadcastChannel is same-origin); the URL
         // must be on our origin too, and `core` checks its state before anything is redeemed.
-        let url = js_sys::Reflect::get(&event.data(), &"url".into()).ok().and_then(|v| v.as_string());
+        let url =
+            js_sys::Reflect::get(&event.data(), &"url".into()).ok().and_then(|v| v.as_string());
         if let Some(url) = url.filter(|u| u.starts_with(&format!("{origin}/"))) {
             *slot.borrow_mut() = Some(url);
         }

@@ -8,11 +8,10 @@
 use crate::core::auth::challenge::{self, BearerChallenge};
 use crate::core::auth::discovery::{BearerInfo, Discovered};
 use crate::core::auth::flow::{
-    self, ClientAuth, Claims, PendingSignIn, SignInError, TokenContext, callback_params_present,
+    self, Claims, ClientAuth, PendingSignIn, SignInError, TokenContext, callback_params_present,
 };
 use crate::core::auth::signin::{
-    self, Answer, Asked, ClientChoice, Plan, ResourceSetting, SignInMode, SignInSettings,
-    TraceLine,
+    self, Answer, Asked, ClientChoice, Plan, ResourceSetting, SignInMode, SignInSettings, TraceLine,
 };
 use crate::core::auth::tokens::{RefreshOutcome, RefreshResult, RefreshStart, TokenStore};
 use crate::core::engine::AuthRequired;
@@ -104,9 +103,11 @@ fn return_address(server: &str) -> String {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     url.set_fragment(None);
-    url.query_pairs_mut().clear().extend_pairs(kept).append_pair("server", server).append_pair(
-        "connect", "1",
-    );
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("server", server)
+        .append_pair("connect", "1");
     url.to_string()
 }
 
@@ -227,7 +228,11 @@ impl Auth {
             _ => "This server requires a sign-in; press Sign in.",
         };
         self.request.set_value(Request { challenge, step_up });
-        self.set_phase(Phase::Needed(why.to_owned()));
+        // A sign-in that just failed keeps its sentence in view: it says what to fix before
+        // pressing Sign in again.
+        if !self.view.with_untracked(|v| matches!(v.phase, Phase::Failed(_))) {
+            self.set_phase(Phase::Needed(why.to_owned()));
+        }
     }
 
     /// The person pressed Sign in for `server`.
@@ -236,7 +241,8 @@ impl Auth {
         let cancelled = Rc::new(Cell::new(false));
         self.cancel.set_value(cancelled.clone());
         let settings = self.effective_settings();
-        let popup_mode = settings.mode.use_popup(web::is_framed(), settings.client_secret.is_some());
+        let popup_mode =
+            settings.mode.use_popup(web::is_framed(), settings.client_secret.is_some());
         let popup = if popup_mode {
             match web::open_popup() {
                 Some(w) => Some(w),
@@ -293,7 +299,9 @@ impl Auth {
         })
         .await;
         let Some(answer) = answer else {
-            return Err("The sign-in was not finished in time; press Sign in to start again.".into());
+            return Err(
+                "The sign-in was not finished in time; press Sign in to start again.".into()
+            );
         };
         self.complete(console, server, pending, &answer, client_auth).await
     }
@@ -318,9 +326,13 @@ impl Auth {
                 self.set_phase(Phase::Working("Looking up the authorization server…".into()));
                 let mut trace = Vec::new();
                 let info = request.challenge.as_ref().map(BearerInfo::from);
-                let found =
-                    web::discover(server_url.clone(), info, settings.discovery_settings()?, &mut trace)
-                        .await;
+                let found = web::discover(
+                    server_url.clone(),
+                    info,
+                    settings.discovery_settings()?,
+                    &mut trace,
+                )
+                .await;
                 self.view.update(|v| v.trace.extend(trace));
                 let d = found?;
                 self.discovered.set_value(Some((server.to_owned(), d.clone())));
@@ -343,10 +355,13 @@ impl Auth {
                 );
                 let req = signin::registration_request(&endpoint, &redirect, &scopes)
                     .map_err(|e| e.to_string())?;
-                let (status, body) = web::exchange(req).await.map_err(|e| {
-                    format!("The console could not register at {endpoint} ({e}).")
-                })?;
-                self.trace(format!("POST {endpoint}"), format!("HTTP {status}: {}", signin::redacted_json(&body)));
+                let (status, body) = web::exchange(req)
+                    .await
+                    .map_err(|e| format!("The console could not register at {endpoint} ({e})."))?;
+                self.trace(
+                    format!("POST {endpoint}"),
+                    format!("HTTP {status}: {}", signin::redacted_json(&body)),
+                );
                 let registered = signin::read_registration_response(status, &body)?;
                 let auth = ClientAuth::for_method(
                     registered.token_endpoint_auth_method.as_deref(),
@@ -539,7 +554,9 @@ impl Auth {
                         }
                         RefreshResult::Granted(granted.tokens)
                     }
-                    Err(e) if e.needs_interactive_sign_in() => RefreshResult::Rejected(e.to_string()),
+                    Err(e) if e.needs_interactive_sign_in() => {
+                        RefreshResult::Rejected(e.to_string())
+                    }
                     Err(e) => RefreshResult::Unavailable(e.to_string()),
                 }
             }
@@ -654,9 +671,9 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
     let signed_in = move || view_.with(|v| v.phase == Phase::SignedIn);
     let who = move || {
         view_.with(|v| {
-            v.claims.as_ref().and_then(|c| {
-                c.preferred_username.clone().or(c.name.clone()).or(c.oid.clone())
-            })
+            v.claims
+                .as_ref()
+                .and_then(|c| c.preferred_username.clone().or(c.name.clone()).or(c.oid.clone()))
         })
     };
     let expiry = move || {

@@ -184,7 +184,8 @@ async fn a_popup_sign_in_works_from_an_iframe_on_another_port() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_lived_tokens_are_refreshed_once_per_expiry_and_a_revoked_grant_signs_in_again() {
-    let rig = rig(&["--auto-approve", "--access-token-ttl", "10"], json!({ "SignIn": "popup" })).await;
+    let rig =
+        rig(&["--auto-approve", "--access-token-ttl", "10"], json!({ "SignIn": "popup" })).await;
     rig.open_and_sign_in().await;
     let signed_in = std::time::Instant::now();
     http_post(&format!("{}/_test/reset", rig.auth.url));
@@ -228,8 +229,7 @@ async fn short_lived_tokens_are_refreshed_once_per_expiry_and_a_revoked_grant_si
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bob_without_the_scope_goes_through_step_up_and_is_refused_clearly() {
-    let rig =
-        rig(&["--auto-approve"], json!({ "SignIn": "popup", "LoginHint": "bob" })).await;
+    let rig = rig(&["--auto-approve"], json!({ "SignIn": "popup", "LoginHint": "bob" })).await;
     let b = &rig.browser;
     b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
     b.click("[data-testid=sign-in]").await;
@@ -264,9 +264,116 @@ async fn an_app_only_token_is_shown_as_refused_by_the_server() {
     b.click("[data-testid=signin-settings] summary").await;
     b.type_into("[data-testid=set-access-token]", token).await;
     b.click("[data-testid=connect]").await;
-    let status = b
-        .wait_for_text("[data-testid=status]", |t| t.contains("typed into the console"))
-        .await;
+    let status =
+        b.wait_for_text("[data-testid=status]", |t| t.contains("typed into the console")).await;
     assert!(status.contains("app-only token (roles mcp.app, no scp)"), "{status}");
     assert!(!status.contains(token));
+}
+
+impl Rig {
+    /// Clicks Sign in and waits until the browser is at the authorization server's form.
+    async fn to_the_sign_in_form(&self) {
+        let b = &self.browser;
+        b.client.goto(&self.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+        b.click("[data-testid=sign-in]").await;
+        b.wait_for("#signin").await;
+    }
+
+    /// The `state` of the sign-in waiting in this tab's sessionStorage, read by going back to
+    /// the console (which leaves a pending sign-in alone when the address holds no answer).
+    async fn pending_state(&self) -> String {
+        let b = &self.browser;
+        b.client.back().await.unwrap_or_else(|e| panic!("back: {e}"));
+        b.wait_for("[data-testid=auth]").await;
+        let kept = b
+            .client
+            .execute("return sessionStorage.getItem('mcp-console.pending-sign-in')", vec![])
+            .await
+            .unwrap_or_default();
+        let kept: Value = serde_json::from_str(kept.as_str().unwrap_or("null")).unwrap_or_default();
+        kept["pending"]["state"].as_str().unwrap_or_else(|| panic!("no pending sign-in")).to_owned()
+    }
+
+    /// Opens the console with `query` as a sign-in answer and returns the Auth view's sentence.
+    async fn answer(&self, query: &str, expect: &str) -> String {
+        let b = &self.browser;
+        let url = format!("{}callback.html?{query}", self.page.url);
+        b.client.goto(&url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+        let said = b.wait_for_text("[data-testid=auth-status]", |t| t.contains(expect)).await;
+        let left = self.leftovers().await;
+        assert_eq!(left["session"], json!({}), "the pending sign-in is gone: {left}");
+        let address = left["url"].as_str().unwrap_or_default().to_owned();
+        assert!(!address.contains("code=") && !address.contains("state="), "{address}");
+        said
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_answers_are_refused_each_with_its_own_sentence_and_nothing_is_kept() {
+    let rig = rig(&[], json!({ "SignIn": "redirect" })).await;
+    let issuer = rig.info["issuer"].as_str().unwrap_or_default().to_owned();
+
+    // A tampered state.
+    rig.to_the_sign_in_form().await;
+    let _ = rig.pending_state().await;
+    rig.answer("code=stolen&state=r.tampered", "its state differs").await;
+
+    // A wrong `iss` (RFC 9207), with the right state.
+    rig.to_the_sign_in_form().await;
+    let state = rig.pending_state().await;
+    let query = format!("code=stolen&state={state}&iss=http%3A%2F%2F127.0.0.1%3A9%2Fevil");
+    let said = rig.answer(&query, "names the issuer").await;
+    assert!(said.contains("http://127.0.0.1:9/evil") && said.contains(&issuer), "{said}");
+
+    // The same answer again: replayed.
+    rig.answer(&query, "already used or was not started in this tab").await;
+
+    // The person cancels at the authorization server: access_denied.
+    rig.to_the_sign_in_form().await;
+    rig.browser.click("#cancel").await;
+    let said =
+        rig.browser.wait_for_text("[data-testid=auth-status]", |t| t.contains("declined")).await;
+    assert!(said.contains("access_denied"), "{said}");
+
+    // Nothing reached the token endpoint, and no token the MCP server.
+    let stats = rig.auth_stats();
+    assert_eq!(stats["tokenRequests"]["total"], json!(0), "{stats}");
+    assert_eq!(rig.server_stats()["tokensSeen"], json!(0), "{}", rig.server_stats());
+    let _ = &rig.auth;
+
+    // The authorization server is down.
+    let Rig { auth, browser, page, .. } = rig;
+    drop(auth);
+    browser.client.goto(&page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    browser.click("[data-testid=sign-in]").await;
+    let said =
+        browser.wait_for_text("[data-testid=auth-status]", |t| t.contains("could not read")).await;
+    assert!(said.contains("none of its metadata URLs answered"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_endpoint_that_refuses_the_origin_is_explained() {
+    // The authorization server lets another origin call its token endpoint, not this console's.
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let elsewhere = format!("http://127.0.0.1:{}", free_port());
+    let (auth, info) = authserver(&origin, &["--auto-approve", "--cors-origin", &elsewhere]);
+    let server = protected(&info, &origin);
+    let mut config = entra_config(&info, &server.url);
+    config["SignIn"] = json!("popup");
+    let page = console_on(port, Some(config));
+    let b = Browser::start().await;
+    b.client.goto(&page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    b.click("[data-testid=sign-in]").await;
+    let said = b
+        .wait_for_text("[data-testid=auth-status]", |t| {
+            t.contains("could not reach the token endpoint")
+        })
+        .await;
+    assert!(said.contains("CORS"), "{said}");
+    let base = server.url.trim_end_matches("/mcp");
+    let stats: Value =
+        serde_json::from_str(&http_get(&format!("{base}/_test/stats"))).unwrap_or_default();
+    assert_eq!(stats["tokensSeen"], json!(0), "{stats}");
+    let _ = auth;
 }

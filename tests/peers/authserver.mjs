@@ -4,7 +4,7 @@
 //
 // Usage: node authserver.mjs [--port N] [--tenant T] [--client-id ID] [--api-app-id ID]
 //          [--access-token-ttl S] [--refresh-token-ttl S] [--entra-strict] [--auto-approve] [--coop]
-//          [--console-origin ORIGIN]... [--redirect-uri URI]...
+//          [--console-origin ORIGIN]... [--redirect-uri URI]... [--cors-origin ORIGIN]...
 // Every option may also come from the environment: AUTHSERVER_PORT, AUTHSERVER_TENANT, ..., booleans as 1/true,
 // repeatable ones comma separated. On start one line of JSON goes to stdout; everything else goes to stderr.
 
@@ -42,6 +42,7 @@ const OPTIONS = {
   coop: { type: 'boolean', default: false },
   'console-origin': { type: 'string', multiple: true, default: [] },
   'redirect-uri': { type: 'string', multiple: true, default: [] },
+  'cors-origin': { type: 'string', multiple: true, default: [] },
 };
 
 function readOptions() {
@@ -84,7 +85,11 @@ if (redirectUris.length === 0) {
   }
 }
 for (const uri of redirectUris) new URL(uri); // throws on garbage
-const corsOrigins = new Set([...consoleOrigins, ...redirectUris.map((u) => new URL(u).origin)]);
+// --cors-origin (repeatable) replaces the origins allowed to call the token endpoint, so a test can
+// register a console's redirect URI and still refuse its origin.
+const corsOrigins = opts['cors-origin'].length
+  ? new Set(opts['cors-origin'].map((o) => new URL(o).origin))
+  : new Set([...consoleOrigins, ...redirectUris.map((u) => new URL(u).origin)]);
 
 function positiveInt(value, name) {
   const n = Number.parseInt(value, 10);

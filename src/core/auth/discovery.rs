@@ -620,6 +620,8 @@ pub struct Discovery {
     in_flight: Option<Url>,
     /// The most telling failure of this stage: a refused document outranks a broken one.
     problem: Option<(bool, DiscoveryError)>,
+    /// Whether anything answered in this stage (else the server is down or refuses the origin).
+    answered: bool,
     trace: Vec<TraceStep>,
     outcome: Option<Result<Discovered, DiscoveryError>>,
 }
@@ -639,6 +641,7 @@ impl Discovery {
             next: 0,
             in_flight: None,
             problem: None,
+            answered: false,
             trace: Vec::new(),
             outcome: None,
         };
@@ -721,6 +724,7 @@ impl Discovery {
         self.candidates = candidates;
         self.next = 0;
         self.problem = None;
+        self.answered = false;
     }
 
     fn begin_server_metadata(&mut self, issuer: Url, prm: Option<ProtectedResourceMetadata>) {
@@ -816,6 +820,7 @@ impl Discovery {
     /// `url` gave nothing usable: record it, then try the next candidate or end the stage.
     fn missed(&mut self, url: &Url, status: Option<u16>, miss: Miss) {
         self.record(url, status, miss.note());
+        self.answered |= status.is_some();
         let more = self.next < self.candidates.len();
         match &self.stage {
             // The challenge named the one place to look: no guessing beyond it.
@@ -847,7 +852,15 @@ impl Discovery {
                 self.remember(miss);
                 if !more {
                     let error = self.problem.take().map(|(_, error)| error);
-                    self.finish(Err(error.unwrap_or(DiscoveryError::MetadataNotFound { issuer })));
+                    let fallback = if self.answered {
+                        DiscoveryError::MetadataNotFound { issuer }
+                    } else {
+                        DiscoveryError::Unavailable {
+                            url: issuer,
+                            reason: "none of its metadata URLs answered".to_owned(),
+                        }
+                    };
+                    self.finish(Err(error.unwrap_or(fallback)));
                 }
             }
             Stage::Legacy { origin } => match miss {
@@ -978,6 +991,25 @@ mod tests {
             Some(Err(error)) => error,
             other => panic!("expected an error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn an_issuer_that_answers_nowhere_is_reported_as_unreachable_not_missing() {
+        let settings = DiscoverySettings {
+            fixed_issuer: Some(url("http://127.0.0.1:4000/t/v2.0")),
+            ..DiscoverySettings::default()
+        };
+        let mut d = start(RS, None, settings.clone());
+        let script = [
+            ("http://127.0.0.1:4000/.well-known/oauth-authorization-server/t/v2.0", 0, "refused"),
+            ("http://127.0.0.1:4000/.well-known/openid-configuration/t/v2.0", 0, "refused"),
+            ("http://127.0.0.1:4000/t/v2.0/.well-known/openid-configuration", 0, "refused"),
+        ];
+        assert_eq!(drive(&mut d, &script).len(), 3);
+        assert!(matches!(failed(&d), DiscoveryError::Unavailable { .. }), "{:?}", failed(&d));
+        let mut d = start(RS, None, settings);
+        drive(&mut d, &[]);
+        assert!(matches!(failed(&d), DiscoveryError::MetadataNotFound { .. }));
     }
 
     #[test]
