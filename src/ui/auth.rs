@@ -700,7 +700,21 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
     };
 
     view! {
-        <section class="mc-auth" aria-label="Sign-in" data-testid="auth">
+        <section
+            class="mc-auth"
+            aria-label="Sign-in"
+            data-testid="auth"
+            data-phase=move || {
+                view_
+                    .with(|v| match v.phase {
+                        Phase::SignedOut => "signed-out",
+                        Phase::Needed(_) => "needed",
+                        Phase::Working(_) => "working",
+                        Phase::SignedIn => "signed-in",
+                        Phase::Failed(_) => "failed",
+                    })
+            }
+        >
             <div class="mc-auth-head">
                 <p
                     class=move || if failed() { "mc-auth-status mc-status--error" } else { "mc-auth-status" }

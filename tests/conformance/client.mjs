@@ -77,6 +77,12 @@ const HOOK = {
   callFailed: "[data-testid=call-failed]", // … or the failure sentence (JSON-RPC error, transport)
   callResult: "[data-testid=call-result]",
   callToolError: ".mc-call--error", // the entry's class when the result has isError: true
+  // Sign-in (src/ui/auth.rs):
+  auth: "[data-testid=auth]", // the Auth view; its data-phase is signed-out|needed|working|signed-in|failed
+  authStatus: "[data-testid=auth-status]", // the Auth view's sentence
+  signIn: "[data-testid=sign-in]", // the Sign in button (shown when a sign-in is needed)
+  settings: "[data-testid=signin-settings]", // the sign-in settings (a <details>)
+  clientSecret: "[data-testid=set-client-secret]", // the typed client secret (memory only)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -159,19 +165,33 @@ const SCENARIOS = {
     ],
   },
 
-  // TODO(auth/*): every auth scenario protects the MCP endpoint with a bearer token: the first POST gets
-  // 401 and the console must discover metadata, register or use a client id, send the user through the
-  // authorization endpoint (the suite's endpoint approves at once with a 302 to redirect_uri carrying
-  // code=test-auth-code and state), redeem the code and retry with `Authorization: Bearer`. In the
-  // browser that is a real navigation: the wrapper only has to wait. Needed from the console: sign-in
-  // that starts by itself on 401 when opened with connect=1 (or a [data-testid=sign-in] button to click),
-  // and launch parameters for a pre-registered client (auth/pre-registration passes client_id and
-  // client_secret in MCP_CONFORMANCE_CONTEXT; planned: &client_id=…&client_secret=…) and for the
-  // RFC 8707 `resource` setting (planned: &resource=server).
-  // Until then an auth scenario runs the default steps (open, wait) and fails at the 401.
+  // auth/*: the MCP server answers 401 (or 403 insufficient_scope) and the console asks for a sign-in. The
+  // runner presses Sign in whenever the console asks ([data-testid=auth] data-phase="needed"), once per
+  // request: the sign-in runs in a popup (signin=popup; a WebDriver click is a user gesture), through the
+  // suite's authorization endpoint (it approves at once with a 302 to callback.html) and back over
+  // BroadcastChannel. Scenarios that need settings get them in OPEN_PARAMS and SECRETS below. A sign-in
+  // the console refuses (data-phase="failed") ends the run with exit 1, which the two scenarios that
+  // expect a refusal allow (auth/resource-mismatch, auth/scope-retry-limit).
+  "auth/scope-step-up": {
+    steps: [
+      { do: "open" },
+      { do: "waitConnected" },
+      { do: "expectTools", names: ["test-tool"] },
+      { do: "callTool", name: "test-tool", args: {} },
+      { do: "waitText", hook: HOOK.callResult, text: "test" },
+    ],
+  },
 };
 
 const DEFAULT_STEPS = [{ do: "open" }, { do: "waitConnected" }];
+
+// Launch parameters per scenario (added to ?server=…&connect=1), and what the scenario's context gives.
+const OPEN_PARAMS = {
+  "auth/basic-cimd": { client_metadata_url: "https://conformance-test.local/client-metadata.json" },
+};
+// The pre-registered client of auth/pre-registration: its id goes in the URL, its secret is typed into the
+// sign-in settings (a secret never goes into a URL).
+const preRegistered = (ctx) => (ctx?.client_id ? { client_id: ctx.client_id, secret: ctx.client_secret ?? "" } : null);
 
 // ---------------------------------------------------------------------------------------------
 const serverUrl = process.argv[process.argv.length - 1];
@@ -439,10 +459,28 @@ const SNAPSHOT = `
     protocol: text(${JSON.stringify(HOOK.protocol)}),
     serverName: text(${JSON.stringify(HOOK.serverName)}),
     capabilities: capabilities === null ? null : capabilities === "none" ? [] : capabilities.split(/,\\s*/),
+    authPhase: q(${JSON.stringify(HOOK.auth)}) ? q(${JSON.stringify(HOOK.auth)}).dataset.phase : null,
+    authStatus: text(${JSON.stringify(HOOK.authStatus)}),
     seenNotices: rec ? rec.notices : [],
     seenStatuses: rec ? rec.statuses : [],
   };
 `;
+
+// Presses Sign in when the console asks for one, once per request; fails the run when the console reports
+// a failed sign-in. Called from every waiting loop with the latest snapshot.
+let signInAsked = false;
+async function answerSignIn(s) {
+  if (!s) return;
+  if (s.authPhase === "failed") throw new Outcome(EXIT.failed, `the sign-in failed: ${s.authStatus}`, s);
+  if (s.authPhase !== "needed") {
+    signInAsked = false;
+    return;
+  }
+  if (signInAsked) return;
+  signInAsked = true;
+  log(`the console asks for a sign-in (${JSON.stringify(s.authStatus)}); pressing Sign in`);
+  await wd("POST", `/element/${await waitElement(HOOK.signIn, 3000)}/click`, {});
+}
 
 async function snapshot() {
   try {
@@ -483,8 +521,20 @@ const STEPS = {
     const target = new URL(consoleUrl);
     target.searchParams.set("server", serverUrl);
     target.searchParams.set("connect", "1");
+    target.searchParams.set("signin", "popup");
+    for (const [k, v] of Object.entries(OPEN_PARAMS[scenario] ?? {})) target.searchParams.set(k, v);
+    const client = preRegistered(context);
+    if (client) target.searchParams.set("client_id", client.client_id);
     log(`opening ${target}`);
     await wd("POST", "/url", { url: target.toString() }, 15000);
+    if (client) {
+      await wd("POST", "/execute/sync", { script: "document.querySelector(arguments[0]).open = true;", args: [HOOK.settings] });
+      const box = await waitElement(HOOK.clientSecret, 5000);
+      await wd("POST", `/element/${box}/value`, { text: client.secret });
+      // The value is taken on change: move the focus away.
+      await wd("POST", "/execute/sync", { script: "document.querySelector(arguments[0]).dispatchEvent(new Event('change'));", args: [HOOK.clientSecret] });
+      log("typed the pre-registered client's secret into the sign-in settings");
+    }
     return { url: target.toString() };
   },
 
@@ -514,7 +564,8 @@ const STEPS = {
         loggedNotices = Math.max(loggedNotices, s.seenNotices.length);
         if (s.seenNotices.length > 0) noticeSeenAt ??= Date.now();
         const connected = s.status?.startsWith("Connected") ?? false;
-        if (s.statusError || (s.status && !connected && !/^(Connecting|Not connected)/.test(s.status))) {
+        await answerSignIn(s);
+        if (s.statusError || (s.status && !connected && !/^(Connecting|Not connected|The server asks for a sign-in)/.test(s.status))) {
           throw new Outcome(EXIT.failed, `the console reported a failure: ${s.status}`, s);
         }
         const noToolsToList = s.capabilities !== null && !s.capabilities.includes("tools");
@@ -608,6 +659,7 @@ const STEPS = {
         args: [HOOK.callEntry, HOOK.callDone, HOOK.callFailed, HOOK.callResult, HOOK.callProblem, HOOK.callToolError, before],
       }).catch(() => null);
       if (seen?.problem) throw new Outcome(EXIT.failed, `the console refused the call: ${seen.problem}`, seen);
+      await answerSignIn(await snapshot());
       if (seen?.started && !wait) return { name, args, state: seen.state };
       if (seen?.state === "done") return { name, args, state: "done", isError: seen.isError, results: seen.results };
       if (seen?.state === "failed") throw new Outcome(EXIT.failed, `the call failed: ${seen.failed}`, seen);
