@@ -50,7 +50,13 @@ step "end-to-end tests (WebDriver + headless Chromium + real peers)"
 cargo test --features e2e --test e2e
 
 step "MCP conformance suite, client scenarios (the console in headless Chromium)"
-tests/conformance/run.sh initialize tools_call sse-retry elicitation-sep1034-client-defaults
+tests/conformance/run.sh initialize tools_call sse-retry elicitation-sep1034-client-defaults \
+  auth/metadata-default auth/metadata-var1 auth/metadata-var2 auth/metadata-var3 auth/basic-cimd \
+  auth/scope-from-www-authenticate auth/scope-from-scopes-supported auth/scope-omitted-when-undefined \
+  auth/scope-step-up auth/scope-retry-limit auth/token-endpoint-auth-basic auth/token-endpoint-auth-post \
+  auth/token-endpoint-auth-none auth/pre-registration auth/2025-03-26-oauth-metadata-backcompat \
+  auth/2025-03-26-oauth-endpoint-fallback auth/resource-mismatch auth/offline-access-scope \
+  auth/offline-access-not-supported
 
 step "all test layers passed in $((SECONDS - started)) s"
 cargo_passed=$(grep -aoE 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')

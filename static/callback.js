@@ -4,8 +4,9 @@
 // - `state` starting with "p." is a popup sign-in: the answer goes to the console window over the
 //   BroadcastChannel named "mcp-console-signin:<state>" (this survives Cross-Origin-Opener-Policy,
 //   which cuts window.opener), then this window closes;
-// - anything else is a full-page sign-in: the browser goes back to the console with the answer,
-//   replacing this history entry; the console checks it and cleans its own address bar.
+// - anything else is a full-page sign-in: the browser goes back to the console, replacing this
+//   history entry, with the answer in this tab's sessionStorage (read and deleted by the console at
+//   once); the console checks it and puts its own address back to where the person was.
 // The console checks `state` and `iss` before redeeming anything; this page decides nothing.
 "use strict";
 (function () {
@@ -31,6 +32,15 @@
     }
     window.setTimeout(function () { window.close(); }, 100);
   } else {
-    window.location.replace(console_.pathname + search + window.location.hash);
+    // The answer goes back in this tab's sessionStorage, which the console reads and clears at once,
+    // so that the code never sits in the console's own address (where the browser would quote it in
+    // console warnings about that page). Without sessionStorage it goes in the address.
+    try {
+      window.sessionStorage.setItem("mcp-console.answer", here);
+      window.history.replaceState(null, "", window.location.pathname);
+      window.location.replace(console_.pathname);
+    } catch (e) {
+      window.location.replace(console_.pathname + search + window.location.hash);
+    }
   }
 })();

@@ -115,9 +115,14 @@ impl BodyReader {
         }
     }
 
-    /// Stops reading; the browser closes the connection.
+    /// Stops reading; the browser closes the connection. The cancellation's promise rejects when
+    /// the fetch was aborted; it is awaited so that the rejection is handled, not reported to the
+    /// browser console as uncaught.
     pub fn cancel(&mut self) {
-        let _ = self.reader.cancel();
+        let cancelled = JsFuture::from(self.reader.cancel());
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = cancelled.await;
+        });
     }
 }
 

@@ -19,6 +19,8 @@ use web_sys::{BroadcastChannel, MessageEvent, Window};
 
 /// The sessionStorage key of the one sign-in waiting for its full-page redirect to come back.
 const PENDING_KEY: &str = "mcp-console.pending-sign-in";
+/// The sessionStorage key where `callback.html` leaves a full-page sign-in's answer.
+const ANSWER_KEY: &str = "mcp-console.answer";
 /// The BroadcastChannel a popup's callback page answers on: this prefix, then the `state`.
 const CHANNEL_PREFIX: &str = "mcp-console-signin:";
 /// Answers from authorization servers are small; anything bigger is cut off.
@@ -95,6 +97,14 @@ pub fn take_pending() -> Option<(PendingSignIn, Vec<TraceLine>)> {
     let kept: Kept = serde_json::from_str(&text?).ok()?;
     let trace = kept.trace.into_iter().map(|(step, detail)| TraceLine::new(step, detail)).collect();
     Some((kept.pending, trace))
+}
+
+/// The answer `callback.html` left for a full-page sign-in (its whole URL), read and deleted.
+pub fn take_answer() -> Option<String> {
+    let storage = session_storage()?;
+    let text = storage.get_item(ANSWER_KEY).ok().flatten();
+    let _ = storage.remove_item(ANSWER_KEY);
+    text
 }
 
 /// Deletes a pending sign-in that will not be completed.

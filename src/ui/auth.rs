@@ -595,14 +595,17 @@ impl Auth {
         self.view.set(AuthView::default());
     }
 
-    /// Whether the page was loaded as the answer to a full-page sign-in; if so the address bar
-    /// is cleaned at once (to where the person was) and the answer is returned with the pending
-    /// sign-in it belongs to (read from sessionStorage and deleted there).
+    /// Whether the page was loaded as the answer to a full-page sign-in (left by `callback.html`
+    /// in sessionStorage, or in the address); if so the address bar is set at once to where the
+    /// person was, and the answer is returned with the pending sign-in it belongs to (both read
+    /// from sessionStorage and deleted there).
     pub fn take_redirect_answer(&self) -> Option<(String, Option<PendingSignIn>)> {
         let here = web::href();
-        if !callback_params_present(&here) {
-            return None;
-        }
+        let answer = match web::take_answer() {
+            Some(answer) if callback_params_present(&answer) => answer,
+            _ if callback_params_present(&here) => here.clone(),
+            _ => return None,
+        };
         let pending = web::take_pending().map(|(pending, trace)| {
             self.view.update(|v| v.trace = trace);
             pending
@@ -617,7 +620,7 @@ impl Auth {
             }
         };
         web::replace_url(&clean);
-        Some((here, pending))
+        Some((answer, pending))
     }
 
     /// Completes a full-page sign-in (before the console connects).

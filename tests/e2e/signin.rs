@@ -145,6 +145,14 @@ async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
         assert!(!previous.contains("code=") && !previous.contains("state="), "{previous}");
     }
     assert_eq!(rig.server_stats()["rejected403"], json!(0), "{}", rig.server_stats());
+    // Nor did anything reach the browser console (tokens, codes, verifiers are JWTs or long
+    // base64url strings; the console logs none of them, nor any sign-in parameter).
+    let log = b.console_log().await;
+    assert!(log.contains("\"value\""), "chromedriver gave no browser log: {log}");
+    for secret in ["eyJ", "code=", "code_verifier", "refresh_token", "access_token", "Bearer "] {
+        assert!(!log.contains(secret), "the browser console shows {secret}: {log}");
+    }
+    assert!(!log.contains("Uncaught"), "an uncaught exception: {log}");
 
     // A reload forgets the tokens: the console asks again.
     b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
@@ -177,9 +185,22 @@ async fn a_popup_sign_in_works_from_an_iframe_on_another_port() {
     rig.echo("from the frame").await;
     let windows = b.client.windows().await.unwrap_or_default();
     assert_eq!(windows.len(), 1, "the sign-in window closed itself");
+    b.screenshot("signin-popup-iframe").await;
+    // Sign out: the tokens are forgotten and the MCP session ends (the server sees the DELETE).
+    let sessions_before = rig.server_stats()["sessionsDeleted"].as_u64().unwrap_or(0);
+    b.click("[data-testid=sign-out]").await;
+    b.wait_for_text("[data-testid=status]", |t| t == "Not connected.").await;
+    b.wait_for_text("[data-testid=auth-status]", |t| t == "Not signed in.").await;
+    let started = std::time::Instant::now();
+    while rig.server_stats()["sessionsDeleted"].as_u64().unwrap_or(0) == sessions_before {
+        assert!(started.elapsed() < Duration::from_secs(10), "the session was not ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Connecting again needs a new sign-in: no token was kept.
+    b.click("[data-testid=connect]").await;
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
     let left = rig.leftovers().await;
     assert_eq!((&left["local"], &left["session"]), (&json!({}), &json!({})), "{left}");
-    b.screenshot("signin-popup-iframe").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,4 +397,57 @@ async fn a_token_endpoint_that_refuses_the_origin_is_explained() {
         serde_json::from_str(&http_get(&format!("{base}/_test/stats"))).unwrap_or_default();
     assert_eq!(stats["tokensSeen"], json!(0), "{stats}");
     let _ = auth;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_users_sign_in_with_the_form_and_a_closed_window_is_reported_at_once() {
+    // No auto-approve: the authorization server shows its sign-in form, as in the demo.
+    let rig = rig(&[], json!({ "SignIn": "popup" })).await;
+    let b = &rig.browser;
+    b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    let console = b.client.window().await.unwrap_or_else(|e| panic!("window: {e}"));
+
+    // The person closes the sign-in window: the console says so at once.
+    b.click("[data-testid=sign-in]").await;
+    let popup = wait_for_second_window(b).await;
+    b.client.switch_to_window(popup).await.unwrap_or_else(|e| panic!("switch: {e}"));
+    b.wait_for("#signin").await;
+    b.client.close_window().await.unwrap_or_else(|e| panic!("close: {e}"));
+    b.client.switch_to_window(console.clone()).await.unwrap_or_else(|e| panic!("switch: {e}"));
+    let closed_at = std::time::Instant::now();
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("sign-in window was closed")).await;
+    assert!(
+        closed_at.elapsed() < Duration::from_secs(3),
+        "reported after {:?}",
+        closed_at.elapsed()
+    );
+
+    // Signing in again with the form, as alice.
+    b.click("[data-testid=sign-in]").await;
+    let popup = wait_for_second_window(b).await;
+    b.client.switch_to_window(popup).await.unwrap_or_else(|e| panic!("switch: {e}"));
+    b.click("#signin").await;
+    b.client.switch_to_window(console).await.unwrap_or_else(|e| panic!("switch: {e}"));
+    b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
+    assert_eq!(
+        b.wait_for_text("[data-testid=auth-user]", |t| !t.is_empty()).await,
+        "alice@contoso.example"
+    );
+    rig.echo("signed in with the form").await;
+    b.screenshot("signin-form").await;
+    let _ = (&rig.auth, &rig.info);
+}
+
+/// The sign-in popup's window handle, once it is open.
+async fn wait_for_second_window(b: &Browser) -> fantoccini::wd::WindowHandle {
+    let first = b.client.window().await.unwrap_or_else(|e| panic!("window: {e}"));
+    let started = std::time::Instant::now();
+    loop {
+        let all = b.client.windows().await.unwrap_or_default();
+        if let Some(other) = all.into_iter().find(|w| *w != first) {
+            return other;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no sign-in window opened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -153,7 +153,7 @@ pub fn static_dir(dir: &Path, port: u16) -> Peer {
 /// chromedriver plus a fresh headless Chromium session.
 pub struct Browser {
     pub client: Client,
-    _driver: Peer,
+    driver: Peer,
     _profile: TempDir,
 }
 
@@ -200,13 +200,14 @@ impl Browser {
                 ]
             }),
         );
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps)
             .connect(&driver.url)
             .await
             .unwrap_or_else(|e| panic!("could not open a Chromium session: {e}"));
-        Browser { client, _driver: driver, _profile: TempDir(profile) }
+        Browser { client, driver, _profile: TempDir(profile) }
     }
 
     /// Waits for an element matching `css`.
@@ -242,6 +243,22 @@ impl Browser {
             out.push(el.text().await.unwrap_or_default());
         }
         out
+    }
+
+    /// Everything the pages wrote to the browser console so far (chromedriver's browser log).
+    pub async fn console_log(&self) -> String {
+        let id = self.client.session_id().await.ok().flatten().unwrap_or_default();
+        let url = format!("{}/session/{id}/se/log", self.driver.url);
+        // Node's fetch speaks the HTTP/1.1 chromedriver answers with.
+        let out = Command::new("node")
+            .args([
+                "-e",
+                "fetch(process.argv[1], {method: 'POST', headers: {'content-type': 'application/json'}, body: '{\"type\":\"browser\"}'}).then(r => r.text()).then(t => process.stdout.write(t))",
+                &url,
+            ])
+            .output()
+            .unwrap_or_else(|e| panic!("node: {e}"));
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Saves a PNG of the viewport into `artifacts/`.
@@ -349,6 +366,7 @@ pub fn http_form(url: &str, form: &str) -> String {
 }
 
 fn http_request(method: &str, url: &str, form: Option<&str>) -> String {
+    let kind = "application/x-www-form-urlencoded";
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").unwrap_or(url);
     let (host, path) =
@@ -357,7 +375,7 @@ fn http_request(method: &str, url: &str, form: Option<&str>) -> String {
     let body = form.unwrap_or("");
     let _ = write!(
         stream,
-        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
     let mut text = String::new();
