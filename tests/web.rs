@@ -223,3 +223,36 @@ async fn a_legacy_sse_stream_is_read_with_fetch_and_announces_its_endpoint() {
     let endpoint = endpoint.unwrap_or_else(|| panic!("the stream ended without an endpoint event"));
     assert!(endpoint.starts_with("/message?sessionId="), "{endpoint}");
 }
+
+/// The one record a full-page sign-in keeps (in sessionStorage) comes back whole, once, and leaves
+/// nothing behind; the randomness comes from the browser.
+#[wasm_bindgen_test]
+fn a_pending_sign_in_survives_in_session_storage_once_and_random_octets_differ() {
+    use mcp_console::core::auth::discovery::AuthorizationServerMetadata;
+    use mcp_console::core::auth::flow::{SignInRequest, begin};
+    use mcp_console::core::auth::signin::TraceLine;
+    use mcp_console::platform::signin;
+
+    let a = signin::random96().unwrap_or_else(|e| panic!("{e}"));
+    let b = signin::random96().unwrap_or_else(|e| panic!("{e}"));
+    assert_ne!(a, b, "two draws from the CSPRNG");
+    assert!(a.iter().any(|&x| x != 0));
+
+    let origin = url::Url::parse("https://login.example/t/v2.0").unwrap_or_else(|e| panic!("{e}"));
+    let metadata = AuthorizationServerMetadata::default_endpoints(&origin);
+    let req = SignInRequest::new(&metadata, "client", "https://console.example/callback.html")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, pending) = begin(req, &a, clock::now_ms());
+    let state = pending.state.secret().clone();
+    let trace = [TraceLine::new("GET x", "HTTP 200")];
+    signin::save_pending(pending, &trace).unwrap_or_else(|e| panic!("{e}"));
+    let (back, kept) = signin::take_pending().unwrap_or_else(|| panic!("nothing kept"));
+    assert_eq!(back.state.secret(), &state);
+    assert_eq!(kept, trace.to_vec());
+    assert!(signin::take_pending().is_none(), "taken once, then gone");
+    let storage = web_sys::window()
+        .and_then(|w| w.session_storage().ok().flatten())
+        .unwrap_or_else(|| panic!("no sessionStorage"));
+    assert_eq!(storage.length().unwrap_or(99), 0, "nothing left in sessionStorage");
+    assert!(signin::take_answer().is_none());
+}

@@ -16,12 +16,23 @@ pub struct Launch {
     /// Connect right away instead of waiting for the button.
     pub auto_connect: bool,
     pub sign_in: SignInSettings,
+    /// The tool (`tool=`) or prompt (`prompt=`) to open in the call panel: where the person was
+    /// before a full-page sign-in.
+    pub open: Option<Opened>,
+}
+
+/// What the call panel shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Opened {
+    Tool(String),
+    Prompt(String),
 }
 
 impl PartialEq for Launch {
     fn eq(&self, other: &Self) -> bool {
         self.server_url == other.server_url
             && self.auto_connect == other.auto_connect
+            && self.open == other.open
             && format!("{:?}", self.sign_in) == format!("{:?}", other.sign_in)
     }
 }
@@ -87,6 +98,8 @@ impl Launch {
             match key.as_ref() {
                 "server" => launch.server_url = some(),
                 "connect" => launch.auto_connect = matches!(text, "1" | "true" | "yes"),
+                "tool" if !text.is_empty() => launch.open = Some(Opened::Tool(text.to_owned())),
+                "prompt" if !text.is_empty() => launch.open = Some(Opened::Prompt(text.to_owned())),
                 "instance" => s.instance = some(),
                 "tenant" | "tenant_id" => s.tenant_id = some(),
                 "client_id" => s.client_id = some(),
@@ -120,6 +133,7 @@ impl Launch {
         Ok(Launch {
             server_url: trimmed(file.server_url),
             auto_connect: file.auto_connect,
+            open: None,
             sign_in: SignInSettings {
                 instance: trimmed(file.instance),
                 tenant_id: trimmed(file.tenant_id),
@@ -145,6 +159,7 @@ impl Launch {
             server_url: query.server_url.or(self.server_url),
             auto_connect: self.auto_connect || query.auto_connect,
             sign_in,
+            open: query.open,
         }
     }
 }
@@ -159,6 +174,8 @@ mod tests {
         assert_eq!(l.server_url.as_deref(), Some("http://127.0.0.1:3001/mcp"));
         assert!(l.auto_connect);
         assert_eq!(Launch::from_query(""), Launch::default());
+        assert_eq!(Launch::from_query("?tool=echo").open, Some(Opened::Tool("echo".into())));
+        assert_eq!(Launch::from_query("?prompt=greet").open, Some(Opened::Prompt("greet".into())));
         assert_eq!(Launch::from_query("?server=%20%20").server_url, None);
     }
 

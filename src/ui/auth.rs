@@ -19,6 +19,7 @@ use crate::core::launch::Launch;
 use crate::core::session::Millis;
 use crate::platform::{clock, signin as web};
 use crate::ui::Console;
+use crate::ui::calls::{Pick, Selected};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use oauth2::{AccessToken, ClientSecret};
@@ -87,27 +88,39 @@ pub struct Auth {
     cancel: StoredValue<Rc<Cell<bool>>, LocalStorage>,
     /// Bumped by every new token set: an older refresh timer then stands down.
     generation: StoredValue<u64>,
+    /// The call panel's choice, to come back to after a full-page sign-in.
+    selected: Selected,
 }
 
 fn origin_key(url: &str) -> String {
     crate::core::auth::tokens::origin_of(url).unwrap_or_default()
 }
 
-/// The console's own address with the query set to reopen `server` (keeping the other settings
-/// of the current query): where a full-page sign-in comes back to.
-fn return_address(server: &str) -> String {
+/// The console's own address with the query set to reopen `server` and the tool or prompt in the
+/// call panel (keeping the other settings of the current query): where a full-page sign-in comes
+/// back to.
+fn return_address(server: &str, open: Option<Pick>) -> String {
     let Ok(mut url) = Url::parse(&web::href()) else { return String::new() };
     let kept: Vec<(String, String)> = url
         .query_pairs()
-        .filter(|(k, _)| !matches!(k.as_ref(), "server" | "connect" | "code" | "state" | "iss"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_ref(),
+                "server" | "connect" | "code" | "state" | "iss" | "tool" | "prompt"
+            )
+        })
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     url.set_fragment(None);
-    url.query_pairs_mut()
-        .clear()
-        .extend_pairs(kept)
-        .append_pair("server", server)
-        .append_pair("connect", "1");
+    {
+        let mut query = url.query_pairs_mut();
+        query.clear().extend_pairs(kept).append_pair("server", server).append_pair("connect", "1");
+        match open {
+            Some(Pick::Tool(name)) => query.append_pair("tool", &name),
+            Some(Pick::Prompt(name)) => query.append_pair("prompt", &name),
+            None => &mut query,
+        };
+    }
     url.to_string()
 }
 
@@ -126,7 +139,7 @@ fn redirect_uri(settings: &SignInSettings) -> Result<String, String> {
 }
 
 impl Auth {
-    pub fn new() -> Auth {
+    pub fn new(selected: Selected) -> Auth {
         Auth {
             view: RwSignal::new(AuthView::default()),
             settings: RwSignal::new(SignInSettings::default()),
@@ -138,6 +151,7 @@ impl Auth {
             request: StoredValue::new_local(Request::default()),
             cancel: StoredValue::new_local(Rc::new(Cell::new(false))),
             generation: StoredValue::new(0),
+            selected,
         }
     }
 
@@ -401,7 +415,7 @@ impl Auth {
             server_url,
             client_id,
             redirect_uri: redirect,
-            return_to: return_address(server_url.as_str()),
+            return_to: return_address(server_url.as_str(), self.selected.0.get_untracked()),
             popup,
         }
     }
@@ -649,6 +663,51 @@ impl Auth {
     }
 }
 
+/// `Some` trimmed text, or `None` for blank.
+fn filled(v: String) -> Option<String> {
+    let t = v.trim().to_owned();
+    (!t.is_empty()).then_some(t)
+}
+
+/// One text field of the sign-in settings: shown with `get`, written back with `set` on change.
+fn setting(
+    settings: RwSignal<SignInSettings>,
+    label: &'static str,
+    testid: &'static str,
+    placeholder: &'static str,
+    get: fn(&SignInSettings) -> String,
+    set: fn(&mut SignInSettings, String),
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input
+                data-testid=testid
+                placeholder=placeholder
+                spellcheck="false"
+                prop:value=move || settings.with(get)
+                on:change=move |ev| settings.update(|s| set(s, event_target_value(&ev)))
+            />
+        </label>
+    }
+}
+
+/// A secret typed into the page (kept in memory only, shown as dots).
+fn secret(value: RwSignal<String>, label: &'static str, testid: &'static str) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input
+                data-testid=testid
+                type="password"
+                autocomplete="off"
+                prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}
+
 fn short_time(ms: Millis) -> String {
     let s = ms / 1000;
     if s >= 120 { format!("{} min", s / 60) } else { format!("{s} s") }
@@ -694,13 +753,6 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
         }
     };
     let settings = auth.settings;
-    let text_setting = move |get: fn(&SignInSettings) -> Option<String>| {
-        move || settings.with(|s| get(s).unwrap_or_default())
-    };
-    let opt = |v: String| {
-        let t = v.trim().to_owned();
-        (!t.is_empty()).then_some(t)
-    };
 
     view! {
         <section
@@ -741,15 +793,8 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
                         class="mc-secondary"
                         data-testid="sign-out"
                         on:click=move |_| {
-                            let url = server.get_untracked();
-                            auth.sign_out(&url);
-                            if let Some(c) = console.connection.get_value() {
-                                c.disconnect();
-                            }
-                            console.connection.set_value(None);
-                            console
-                                .state
-                                .update(|s| s.status = crate::core::console::Status::Disconnected);
+                            auth.sign_out(&server.get_untracked());
+                            console.disconnect();
                         }
                     >
                         "Sign out"
@@ -804,56 +849,16 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
             <details class="mc-auth-settings" data-testid="signin-settings">
                 <summary>"Sign-in settings"</summary>
                 <div class="mc-auth-grid">
-                    <label>
-                        "Instance"
-                        <input
-                            data-testid="set-instance"
-                            placeholder="https://login.microsoftonline.com/"
-                            prop:value=text_setting(|s| s.instance.clone())
-                            on:change=move |ev| settings.update(|s| s.instance = opt(event_target_value(&ev)))
-                        />
-                    </label>
-                    <label>
-                        "Tenant ID"
-                        <input
-                            data-testid="set-tenant"
-                            placeholder="contoso.onmicrosoft.com (Entra; empty: discover)"
-                            prop:value=text_setting(|s| s.tenant_id.clone())
-                            on:change=move |ev| settings.update(|s| s.tenant_id = opt(event_target_value(&ev)))
-                        />
-                    </label>
-                    <label>
-                        "Client ID"
-                        <input
-                            data-testid="set-client-id"
-                            placeholder="empty: metadata document or registration"
-                            prop:value=text_setting(|s| s.client_id.clone())
-                            on:change=move |ev| settings.update(|s| s.client_id = opt(event_target_value(&ev)))
-                        />
-                    </label>
-                    <label>
-                        "Scopes"
-                        <input
-                            data-testid="set-scopes"
-                            placeholder="api://<server-app-id>/mcp:tools"
-                            prop:value=move || settings.with(|s| s.scopes.join(" "))
-                            on:change=move |ev| settings.update(|s| s.scopes = signin::split_scopes(&event_target_value(&ev)))
-                        />
-                    </label>
-                    <label>
-                        "Resource parameter"
-                        <input
-                            data-testid="set-resource"
-                            placeholder="auto · omit · server · a value"
-                            prop:value=move || settings.with(|s| match &s.resource {
-                                ResourceSetting::Auto => String::new(),
-                                ResourceSetting::Omit => "omit".into(),
-                                ResourceSetting::Server => "server".into(),
-                                ResourceSetting::Explicit(v) => v.clone(),
-                            })
-                            on:change=move |ev| settings.update(|s| s.resource = ResourceSetting::parse(&event_target_value(&ev)))
-                        />
-                    </label>
+                    {setting(settings, "Instance", "set-instance", "https://login.microsoftonline.com/", |s| s.instance.clone().unwrap_or_default(), |s, v| s.instance = filled(v))}
+                    {setting(settings, "Tenant ID", "set-tenant", "contoso.onmicrosoft.com (Entra; empty: discover)", |s| s.tenant_id.clone().unwrap_or_default(), |s, v| s.tenant_id = filled(v))}
+                    {setting(settings, "Client ID", "set-client-id", "empty: metadata document or registration", |s| s.client_id.clone().unwrap_or_default(), |s, v| s.client_id = filled(v))}
+                    {setting(settings, "Scopes", "set-scopes", "api://<server-app-id>/mcp:tools", |s| s.scopes.join(" "), |s, v| s.scopes = signin::split_scopes(&v))}
+                    {setting(settings, "Resource parameter", "set-resource", "auto · omit · server · a value", |s| match &s.resource {
+                        ResourceSetting::Auto => String::new(),
+                        ResourceSetting::Omit => "omit".into(),
+                        ResourceSetting::Server => "server".into(),
+                        ResourceSetting::Explicit(v) => v.clone(),
+                    }, |s, v| s.resource = ResourceSetting::parse(&v))}
                     <label>
                         "Sign in with"
                         <select
@@ -865,44 +870,10 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
                             <option value="popup" selected=move || settings.with(|s| s.mode == SignInMode::Popup)>"A popup"</option>
                         </select>
                     </label>
-                    <label>
-                        "Redirect URI"
-                        <input
-                            data-testid="set-redirect"
-                            placeholder="callback.html (beside the console)"
-                            prop:value=text_setting(|s| s.redirect_uri.clone())
-                            on:change=move |ev| settings.update(|s| s.redirect_uri = opt(event_target_value(&ev)))
-                        />
-                    </label>
-                    <label>
-                        "Account hint"
-                        <input
-                            data-testid="set-login-hint"
-                            placeholder="alice@contoso.com"
-                            prop:value=text_setting(|s| s.login_hint.clone())
-                            on:change=move |ev| settings.update(|s| s.login_hint = opt(event_target_value(&ev)))
-                        />
-                    </label>
-                    <label>
-                        "Client secret (confidential clients only — unsafe in a public page; kept in memory)"
-                        <input
-                            data-testid="set-client-secret"
-                            type="password"
-                            autocomplete="off"
-                            prop:value=move || auth.typed_secret.get()
-                            on:change=move |ev| auth.typed_secret.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label>
-                        "Access token (paste one instead of signing in; kept in memory)"
-                        <input
-                            data-testid="set-access-token"
-                            type="password"
-                            autocomplete="off"
-                            prop:value=move || auth.typed_token.get()
-                            on:change=move |ev| auth.typed_token.set(event_target_value(&ev))
-                        />
-                    </label>
+                    {setting(settings, "Redirect URI", "set-redirect", "callback.html (beside the console)", |s| s.redirect_uri.clone().unwrap_or_default(), |s, v| s.redirect_uri = filled(v))}
+                    {setting(settings, "Account hint", "set-login-hint", "alice@contoso.com", |s| s.login_hint.clone().unwrap_or_default(), |s, v| s.login_hint = filled(v))}
+                    {secret(auth.typed_secret, "Client secret (confidential clients only — unsafe in a public page; kept in memory)", "set-client-secret")}
+                    {secret(auth.typed_token, "Access token (paste one instead of signing in; kept in memory)", "set-access-token")}
                 </div>
             </details>
         </section>

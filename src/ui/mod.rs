@@ -14,7 +14,7 @@ mod tool_list;
 use crate::core::asks::{client_capabilities, roots_result};
 use crate::core::console::{ConsoleState, Status, follow_up};
 use crate::core::engine::{EngineEvent, TransportChoice};
-use crate::core::launch::Launch;
+use crate::core::launch::{Launch, Opened};
 use crate::core::session::{SessionConfig, SessionEvent};
 use crate::platform::connection::Connection;
 use crate::platform::{clock, location};
@@ -31,6 +31,15 @@ pub struct Console {
 }
 
 impl Console {
+    /// Ends the live connection, if there is one (its server session is deleted), and says so.
+    pub fn disconnect(&self) {
+        if let Some(old) = self.connection.get_value() {
+            old.disconnect();
+        }
+        self.connection.set_value(None);
+        self.state.update(|s| s.status = Status::Disconnected);
+    }
+
     /// Runs `f` on the live connection, if there is one.
     pub fn with_connection<R>(&self, f: impl FnOnce(&Connection) -> R) -> Option<R> {
         self.connection.with_value(|c| c.as_ref().map(f))
@@ -48,10 +57,11 @@ pub fn App() -> impl IntoView {
         connection: StoredValue::new_local(None),
     };
     provide_context(console);
-    provide_context(calls::Selected(RwSignal::new(None)));
+    let selected = calls::Selected(RwSignal::new(None));
+    provide_context(selected);
     let roots = asks::Roots(RwSignal::new(Vec::new()));
     provide_context(roots);
-    let auth = auth::Auth::new();
+    let auth = auth::Auth::new(selected);
     provide_context(auth);
     // A full-page sign-in coming back: the address bar is cleaned before anything else runs.
     let redirect_answer = auth.take_redirect_answer();
@@ -126,6 +136,11 @@ pub fn App() -> impl IntoView {
         };
         let launch = file.overridden_by(query);
         auth.settings.set(launch.sign_in);
+        match launch.open {
+            Some(Opened::Tool(name)) => selected.0.set(Some(calls::Pick::Tool(name))),
+            Some(Opened::Prompt(name)) => selected.0.set(Some(calls::Pick::Prompt(name))),
+            None => {}
+        }
         if let Some(server) = launch.server_url {
             url.set(server);
             if launch.auto_connect {
@@ -199,10 +214,7 @@ pub fn App() -> impl IntoView {
                         type="button"
                         class="mc-secondary"
                         data-testid="disconnect"
-                        on:click=move |_| {
-                            disconnect();
-                            state.update(|s| s.status = Status::Disconnected);
-                        }
+                        on:click=move |_| console.disconnect()
                     >
                         "Disconnect"
                     </button>

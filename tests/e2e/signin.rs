@@ -154,6 +154,22 @@ async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
     }
     assert!(!log.contains("Uncaught"), "an uncaught exception: {log}");
 
+    // Signed out with echo open, then signed in again by the full page: the console comes back to
+    // the same server with echo still open in the call panel.
+    b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    b.click("[data-testid=sign-in]").await;
+    b.wait_for("[data-testid=tool-name]").await;
+    rig.echo("before signing out").await;
+    b.click("[data-testid=sign-out]").await;
+    b.wait_for_text("[data-testid=status]", |t| t == "Not connected.").await;
+    b.click("[data-testid=connect]").await;
+    b.click("[data-testid=sign-in]").await;
+    b.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    let panel = b.wait_for_text("[data-testid=call-form] h2", |t| !t.is_empty()).await;
+    assert_eq!(panel, "Echo", "echo's title");
+    let address = b.client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    assert!(address.contains("tool=echo") && !address.contains("code="), "{address}");
+
     // A reload forgets the tokens: the console asks again.
     b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
     b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
