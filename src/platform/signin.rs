@@ -114,11 +114,9 @@ pub fn forget_pending() {
     }
 }
 
-/// Why an exchange gave no answer, as a clause for a sentence.
-fn no_answer(url: &str) -> String {
-    format!(
-        "no answer from {url}: the server is down, or it does not allow this page's origin (CORS)"
-    )
+/// Why an exchange gave no answer, as a clause for a sentence (the URL is named around it).
+fn no_answer() -> String {
+    "the server is down, or it does not allow this page's origin (CORS)".to_owned()
 }
 
 /// Performs a POST built by `core` and returns its status and body (at most 1 MiB).
@@ -133,9 +131,9 @@ pub async fn exchange(request: http::Request<Vec<u8>>) -> Result<(u16, Vec<u8>),
     }
     let body = String::from_utf8_lossy(request.body()).into_owned();
     let built = builder.body(body).map_err(|e| e.to_string())?;
-    let response = built.send().await.map_err(|_| no_answer(&url))?;
+    let response = built.send().await.map_err(|_| no_answer())?;
     let status = response.status();
-    let mut bytes = response.binary().await.map_err(|_| no_answer(&url))?;
+    let mut bytes = response.binary().await.map_err(|_| no_answer())?;
     bytes.truncate(MAX_ANSWER_BYTES);
     Ok((status, bytes))
 }
@@ -147,7 +145,7 @@ async fn get_document(url: &Url) -> Result<(u16, String), String> {
         .header("accept", "application/json")
         .send()
         .await
-        .map_err(|_| no_answer(url.as_str()))?;
+        .map_err(|_| no_answer())?;
     let status = response.status();
     let mut text = response.text().await.unwrap_or_default();
     if text.len() > MAX_ANSWER_BYTES {
@@ -171,8 +169,11 @@ pub async fn discover(
         }
     }
     for step in discovery.trace() {
-        let status = step.status.map(|s| format!("HTTP {s}")).unwrap_or("no answer".into());
-        trace.push(TraceLine::new(format!("GET {}", step.url), format!("{status}: {}", step.note)));
+        let detail = match step.status {
+            Some(status) => format!("HTTP {status}: {}", step.note),
+            None => step.note.clone(),
+        };
+        trace.push(TraceLine::new(format!("GET {}", step.url), detail));
     }
     match discovery.outcome() {
         Some(Ok(found)) => Ok(found),

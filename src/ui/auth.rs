@@ -452,6 +452,10 @@ impl Auth {
             issuer: pending.issuer.clone(),
             redirect_uri: pending.redirect_uri.clone(),
         };
+        self.view.update(|v| {
+            v.issuer = Some(grant.issuer.clone());
+            v.client_id = Some(grant.client_id.clone());
+        });
         self.install(console, server, granted, grant);
         Ok(())
     }
