@@ -34,9 +34,9 @@
 // Output: one JSON line per step and a final {"result": …} line on stdout (the suite saves stdout in
 // its results directory); diagnostics on stderr.
 //
-// Exit codes: 0 the scenario's steps completed; 1 the console reported a failure; 2 timed out;
-// 3 the harness itself failed (no browser, no dist/, …); 4 the scenario needs console features that
-// do not exist yet (see the TODO entries in SCENARIOS).
+// Exit codes: 0 the scenario's steps completed; 1 the console reported a failure (a refused sign-in
+// too); 2 timed out; 3 the harness itself failed (no browser, no dist/, …); 4 the scenario needs console
+// features that do not exist yet (TODO entries in SCENARIOS).
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
