@@ -416,10 +416,22 @@ async fn a_token_endpoint_that_refuses_the_origin_is_explained() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_demo_users_sign_in_with_the_form_and_a_closed_window_is_reported_at_once() {
+async fn the_demo_users_sign_in_with_the_form_and_blocked_or_closed_windows_are_reported_at_once() {
     // No auto-approve: the authorization server shows its sign-in form, as in the demo.
     let rig = rig(&[], json!({ "SignIn": "popup" })).await;
     let b = &rig.browser;
+    b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+
+    // A browser that blocks the window (window.open gives null): said at once.
+    b.client
+        .execute("window.open = () => null;", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    b.click("[data-testid=sign-in]").await;
+    let said = b
+        .wait_for_text("[data-testid=auth-status]", |t| t.contains("blocked the sign-in window"))
+        .await;
+    assert!(said.contains("allow pop-ups"), "{said}");
     b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
     let console = b.client.window().await.unwrap_or_else(|e| panic!("window: {e}"));
 
