@@ -299,6 +299,9 @@ impl Auth {
             }
         };
         self.trace("Authorization request", signin::shown_authorization_url(&url));
+        if popup.is_none() && !matches!(client_auth, ClientAuth::None) {
+            return Err("The authorization server registered the console as a confidential client (with a secret), which a full-page sign-in cannot carry across the page load; choose \"A popup\" under Sign in with, in the sign-in settings, and sign in again.".into());
+        }
         let Some(window) = popup else {
             web::save_pending(pending, &self.view.with_untracked(|v| v.trace.clone()))?;
             self.set_phase(Phase::Working("Opening the sign-in page…".into()));
@@ -377,9 +380,17 @@ impl Auth {
                     format!("HTTP {status}: {}", signin::redacted_json(&body)),
                 );
                 let registered = signin::read_registration_response(status, &body)?;
+                // A full-page sign-in cannot carry a secret across the page load; a server that
+                // also takes public clients is then used as one.
+                let public_ok = discovered
+                    .metadata
+                    .token_endpoint_auth_methods_supported
+                    .as_ref()
+                    .is_some_and(|m| m.iter().any(|m| m == "none"));
+                let secret = registered.client_secret.filter(|_| popup || !public_ok);
                 let auth = ClientAuth::for_method(
                     registered.token_endpoint_auth_method.as_deref(),
-                    registered.client_secret,
+                    secret,
                 );
                 (registered.client_id, auth)
             }
@@ -490,10 +501,12 @@ impl Auth {
     fn schedule_refresh(&self, console: Console, server: String) {
         let generation = self.generation.get_value().wrapping_add(1);
         self.generation.set_value(generation);
-        let Some(at) = self.store.with_value(|s| s.tokens(&server).and_then(|t| t.refresh_at()))
-        else {
-            return;
-        };
+        // Without a refresh token there is nothing to do before expiry: the server's 401 then
+        // asks for a sign-in.
+        let due = self.store.with_value(|s| {
+            s.tokens(&server).filter(|t| t.refresh.is_some()).and_then(|t| t.refresh_at())
+        });
+        let Some(at) = due else { return };
         let auth = *self;
         spawn_local(async move {
             let wait = at.saturating_sub(clock::now_ms());
