@@ -478,3 +478,27 @@ async fn wait_for_second_window(b: &Browser) -> fantoccini::wd::WindowHandle {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_the_server_stops_accepting_is_refreshed_once_and_the_call_goes_through() {
+    let rig = rig(&["--auto-approve"], json!({ "SignIn": "popup" })).await;
+    rig.open_and_sign_in().await;
+    rig.echo("with the first token").await;
+    http_post(&format!("{}/_test/reset", rig.auth.url));
+    // The server now refuses every token it has seen (revoked at the resource).
+    let base = rig.server.url.trim_end_matches("/mcp");
+    http_post(&format!("{base}/_test/distrust"));
+    let refused_before = rig.server_stats()["rejected401"].as_u64().unwrap_or(0);
+    // The call is refused with 401, held, the refresh token buys a new access token (no
+    // interactive sign-in), and the same call goes out again and succeeds.
+    rig.echo("after the 401").await;
+    let stats = rig.auth_stats();
+    assert_eq!(stats["refresh"]["requests"], json!(1), "{stats}");
+    assert_eq!(stats["authorizeRequests"], json!(0), "{stats}");
+    let refused = rig.server_stats()["rejected401"].as_u64().unwrap_or(0) - refused_before;
+    assert!(refused >= 1, "the server refused the old token");
+    let calls = rig.server_stats()["byMethod"]["tools/call"].as_u64().unwrap_or(0);
+    assert_eq!(calls, 2, "each echo ran once: {}", rig.server_stats());
+    let status = rig.browser.texts("[data-testid=auth-status]").await.concat();
+    assert_eq!(status, "Signed in.");
+}

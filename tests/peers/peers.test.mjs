@@ -735,6 +735,16 @@ describe('protected MCP server', () => {
     assert.ok(st.byMethod['tools/call'] > 0);
     assert.ok(!text.includes(alice), 'no token in stats');
   });
+
+  test('POST /_test/distrust refuses the tokens seen so far, not later ones', async () => {
+    await openSession(PS.url, alice, CONSOLE_ORIGIN);
+    const res = await fetch(new URL('/_test/distrust', PS.url), { method: 'POST' });
+    assert.ok((await res.json()).distrusted >= 1);
+    const after = await mcpPost(PS.url, request('initialize', {}), { token: alice });
+    assert.equal(after.status, 401);
+    assert.match(parseChallenge(after.headers.get('www-authenticate')).error_description, /revoked/);
+    await openSession(PS.url, (await signIn('alice')).access_token, CONSOLE_ORIGIN);
+  });
 });
 
 describe('authserver demo mode (login form, COOP)', () => {

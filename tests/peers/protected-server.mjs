@@ -93,6 +93,8 @@ function freshStats() {
 }
 let stats = freshStats();
 let seenTokens = new Set();
+// Tokens refused from now on (POST /_test/distrust), by the same keys; never the tokens themselves.
+const distrusted = new Set();
 const bump = (obj, key) => { obj[key] = (obj[key] ?? 0) + 1; };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -171,6 +173,7 @@ async function authenticate(req, res, next) {
     return challenge(res, req.path, 401, 'invalid_token', describeJoseError(err));
   }
   const key = payload.jti ?? crypto.createHash('sha256').update(token).digest('base64url');
+  if (distrusted.has(key)) return challenge(res, req.path, 401, 'invalid_token', 'The token was revoked');
   if (!seenTokens.has(key)) {
     seenTokens.add(key);
     stats.tokensSeen = seenTokens.size;
@@ -337,6 +340,12 @@ app.use(cors({
 }));
 
 app.get('/_test/stats', (_req, res) => res.json({ ...stats, activeSessions: transports.size, activeSseSessions: sseTransports.size }));
+// POST /_test/distrust — from now on every token seen so far is refused with 401 invalid_token (as when an
+// access token is revoked at the resource); tokens issued later are accepted.
+app.post('/_test/distrust', (_req, res) => {
+  for (const key of seenTokens) distrusted.add(key);
+  res.json({ distrusted: distrusted.size });
+});
 app.post('/_test/reset', (_req, res) => {
   stats = freshStats();
   seenTokens = new Set();
