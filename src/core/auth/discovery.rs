@@ -329,6 +329,9 @@ pub fn issuer_matches(expected: &str, metadata_issuer: &str, tenant_id: Option<&
     if expected == found {
         return true;
     }
+    if entra_tenant_by_id(expected, found) {
+        return true;
+    }
     if !found.contains(TENANT_PLACEHOLDER) {
         return false;
     }
@@ -347,6 +350,29 @@ pub fn issuer_matches(expected: &str, metadata_issuer: &str, tenant_id: Option<&
             placeholder.join("/") == found
         }
     })
+}
+
+/// Entra names a tenant by its domain in an authority (`…/contoso.onmicrosoft.com/v2.0`) but by
+/// its id in the issuer its metadata states (`…/<tenant id>/v2.0`): on Entra's hosts, an issuer
+/// that differs from the expected one only in that segment, and holds a tenant id (a GUID) there,
+/// is the same issuer.
+fn entra_tenant_by_id(expected: &str, found: &str) -> bool {
+    let (Ok(e), Ok(f)) = (Url::parse(expected), Url::parse(found)) else { return false };
+    if !is_entra(&e) || e.origin() != f.origin() {
+        return false;
+    }
+    let segments = |u: &Url| u.path().trim_matches('/').split('/').map(str::to_owned).collect();
+    let (es, fs): (Vec<String>, Vec<String>) = (segments(&e), segments(&f));
+    let is_guid = |s: &str| {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| {
+                if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() }
+            })
+    };
+    es.len() == fs.len()
+        && es.len() >= 2
+        && es.get(1..) == fs.get(1..)
+        && fs.first().is_some_and(|t| is_guid(t))
 }
 
 /// Checks protected resource metadata fetched from `url` for the server at `server_url`, and
@@ -650,7 +676,14 @@ impl Discovery {
             discovery.finish(Err(DiscoveryError::InvalidServerUrl(shown)));
         } else if let Some(issuer) = discovery.settings.fixed_issuer.clone() {
             match check_issuer(issuer.as_str()) {
-                Ok(issuer) => discovery.begin_server_metadata(issuer, None),
+                Ok(issuer) => {
+                    // An issuer from explicit (Entra) settings: Entra publishes only the OpenID
+                    // form at `{issuer}/.well-known/openid-configuration`, so it is asked first;
+                    // the RFC 8414 forms follow for servers that have only those.
+                    let mut urls = authorization_server_metadata_urls(&issuer);
+                    urls.rotate_right(1);
+                    discovery.begin(Stage::ServerMetadata { issuer, prm: None }, urls);
+                }
                 Err(error) => discovery.finish(Err(error)),
             }
         } else {
@@ -991,6 +1024,44 @@ mod tests {
             Some(Err(error)) => error,
             other => panic!("expected an error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn entra_states_a_domain_tenant_by_its_id_and_is_asked_in_the_openid_form_first() {
+        let guid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let by_domain = "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0";
+        let by_id = format!("https://login.microsoftonline.com/{guid}/v2.0");
+        assert!(issuer_matches(by_domain, &by_id, None));
+        assert!(!issuer_matches(
+            by_domain,
+            "https://login.microsoftonline.com/not-a-guid/v2.0",
+            None
+        ));
+        assert!(!issuer_matches(
+            by_domain,
+            &format!("https://login.microsoftonline.com/{guid}/v1.0"),
+            None
+        ));
+        assert!(!issuer_matches(by_domain, &format!("https://evil.example/{guid}/v2.0"), None));
+        let elsewhere = "https://idp.example/contoso/v2.0";
+        assert!(!issuer_matches(elsewhere, &format!("https://idp.example/{guid}/v2.0"), None));
+
+        let settings = DiscoverySettings {
+            fixed_issuer: Some(url(by_domain)),
+            ..DiscoverySettings::default()
+        };
+        let mut d = start("https://mcp.example.com/mcp", None, settings);
+        let doc_url = format!("{by_domain}/.well-known/openid-configuration");
+        let endpoint = format!("https://login.microsoftonline.com/{guid}/oauth2/v2.0");
+        let doc = json!({
+            "issuer": by_id,
+            "authorization_endpoint": format!("{endpoint}/authorize"),
+            "token_endpoint": format!("{endpoint}/token"),
+        })
+        .to_string();
+        let asked = drive(&mut d, &[(&doc_url, 200, &doc)]);
+        assert_eq!(asked, vec![doc_url.clone()], "one GET, in Entra's form");
+        assert_eq!(found(&d).metadata.issuer, by_id);
     }
 
     #[test]
