@@ -484,6 +484,11 @@ impl Auth {
             if granted.claims.is_some() {
                 v.claims = granted.claims;
             }
+            // Entra's multi-tenant issuer names `{tenantid}`: show the tenant signed in to.
+            let tid = v.claims.as_ref().and_then(|c| c.tid.clone());
+            if let (Some(issuer), Some(tid)) = (v.issuer.as_mut(), tid) {
+                *issuer = issuer.replace("{tenantid}", &tid);
+            }
             v.scopes = scopes;
             v.expires_at = expires_at;
         });
