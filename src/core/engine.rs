@@ -260,11 +260,6 @@ impl Engine {
         self.bearer = token;
     }
 
-    /// Whether the engine is waiting for a token.
-    pub fn is_waiting_for_auth(&self) -> bool {
-        self.auth_wait
-    }
-
     /// The token the server asked for has come: everything held goes out with it, and refused
     /// streams open again. Request timeouts start afresh: waiting for a sign-in does not count.
     pub fn resume_with_bearer(&mut self, token: AccessToken, now: Millis) {
@@ -835,7 +830,7 @@ impl Engine {
                 let last_event_id = if standalone {
                     self.standalone_last_id.clone()
                 } else {
-                    Some(s.resumed_from.clone())
+                    Some(s.resume_point())
                 };
                 self.after_auth.push(Timer::Get { last_event_id, awaiting: s.awaiting });
             }

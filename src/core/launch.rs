@@ -4,12 +4,14 @@
 //! parsed here; the page fetches and reads them in `platform`. Neither ever holds a secret: a
 //! client secret can only be typed into the page.
 
-use crate::core::auth::signin::{ResourceSetting, SignInMode, SignInSettings, split_scopes};
+use crate::core::auth::signin::{
+    ResourceSetting, SignInMode, SignInSettings, non_blank, split_scopes,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
 /// What to show and do when the page opens.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Launch {
     /// The MCP endpoint to put in the URL field.
     pub server_url: Option<String>,
@@ -26,15 +28,6 @@ pub struct Launch {
 pub enum Opened {
     Tool(String),
     Prompt(String),
-}
-
-impl PartialEq for Launch {
-    fn eq(&self, other: &Self) -> bool {
-        self.server_url == other.server_url
-            && self.auto_connect == other.auto_connect
-            && self.open == other.open
-            && format!("{:?}", self.sign_in) == format!("{:?}", other.sign_in)
-    }
 }
 
 /// A scope setting: one string (space or comma separated) or a list.
@@ -93,7 +86,7 @@ impl Launch {
         let query = search.strip_prefix('?').unwrap_or(search);
         for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
             let text = value.trim();
-            let some = || (!text.is_empty()).then(|| text.to_owned());
+            let some = || non_blank(text);
             let s = &mut launch.sign_in;
             match key.as_ref() {
                 "server" => launch.server_url = some(),
@@ -129,7 +122,7 @@ impl Launch {
             Some(Scopes::Many(list)) => list.iter().flat_map(|s| split_scopes(s)).collect(),
             None => Vec::new(),
         };
-        let trimmed = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let trimmed = |v: Option<String>| v.as_deref().and_then(non_blank);
         Ok(Launch {
             server_url: trimmed(file.server_url),
             auto_connect: file.auto_connect,

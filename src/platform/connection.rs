@@ -71,17 +71,8 @@ impl Connection {
         result
     }
 
-    /// The token to send from now on (after a refresh).
-    pub fn set_bearer(&self, token: Option<AccessToken>) {
-        self.inner.engine.borrow_mut().set_bearer(token);
-    }
-
-    /// Whether requests wait for a token.
-    pub fn is_waiting_for_auth(&self) -> bool {
-        self.inner.engine.borrow().is_waiting_for_auth()
-    }
-
-    /// The token the server asked for: held requests go out with it.
+    /// The token to send from now on (after a sign-in or a refresh); requests held for want of
+    /// one go out with it.
     pub fn resume_with_bearer(&self, token: AccessToken) {
         self.inner.engine.borrow_mut().resume_with_bearer(token, clock::now_ms());
         pump(&self.inner);

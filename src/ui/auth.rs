@@ -492,13 +492,7 @@ impl Auth {
             v.scopes = scopes;
             v.expires_at = expires_at;
         });
-        console.with_connection(|c| {
-            if c.is_waiting_for_auth() {
-                c.resume_with_bearer(token);
-            } else {
-                c.set_bearer(Some(token));
-            }
-        });
+        console.with_connection(|c| c.resume_with_bearer(token));
         self.schedule_refresh(console, server.to_owned());
     }
 
@@ -521,13 +515,7 @@ impl Auth {
             }
             match auth.refresh(&server).await {
                 Ok(token) => {
-                    console.with_connection(|c| {
-                        if c.is_waiting_for_auth() {
-                            c.resume_with_bearer(token);
-                        } else {
-                            c.set_bearer(Some(token));
-                        }
-                    });
+                    console.with_connection(|c| c.resume_with_bearer(token));
                     auth.schedule_refresh(console, server);
                 }
                 Err(None) => auth.needed(server, None, false),
@@ -683,12 +671,6 @@ impl Auth {
             self.set_phase(Phase::Failed(sentence));
         }
     }
-}
-
-/// `Some` trimmed text, or `None` for blank.
-fn filled(v: String) -> Option<String> {
-    let t = v.trim().to_owned();
-    (!t.is_empty()).then_some(t)
 }
 
 /// One text field of the sign-in settings: shown with `get`, written back with `set` on change.
@@ -871,9 +853,9 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
             <details class="mc-auth-settings" data-testid="signin-settings">
                 <summary>"Sign-in settings"</summary>
                 <div class="mc-auth-grid">
-                    {setting(settings, "Instance", "set-instance", "https://login.microsoftonline.com/", |s| s.instance.clone().unwrap_or_default(), |s, v| s.instance = filled(v))}
-                    {setting(settings, "Tenant ID", "set-tenant", "contoso.onmicrosoft.com (Entra; empty: discover)", |s| s.tenant_id.clone().unwrap_or_default(), |s, v| s.tenant_id = filled(v))}
-                    {setting(settings, "Client ID", "set-client-id", "empty: metadata document or registration", |s| s.client_id.clone().unwrap_or_default(), |s, v| s.client_id = filled(v))}
+                    {setting(settings, "Instance", "set-instance", "https://login.microsoftonline.com/", |s| s.instance.clone().unwrap_or_default(), |s, v| s.instance = signin::non_blank(&v))}
+                    {setting(settings, "Tenant ID", "set-tenant", "contoso.onmicrosoft.com (Entra; empty: discover)", |s| s.tenant_id.clone().unwrap_or_default(), |s, v| s.tenant_id = signin::non_blank(&v))}
+                    {setting(settings, "Client ID", "set-client-id", "empty: metadata document or registration", |s| s.client_id.clone().unwrap_or_default(), |s, v| s.client_id = signin::non_blank(&v))}
                     {setting(settings, "Scopes", "set-scopes", "api://<server-app-id>/mcp:tools", |s| s.scopes.join(" "), |s, v| s.scopes = signin::split_scopes(&v))}
                     {setting(settings, "Resource parameter", "set-resource", "auto · omit · server · a value", |s| match &s.resource {
                         ResourceSetting::Auto => String::new(),
@@ -892,8 +874,8 @@ pub fn AuthPanel(server: RwSignal<String>) -> impl IntoView {
                             <option value="popup" selected=move || settings.with(|s| s.mode == SignInMode::Popup)>"A popup"</option>
                         </select>
                     </label>
-                    {setting(settings, "Redirect URI", "set-redirect", "callback.html (beside the console)", |s| s.redirect_uri.clone().unwrap_or_default(), |s, v| s.redirect_uri = filled(v))}
-                    {setting(settings, "Account hint", "set-login-hint", "alice@contoso.com", |s| s.login_hint.clone().unwrap_or_default(), |s, v| s.login_hint = filled(v))}
+                    {setting(settings, "Redirect URI", "set-redirect", "callback.html (beside the console)", |s| s.redirect_uri.clone().unwrap_or_default(), |s, v| s.redirect_uri = signin::non_blank(&v))}
+                    {setting(settings, "Account hint", "set-login-hint", "alice@contoso.com", |s| s.login_hint.clone().unwrap_or_default(), |s, v| s.login_hint = signin::non_blank(&v))}
                     {secret(auth.typed_secret, "Client secret (confidential clients only — unsafe in a public page; kept in memory)", "set-client-secret")}
                     {secret(auth.typed_token, "Access token (paste one instead of signing in; kept in memory)", "set-access-token")}
                 </div>

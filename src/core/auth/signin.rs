@@ -111,6 +111,22 @@ pub struct SignInSettings {
     pub login_hint: Option<String>,
 }
 
+impl PartialEq for SignInSettings {
+    fn eq(&self, other: &Self) -> bool {
+        let secret = |s: &SignInSettings| s.client_secret.as_ref().map(|c| c.secret().clone());
+        self.instance == other.instance
+            && self.tenant_id == other.tenant_id
+            && self.client_id == other.client_id
+            && secret(self) == secret(other)
+            && self.scopes == other.scopes
+            && self.resource == other.resource
+            && self.redirect_uri == other.redirect_uri
+            && self.mode == other.mode
+            && self.client_metadata_url == other.client_metadata_url
+            && self.login_hint == other.login_hint
+    }
+}
+
 impl fmt::Debug for SignInSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SignInSettings")
@@ -131,6 +147,12 @@ impl fmt::Debug for SignInSettings {
 /// Splits a scope setting written with spaces and/or commas.
 pub fn split_scopes(text: &str) -> Vec<String> {
     text.split([' ', ',', '\n', '\t']).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// `text` trimmed, or `None` when nothing is left: how every setting is read.
+pub fn non_blank(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 fn filled(value: &Option<String>) -> Option<&str> {
