@@ -4,9 +4,9 @@
 // - `state` starting with "p." is a popup sign-in: the answer goes to the console window over the
 //   BroadcastChannel named "mcp-console-signin:<state>" (this survives Cross-Origin-Opener-Policy,
 //   which cuts window.opener), then this window closes;
-// - anything else is a full-page sign-in: the browser goes back to the console, replacing this
-//   history entry, with the answer in this tab's sessionStorage (read and deleted by the console at
-//   once); the console checks it and puts its own address back to where the person was.
+// - anything else is a full-page sign-in: this history entry becomes the console's address with the
+//   answer as its history state, and reloads into the console, which reads the state, clears it at
+//   once, checks the answer and puts its address back to where the person was.
 // The console checks `state` and `iss` before redeeming anything; this page decides nothing.
 "use strict";
 (function () {
@@ -32,13 +32,13 @@
     }
     window.setTimeout(function () { window.close(); }, 100);
   } else {
-    // The answer goes back in this tab's sessionStorage, which the console reads and clears at once,
-    // so that the code never sits in the console's own address (where the browser would quote it in
-    // console warnings about that page). Without sessionStorage it goes in the address.
+    // The answer rides in this history entry's state, not in any storage and not in the console's
+    // address (where the browser would quote it in console warnings about that page): the entry
+    // becomes the console's address holding the answer as its state, and reloads into the console,
+    // which reads the state and clears it at once.
     try {
-      window.sessionStorage.setItem("mcp-console.answer", here);
-      window.history.replaceState(null, "", window.location.pathname);
-      window.location.replace(console_.pathname);
+      window.history.replaceState({ mcpConsoleAnswer: here }, "", console_.pathname);
+      window.location.reload();
     } catch (e) {
       window.location.replace(console_.pathname + search + window.location.hash);
     }

@@ -255,4 +255,15 @@ fn a_pending_sign_in_survives_in_session_storage_once_and_random_octets_differ()
         .unwrap_or_else(|| panic!("no sessionStorage"));
     assert_eq!(storage.length().unwrap_or(99), 0, "nothing left in sessionStorage");
     assert!(signin::take_answer().is_none());
+
+    // An abandoned sign-in is deleted once expired, and only then.
+    let req = SignInRequest::new(&metadata, "client", "https://console.example/callback.html")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (_, pending) = begin(req, &b, 1_000);
+    let expires = pending.expires_after();
+    signin::save_pending(pending, &[]).unwrap_or_else(|e| panic!("{e}"));
+    signin::drop_expired_pending(expires);
+    assert_eq!(storage.length().unwrap_or(99), 1, "still in time: kept");
+    signin::drop_expired_pending(expires + 1);
+    assert_eq!(storage.length().unwrap_or(99), 0, "expired: deleted");
 }

@@ -19,8 +19,6 @@ use web_sys::{BroadcastChannel, MessageEvent, Window};
 
 /// The sessionStorage key of the one sign-in waiting for its full-page redirect to come back.
 const PENDING_KEY: &str = "mcp-console.pending-sign-in";
-/// The sessionStorage key where `callback.html` leaves a full-page sign-in's answer.
-const ANSWER_KEY: &str = "mcp-console.answer";
 /// The BroadcastChannel a popup's callback page answers on: this prefix, then the `state`.
 const CHANNEL_PREFIX: &str = "mcp-console-signin:";
 /// Answers from authorization servers are small; anything bigger is cut off.
@@ -71,15 +69,17 @@ fn session_storage() -> Option<web_sys::Storage> {
 }
 
 /// What survives a full-page redirect: the pending sign-in and the trace so far (URLs and
-/// statuses, no secret).
+/// statuses, with `state`, nonce and challenge redacted: never a token or a code).
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Kept {
     pending: PendingSignIn,
     trace: Vec<(String, String)>,
 }
 
-/// Keeps `pending` (verifier, `state`, no token) and the trace in sessionStorage until the
-/// redirect returns.
+/// Keeps `pending` (PKCE verifier, `state`, nonce; never a token) and its trace in sessionStorage
+/// until the redirect returns: the one thing the console ever writes to browser storage. It is
+/// deleted when read ([`take_pending`]) or, if the sign-in was abandoned, once it has expired
+/// ([`drop_expired_pending`]).
 pub fn save_pending(pending: PendingSignIn, trace: &[TraceLine]) -> Result<(), String> {
     let trace = trace.iter().map(|l| (l.step.clone(), l.detail.clone())).collect();
     let text = serde_json::to_string(&Kept { pending, trace }).map_err(|e| e.to_string())?;
@@ -99,17 +99,23 @@ pub fn take_pending() -> Option<(PendingSignIn, Vec<TraceLine>)> {
     Some((kept.pending, trace))
 }
 
-/// The answer `callback.html` left for a full-page sign-in (its whole URL), read and deleted.
+/// The answer `callback.html` left for a full-page sign-in (its whole URL) in this history
+/// entry's state; the state is cleared at once.
 pub fn take_answer() -> Option<String> {
-    let storage = session_storage()?;
-    let text = storage.get_item(ANSWER_KEY).ok().flatten();
-    let _ = storage.remove_item(ANSWER_KEY);
-    text
+    let history = window()?.history().ok()?;
+    let state = history.state().ok()?;
+    let answer = js_sys::Reflect::get(&state, &"mcpConsoleAnswer".into()).ok()?.as_string()?;
+    let _ = history.replace_state(&wasm_bindgen::JsValue::NULL, "");
+    Some(answer)
 }
 
-/// Deletes a pending sign-in that will not be completed.
-pub fn forget_pending() {
-    if let Some(storage) = session_storage() {
+/// Deletes a pending sign-in that has expired without its answer (abandoned at the sign-in
+/// page); one still in time is kept, for the person may come back to it.
+pub fn drop_expired_pending(now: crate::core::session::Millis) {
+    let Some(storage) = session_storage() else { return };
+    let Some(text) = storage.get_item(PENDING_KEY).ok().flatten() else { return };
+    let expired = serde_json::from_str::<Kept>(&text).map_or(true, |k| k.pending.is_expired(now));
+    if expired {
         let _ = storage.remove_item(PENDING_KEY);
     }
 }

@@ -620,15 +620,19 @@ impl Auth {
     }
 
     /// Whether the page was loaded as the answer to a full-page sign-in (left by `callback.html`
-    /// in sessionStorage, or in the address); if so the address bar is set at once to where the
-    /// person was, and the answer is returned with the pending sign-in it belongs to (both read
-    /// from sessionStorage and deleted there).
+    /// as this history entry's state, or in the address); if so the address bar is set at once to
+    /// where the person was, and the answer is returned with the pending sign-in it belongs to
+    /// (read from sessionStorage and deleted there). Otherwise an abandoned, expired pending
+    /// sign-in is deleted.
     pub fn take_redirect_answer(&self) -> Option<(String, Option<PendingSignIn>)> {
         let here = web::href();
         let answer = match web::take_answer() {
             Some(answer) if callback_params_present(&answer) => answer,
             _ if callback_params_present(&here) => here.clone(),
-            _ => return None,
+            _ => {
+                web::drop_expired_pending(clock::now_ms());
+                return None;
+            }
         };
         let pending = web::take_pending().map(|(pending, trace)| {
             self.view.update(|v| v.trace = trace);

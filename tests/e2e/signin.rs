@@ -87,6 +87,7 @@ impl Rig {
                  dbs.then((list) => done({
                    local: dump(localStorage), session: dump(sessionStorage), cookies: document.cookie,
                    indexedDB: list.map((d) => d.name), url: document.URL, history: history.length,
+                   state: history.state,
                  }));",
                 vec![],
             )
@@ -131,6 +132,7 @@ async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
     assert_eq!(left["session"], json!({}), "{left}");
     assert_eq!(left["cookies"], json!(""), "{left}");
     assert_eq!(left["indexedDB"], json!([]), "{left}");
+    assert_eq!(left["state"], json!(null), "the history entry's state was cleared: {left}");
     let url = left["url"].as_str().unwrap_or_default();
     for secret in ["code=", "state=", "access_token", "session_state"] {
         assert!(!url.contains(secret), "the address still holds {secret}: {url}");
@@ -198,6 +200,7 @@ async fn a_popup_sign_in_works_from_an_iframe_on_another_port() {
     b.click("[data-testid=sign-in]").await;
     b.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
     b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
+    b.wait_for("[data-testid=tool-name]").await;
     rig.echo("from the frame").await;
     let windows = b.client.windows().await.unwrap_or_default();
     assert_eq!(windows.len(), 1, "the sign-in window closed itself");
@@ -460,6 +463,8 @@ async fn the_demo_users_sign_in_with_the_form_and_blocked_or_closed_windows_are_
         b.wait_for_text("[data-testid=auth-user]", |t| !t.is_empty()).await,
         "alice@contoso.example"
     );
+    // The tokens come before the tool list: wait for it before calling.
+    b.wait_for("[data-testid=tool-name]").await;
     rig.echo("signed in with the form").await;
     b.screenshot("signin-form").await;
     let _ = (&rig.auth, &rig.info);
