@@ -228,13 +228,13 @@ async fn a_legacy_sse_stream_is_read_with_fetch_and_announces_its_endpoint() {
 /// nothing behind; the randomness comes from the browser.
 #[wasm_bindgen_test]
 fn a_pending_sign_in_survives_in_session_storage_once_and_random_octets_differ() {
-    use mcp_console::core::auth::discovery::AuthorizationServerMetadata;
     use mcp_console::core::auth::flow::{SignInRequest, begin};
-    use mcp_console::core::auth::signin::TraceLine;
-    use mcp_console::platform::signin;
+    use mcp_console::core::auth::metadata::AuthorizationServerMetadata;
+    use mcp_console::core::auth::trace::TraceLine;
+    use mcp_console::platform::auth as signin;
 
-    let a = signin::random96().unwrap_or_else(|e| panic!("{e}"));
-    let b = signin::random96().unwrap_or_else(|e| panic!("{e}"));
+    let a = signin::random96().unwrap_or_else(|e| panic!("{e:?}"));
+    let b = signin::random96().unwrap_or_else(|e| panic!("{e:?}"));
     assert_ne!(a, b, "two draws from the CSPRNG");
     assert!(a.iter().any(|&x| x != 0));
 
@@ -245,7 +245,7 @@ fn a_pending_sign_in_survives_in_session_storage_once_and_random_octets_differ()
     let (_, pending) = begin(req, &a, clock::now_ms());
     let state = pending.state.secret().clone();
     let trace = [TraceLine::new("GET x", "HTTP 200")];
-    signin::save_pending(pending, &trace).unwrap_or_else(|e| panic!("{e}"));
+    signin::save_pending(&pending, &trace).unwrap_or_else(|e| panic!("{e:?}"));
     let (back, kept) = signin::take_pending().unwrap_or_else(|| panic!("nothing kept"));
     assert_eq!(back.state.secret(), &state);
     assert_eq!(kept, trace.to_vec());
@@ -261,7 +261,7 @@ fn a_pending_sign_in_survives_in_session_storage_once_and_random_octets_differ()
         .unwrap_or_else(|e| panic!("{e}"));
     let (_, pending) = begin(req, &b, 1_000);
     let expires = pending.expires_after();
-    signin::save_pending(pending, &[]).unwrap_or_else(|e| panic!("{e}"));
+    signin::save_pending(&pending, &[]).unwrap_or_else(|e| panic!("{e:?}"));
     signin::drop_expired_pending(expires);
     assert_eq!(storage.length().unwrap_or(99), 1, "still in time: kept");
     signin::drop_expired_pending(expires + 1);

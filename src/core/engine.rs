@@ -5,6 +5,8 @@
 //! session, and reconnects with backoff when the server vanishes. The platform only performs the
 //! [`Output`]s and feeds back heads, body chunks, ends and failures, with the time.
 
+use crate::core::address::{ServerUrl, same_origin_text};
+use crate::core::auth::tokens::Bearer;
 use crate::core::jsonrpc::{Message, RequestId};
 use crate::core::reconnect::Backoff;
 use crate::core::session::{Millis, Phase, Session, SessionConfig, SessionEvent};
@@ -254,16 +256,30 @@ impl Engine {
         })
     }
 
-    /// Sets the token sent from now on (a proactive refresh, or one obtained before connecting).
-    /// Requests already under way keep the one they went out with.
-    pub fn set_bearer(&mut self, token: Option<AccessToken>) {
-        self.bearer = token;
+    /// Whether `server` is the one this connection talks to: a token, or news about one, for any
+    /// other server is not for it.
+    pub fn serves(&self, server: &ServerUrl) -> bool {
+        ServerUrl::parse(self.http.endpoint()).is_ok_and(|mine| mine == *server)
     }
 
-    /// The token the server asked for has come: everything held goes out with it, and refused
-    /// streams open again. Request timeouts start afresh: waiting for a sign-in does not count.
-    pub fn resume_with_bearer(&mut self, token: AccessToken, now: Millis) {
-        self.bearer = Some(token);
+    /// Sets the token sent from now on (one obtained before connecting), if it is for this
+    /// server; `None` sends none. Requests already under way keep the one they went out with.
+    pub fn set_bearer(&mut self, bearer: Option<Bearer>) {
+        match bearer {
+            None => self.bearer = None,
+            Some(bearer) if self.serves(&bearer.server) => self.bearer = Some(bearer.token),
+            Some(_) => {}
+        }
+    }
+
+    /// The token for this server has come (a sign-in or a refresh): everything held goes out with
+    /// it, and refused streams open again. Request timeouts start afresh: waiting for a sign-in
+    /// does not count. A bearer for another server is dropped: it changes nothing here.
+    pub fn resume_with_bearer(&mut self, bearer: Bearer, now: Millis) {
+        if !self.serves(&bearer.server) {
+            return;
+        }
+        self.bearer = Some(bearer.token);
         if !self.auth_wait {
             return;
         }
@@ -289,9 +305,16 @@ impl Engine {
         self.flush(now);
     }
 
-    /// No token can be had (the sign-in failed or was declined): requests waiting for one fail
-    /// with `reason`, and the connection ends with it.
-    pub fn auth_failed(&mut self, reason: &str, now: Millis) {
+    /// No token can be had for `server` (the sign-in failed or was declined): if that is this
+    /// connection's, requests waiting for one fail with `reason`, and the connection ends with it.
+    pub fn auth_failed(&mut self, server: &ServerUrl, reason: &str, now: Millis) {
+        if !self.serves(server) {
+            return;
+        }
+        self.give_up_auth(reason, now);
+    }
+
+    fn give_up_auth(&mut self, reason: &str, now: Millis) {
         if !self.auth_wait {
             return;
         }
@@ -667,7 +690,7 @@ impl Engine {
         // The token goes to the endpoint's origin only (a legacy message endpoint elsewhere is
         // refused before anything is sent to it, and this holds even so).
         if let Some(token) = &self.bearer
-            && same_origin(&request.url, self.http.endpoint())
+            && same_origin_text(&request.url, self.http.endpoint())
         {
             request.headers.push((AUTHORIZATION_HEADER, format!("Bearer {}", token.secret())));
         }
@@ -771,7 +794,7 @@ impl Engine {
             Err(_) => return,
         };
         let resolved = match base.join(data.trim()) {
-            Ok(u) if u.origin() == base.origin() => u,
+            Ok(u) if crate::core::address::same_origin(&u, &base) => u,
             _ => {
                 let reason =
                     TransportError::ForeignEndpoint(data.chars().take(200).collect()).to_string();
@@ -850,7 +873,7 @@ impl Engine {
         self.auth_wait = true;
         if self.refusals >= MAX_REFUSALS {
             let reason = refused_again(head.status);
-            self.auth_failed(&reason, now);
+            self.give_up_auth(&reason, now);
             return;
         }
         self.set_state(ConnectionState::SigningIn);
@@ -1089,14 +1112,6 @@ fn refused_again(status: u16) -> String {
         "The server refused the token the console had just obtained (HTTP 401), so the console stopped instead of asking again: the token is probably meant for another audience or issuer; check the scopes and resource in the sign-in settings and the server's accepted audiences, then connect again.".to_owned()
     }
 }
-
-fn same_origin(a: &str, b: &str) -> bool {
-    match (Url::parse(a), Url::parse(b)) {
-        (Ok(a), Ok(b)) => a.origin() == b.origin(),
-        _ => false,
-    }
-}
-
 fn is_event_stream(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|c| c.split(';').next())
@@ -1669,8 +1684,12 @@ mod tests {
         }
     }
 
-    fn token(value: &str) -> AccessToken {
-        AccessToken::new(value.to_owned())
+    fn token(value: &str) -> Bearer {
+        Bearer { server: this_server(), token: AccessToken::new(value.to_owned()) }
+    }
+
+    fn this_server() -> ServerUrl {
+        ServerUrl::parse(URL).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn bearer_of(req: &HttpRequest) -> Option<&str> {
@@ -1868,7 +1887,7 @@ mod tests {
         let (post, _) = rig.one_start();
         rig.refuse(post, 401, CHALLENGE);
         rig.events();
-        rig.engine.auth_failed("The sign-in was declined.", rig.now);
+        rig.engine.auth_failed(&this_server(), "The sign-in was declined.", rig.now);
         let events = rig.events();
         assert!(session_events(&events).iter().any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(i), error: SessionError::Transport(t), .. } if *i == id && t == "The sign-in was declined.")), "{events:#?}");
         assert_eq!(
@@ -1879,9 +1898,56 @@ mod tests {
 
     #[test]
     fn the_token_never_goes_to_another_origin() {
-        assert!(same_origin("http://127.0.0.1:3001/messages?x=1", URL));
-        assert!(!same_origin("http://127.0.0.1:3002/mcp", URL));
-        assert!(!same_origin("https://127.0.0.1:3001/mcp", URL));
-        assert!(!same_origin("not a url", URL));
+        assert!(same_origin_text("http://127.0.0.1:3001/messages?x=1", URL));
+        assert!(!same_origin_text("http://127.0.0.1:3002/mcp", URL));
+        assert!(!same_origin_text("https://127.0.0.1:3001/mcp", URL));
+        assert!(!same_origin_text("not a url", URL));
+    }
+
+    /// Attack 3 of the security review, at the connection's door: a token obtained for another
+    /// server (a refresh for server A finishing while the page talks to B) is never installed,
+    /// whether it comes while requests wait for a token or not, nor can news of another server's
+    /// failed sign-in end this connection.
+    #[test]
+    fn a_bearer_or_a_give_up_for_another_server_changes_nothing() {
+        let other = |path: &str| Bearer {
+            server: ServerUrl::parse(&format!("http://127.0.0.1:3001{path}"))
+                .unwrap_or_else(|e| panic!("{e}")),
+            token: AccessToken::new("for-a".into()),
+        };
+        let elsewhere = Bearer {
+            server: ServerUrl::parse("http://127.0.0.1:3002/mcp").unwrap_or_else(|e| panic!("{e}")),
+            token: AccessToken::new("for-a".into()),
+        };
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.set_bearer(Some(elsewhere.clone()));
+        rig.engine.connect(rig.now);
+        let (init, req) = rig.one_start();
+        assert_eq!(bearer_of(&req), None, "set for another server: dropped");
+        rig.refuse(init, 401, CHALLENGE);
+        assert_eq!(rig.auth_events().len(), 1);
+        for foreign in [elsewhere.clone(), other("/other-mcp")] {
+            rig.engine.resume_with_bearer(foreign, rig.now);
+            assert!(
+                rig.starts().is_empty(),
+                "still waiting: nothing sent with another server's token"
+            );
+        }
+        let a = ServerUrl::parse("http://127.0.0.1:3002/mcp").unwrap_or_else(|e| panic!("{e}"));
+        rig.engine.auth_failed(&a, "A's sign-in failed.", rig.now);
+        assert_eq!(rig.engine.state(), &ConnectionState::SigningIn, "A's failure is not B's");
+        rig.engine.resume_with_bearer(token("mine"), rig.now);
+        let (init, again) = rig.one_start();
+        assert_eq!(bearer_of(&again), Some("Bearer mine"));
+        rig.answer_sse(init, &again, init_result("2025-11-25"), Some("s1"));
+        let starts = rig.starts();
+        assert!(starts.iter().all(|(_, r)| bearer_of(r) == Some("Bearer mine")), "{starts:#?}");
+        if let Some((note, _)) = starts.first() {
+            rig.accept(*note);
+        }
+        rig.engine.set_bearer(Some(elsewhere));
+        rig.call("echo");
+        let (_, call) = rig.one_start();
+        assert_eq!(bearer_of(&call), Some("Bearer mine"), "a later foreign bearer is dropped too");
     }
 }

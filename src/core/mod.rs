@@ -2,6 +2,7 @@
 //! I/O. Time comes in as arguments, bytes come in through `handle_*`/`feed` and go out through
 //! `poll_*`, so every rule here is tested natively and deterministically.
 
+pub mod address;
 pub mod asks;
 pub mod auth;
 pub mod console;

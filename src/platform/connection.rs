@@ -3,6 +3,8 @@
 //! `Output::Abort` aborts that fetch; the engine's timer is armed with `setTimeout`; events go to
 //! the UI's listener. It makes no protocol decisions of its own.
 
+use crate::core::address::ServerUrl;
+use crate::core::auth::tokens::Bearer;
 use crate::core::engine::{
     Engine, EngineEvent, NetworkFailure, Output, ResponseHead, StreamId, TransportChoice,
 };
@@ -10,7 +12,6 @@ use crate::core::session::{Millis, Session, SessionConfig};
 use crate::core::streamable::{HttpRequest, SESSION_HEADER, TransportError};
 use crate::platform::clock;
 use crate::platform::fetch::{self, FetchFailure};
-use oauth2::AccessToken;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -40,7 +41,7 @@ impl Connection {
         endpoint: &str,
         choice: TransportChoice,
         config: SessionConfig,
-        bearer: Option<AccessToken>,
+        bearer: Option<Bearer>,
         listener: impl Fn(EngineEvent) + 'static,
     ) -> Result<Connection, TransportError> {
         let mut engine = Engine::new(endpoint, choice, config)?;
@@ -71,16 +72,22 @@ impl Connection {
         result
     }
 
-    /// The token to send from now on (after a sign-in or a refresh); requests held for want of
-    /// one go out with it.
-    pub fn resume_with_bearer(&self, token: AccessToken) {
-        self.inner.engine.borrow_mut().resume_with_bearer(token, clock::now_ms());
+    /// Whether this connection talks to `server`.
+    pub fn serves(&self, server: &ServerUrl) -> bool {
+        self.inner.engine.borrow().serves(server)
+    }
+
+    /// The token to send from now on (after a sign-in or a refresh), if it is for this server;
+    /// requests held for want of one go out with it.
+    pub fn resume_with_bearer(&self, bearer: Bearer) {
+        self.inner.engine.borrow_mut().resume_with_bearer(bearer, clock::now_ms());
         pump(&self.inner);
     }
 
-    /// No token can be had: waiting requests fail with `reason` and the connection ends.
-    pub fn auth_failed(&self, reason: &str) {
-        self.inner.engine.borrow_mut().auth_failed(reason, clock::now_ms());
+    /// No token can be had for `server`: if that is this connection's, waiting requests fail
+    /// with `reason` and the connection ends.
+    pub fn auth_failed(&self, server: &ServerUrl, reason: &str) {
+        self.inner.engine.borrow_mut().auth_failed(server, reason, clock::now_ms());
         pump(&self.inner);
     }
 

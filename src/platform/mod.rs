@@ -2,8 +2,8 @@
 //! address, and the async driver that pumps a `core` session over HTTP. No protocol decisions are
 //! made here — every "what does this mean" question is answered by `core`.
 
+pub mod auth;
 pub mod clock;
 pub mod connection;
 pub mod fetch;
 pub mod location;
-pub mod signin;

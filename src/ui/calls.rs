@@ -2,6 +2,7 @@
 //! its progress bar, Cancel button and result.
 
 use crate::core::console::{Call, CallKind, CallState, parse_arguments};
+use crate::core::launch::Opened;
 use crate::core::protocol::Tool;
 use crate::core::schema_form::{self, FieldError, FieldKind, Form, FormValues};
 use crate::ui::Console;
@@ -17,16 +18,9 @@ fn is_raw(form: &Form) -> bool {
         && form.fields[0].kind == FieldKind::Json
 }
 
-/// What is open in the call panel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pick {
-    Tool(String),
-    Prompt(String),
-}
-
 /// The tool or prompt open in the call panel.
 #[derive(Clone, Copy)]
-pub struct Selected(pub RwSignal<Option<Pick>>);
+pub struct Selected(pub RwSignal<Option<Opened>>);
 
 /// An argument skeleton for a tool: each property with its default, or an empty value of its
 /// type, so a person edits instead of typing from nothing.
@@ -63,7 +57,7 @@ pub fn CallPanel() -> impl IntoView {
     let errors = RwSignal::new(Vec::<FieldError>::new());
 
     let tool = Memo::new(move |_| {
-        let Some(Pick::Tool(name)) = selected.0.get() else { return None };
+        let Some(Opened::Tool(name)) = selected.0.get() else { return None };
         console.state.with(|s| s.tools.as_ref()?.iter().find(|t| t.name == name).cloned())
     });
     let form = Memo::new(move |_| tool.get().map(|t| schema_form::form_for(&t.input_schema)));

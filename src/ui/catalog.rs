@@ -2,10 +2,11 @@
 //! prompt opens with a form for its arguments. Results go to the same history as tool calls.
 
 use crate::core::console::CallKind;
+use crate::core::launch::Opened;
 use crate::core::schema_form::{self, FieldError, FormValues};
 use crate::core::session::RequestOptions;
 use crate::ui::Console;
-use crate::ui::calls::{Pick, Selected};
+use crate::ui::calls::Selected;
 use crate::ui::form::FormFields;
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
@@ -91,7 +92,7 @@ pub fn PromptList() -> impl IntoView {
                         view! {
                             <li class="mc-tool" data-testid="prompt">
                                 <button type="button" class="mc-tool__pick" data-testid="prompt-pick"
-                                    on:click=move |_| selected.0.set(Some(Pick::Prompt(pick.clone())))>
+                                    on:click=move |_| selected.0.set(Some(Opened::Prompt(pick.clone())))>
                                     <span class="mc-tool__name" data-testid="prompt-name">{name}</span>
                                 </button>
                                 <p class="mc-tool__description">{description}</p>
@@ -116,7 +117,7 @@ pub fn PromptPanel() -> impl IntoView {
     let console = expect_context::<Console>();
     let selected = expect_context::<Selected>();
     let prompt = Memo::new(move |_| {
-        let Some(Pick::Prompt(name)) = selected.0.get() else { return None };
+        let Some(Opened::Prompt(name)) = selected.0.get() else { return None };
         console.state.with(|s| s.prompts.as_ref()?.iter().find(|p| p.name == name).cloned())
     });
     let values = RwSignal::new(FormValues::new());

@@ -11,11 +11,15 @@ mod log_panel;
 mod server_panel;
 mod tool_list;
 
+use crate::core::address::ServerUrl;
 use crate::core::asks::{client_capabilities, roots_result};
+use crate::core::auth::machine::{Action, AuthView, SignIn};
+use crate::core::auth::trust::Deployment;
 use crate::core::console::{ConsoleState, Status, follow_up};
 use crate::core::engine::{EngineEvent, TransportChoice};
-use crate::core::launch::{Launch, Opened};
+use crate::core::launch::{Config, Link};
 use crate::core::session::{SessionConfig, SessionEvent};
+use crate::platform::auth::{self as web_auth, AuthDriver};
 use crate::platform::connection::Connection;
 use crate::platform::{clock, location};
 use leptos::prelude::*;
@@ -38,6 +42,9 @@ impl Console {
         }
         self.connection.set_value(None);
         self.state.update(|s| s.status = Status::Disconnected);
+        if let Some(auth) = use_context::<auth::Auth>() {
+            auth.with(|m, _| m.disconnect());
+        }
     }
 
     /// Runs `f` on the live connection, if there is one.
@@ -61,11 +68,38 @@ pub fn App() -> impl IntoView {
     provide_context(selected);
     let roots = asks::Roots(RwSignal::new(Vec::new()));
     provide_context(roots);
-    let auth = auth::Auth::new(selected);
-    provide_context(auth);
     // A full-page sign-in coming back: the address bar is cleaned before anything else runs.
-    let redirect_answer = auth.take_redirect_answer();
+    let redirect_answer = web_auth::take_redirect_answer();
+    let console_url = url::Url::parse(&web_auth::href()).ok();
+    let started = console_url.as_ref().map(|here| Deployment::new(here, Config::default()).0);
+    let Some(deployment) = started else {
+        return view! { <p class="mc-notice">"The console cannot read its own address."</p> }
+            .into_any();
+    };
+    let driver = AuthDriver::new(SignIn::new(deployment));
+    let auth = auth::Auth {
+        view: RwSignal::new(AuthView::default()),
+        driver: StoredValue::new_local(driver.clone()),
+    };
+    provide_context(auth);
     let state = console.state;
+    driver.listen(
+        move |action| match action {
+            Action::Bearer(bearer) => {
+                console.with_connection(|c| c.resume_with_bearer(bearer));
+            }
+            Action::GiveUp { server, error } => {
+                console.with_connection(|c| c.auth_failed(&server, &error.to_string()));
+            }
+            Action::EndSession(server)
+                if console.with_connection(|c| c.serves(&server)).unwrap_or(false) =>
+            {
+                console.disconnect();
+            }
+            _ => {}
+        },
+        move |view| auth.view.set(view),
+    );
 
     let disconnect = move || {
         if let Some(old) = console.connection.get_value() {
@@ -75,17 +109,34 @@ pub fn App() -> impl IntoView {
     };
     let connect = move || {
         disconnect();
+        let server = match ServerUrl::parse(&url.get_untracked()) {
+            Ok(server) => server,
+            Err(e) => {
+                return state.set(ConsoleState {
+                    status: Status::Failed(e.to_string()),
+                    ..ConsoleState::default()
+                });
+            }
+        };
+        let bearer = match auth.with(|m, now| m.connect(&server, now)) {
+            Ok(bearer) => bearer,
+            Err(e) => {
+                return state.set(ConsoleState {
+                    status: Status::Failed(e.to_string()),
+                    ..ConsoleState::default()
+                });
+            }
+        };
         state.set(ConsoleState::connecting());
-        let server = url.get_untracked();
-        let endpoint = server.clone();
+        let endpoint = server.to_string();
         let opened = Connection::open(
             &endpoint,
             transport.get_untracked(),
             SessionConfig { capabilities: client_capabilities(), ..SessionConfig::default() },
-            auth.bearer_for(&endpoint),
+            bearer,
             move |event| {
                 if let EngineEvent::AuthRequired(asked) = &event {
-                    auth.on_required(console, server.clone(), asked.clone());
+                    auth.with(|m, now| m.handle_refusal(&server, asked, now));
                 }
                 // Roots are answered at once, from the roots editor.
                 if let EngineEvent::Session(e) = &event
@@ -121,29 +172,42 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    // What to open comes from config.json and the query string; the query wins.
+    // What to open: the deployer's config.json (trusted), then the link (within the trust rules).
     spawn_local(async move {
-        if let Some((answer, pending)) = redirect_answer {
-            auth.finish_redirect(console, answer, pending).await;
-        }
-        let query = Launch::from_query(&location::search());
-        let file = match location::config_json().await {
-            Some(text) => Launch::from_config_json(&text).unwrap_or_else(|sentence| {
-                state.update(|s| s.notice = Some(sentence));
-                Launch::default()
+        let mut said = Vec::new();
+        let config = match location::config_json().await {
+            Some(text) => Config::from_json(&text).unwrap_or_else(|error| {
+                said.push(error.to_string());
+                Config::default()
             }),
-            None => Launch::default(),
+            None => Config::default(),
         };
-        let launch = file.overridden_by(query);
-        auth.settings.set(launch.sign_in);
-        match launch.open {
-            Some(Opened::Tool(name)) => selected.0.set(Some(calls::Pick::Tool(name))),
-            Some(Opened::Prompt(name)) => selected.0.set(Some(calls::Pick::Prompt(name))),
-            None => {}
+        let Some(here) = console_url else { return };
+        let (deployment, refusals) = Deployment::new(&here, config);
+        said.extend(refusals.iter().map(ToString::to_string));
+        let opening = deployment.open(Link::from_query(&location::search()));
+        said.extend(opening.refusals.iter().map(ToString::to_string));
+        auth.with(|m, now| {
+            m.configure(deployment);
+            if let Some(mode) = opening.mode {
+                m.set_mode(mode);
+            }
+            if let Some((server, settings)) = opening.proposal.clone() {
+                m.propose(server, settings);
+            }
+            if let Some((answer, kept)) = redirect_answer {
+                m.resume(kept, &answer, now);
+            }
+        });
+        if !said.is_empty() {
+            state.update(|s| s.notice = Some(said.join(" ")));
         }
-        if let Some(server) = launch.server_url {
+        if opening.open.is_some() {
+            selected.0.set(opening.open);
+        }
+        if let Some(server) = opening.server {
             url.set(server);
-            if launch.auto_connect {
+            if opening.connect {
                 connect();
             }
         }
@@ -228,7 +292,7 @@ pub fn App() -> impl IntoView {
                     {move || state.with(|s| s.notice.clone().unwrap_or_default())}
                 </p>
             </Show>
-            <auth::AuthPanel server=url />
+            <auth::AuthPanel />
             <server_panel::ServerPanel />
             <asks::AskPanel />
             <div class="mc-workspace">
@@ -243,4 +307,5 @@ pub fn App() -> impl IntoView {
             <asks::RootsEditor />
         </main>
     }
+    .into_any()
 }

@@ -1,8 +1,9 @@
 //! The list of a server's tools: name, title and description, rendered as text (never HTML —
 //! the text comes from the server). Choosing a tool opens it in the call panel.
 
+use crate::core::launch::Opened;
 use crate::ui::Console;
-use crate::ui::calls::{Pick, Selected};
+use crate::ui::calls::Selected;
 use leptos::prelude::*;
 
 /// Every tool the server listed.
@@ -23,7 +24,7 @@ pub fn ToolList() -> impl IntoView {
                         let pick = name.clone();
                         let is_selected = {
                             let name = name.clone();
-                            move || selected.0.with(|s| matches!(s, Some(Pick::Tool(n)) if *n == name))
+                            move || selected.0.with(|s| matches!(s, Some(Opened::Tool(n)) if *n == name))
                         };
                         view! {
                             <li class="mc-tool" class:mc-tool--selected=is_selected data-testid="tool">
@@ -31,7 +32,7 @@ pub fn ToolList() -> impl IntoView {
                                     type="button"
                                     class="mc-tool__pick"
                                     data-testid="tool-pick"
-                                    on:click=move |_| selected.0.set(Some(Pick::Tool(pick.clone())))
+                                    on:click=move |_| selected.0.set(Some(Opened::Tool(pick.clone())))
                                 >
                                     <span class="mc-tool__name" data-testid="tool-name">
                                         {name}

@@ -8,7 +8,8 @@
 //! into a [`TokenSet`], checking the ID token's `nonce` and reading display [`Claims`]. Entra's
 //! `AADSTS` codes become sentences saying what to do. No clock, no randomness, no I/O here.
 
-use crate::core::auth::discovery::AuthorizationServerMetadata;
+use crate::core::auth::metadata::{AuthorizationServerMetadata, TENANT_PLACEHOLDER, is_entra};
+use crate::core::auth::settings::SignInSettings;
 use crate::core::auth::tokens::TokenSet;
 use crate::core::pkce;
 use crate::core::session::Millis;
@@ -43,6 +44,8 @@ const JSON: &str = "application/json";
 pub struct SignInRequest {
     pub authorization_endpoint: AuthUrl,
     pub token_endpoint: TokenUrl,
+    /// Where sign-out revokes the refresh token (RFC 7009), when the server has one.
+    pub revocation_endpoint: Option<String>,
     pub issuer: String,
     /// The metadata's `authorization_response_iss_parameter_supported`: the callback must then
     /// carry `iss`.
@@ -61,6 +64,10 @@ pub struct SignInRequest {
     pub prompt: Option<String>,
     /// Where the person was, handed back untouched after the callback.
     pub return_to: String,
+    /// The MCP server the tokens will be for.
+    pub server: String,
+    /// The settings the person confirmed for that server, restored after a full-page sign-in.
+    pub confirmed: Option<SignInSettings>,
     /// The answer comes back in a popup: `state` then starts with [`POPUP_STATE_PREFIX`], which
     /// tells the callback page to hand it over instead of returning to the console.
     pub popup: bool,
@@ -91,6 +98,7 @@ impl SignInRequest {
         Ok(SignInRequest {
             authorization_endpoint,
             token_endpoint,
+            revocation_endpoint: metadata.revocation_endpoint.clone(),
             issuer: metadata.issuer.clone(),
             iss_parameter_supported: metadata
                 .authorization_response_iss_parameter_supported
@@ -103,6 +111,8 @@ impl SignInRequest {
             claims: None,
             prompt: None,
             return_to: String::new(),
+            server: String::new(),
+            confirmed: None,
             popup: false,
         })
     }
@@ -137,8 +147,12 @@ pub struct PendingSignIn {
     pub state: CsrfToken,
     pub verifier: PkceCodeVerifier,
     pub nonce: Option<Nonce>,
+    /// The MCP server the tokens are for.
+    pub server: String,
     pub redirect_uri: String,
     pub token_endpoint: String,
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
     pub client_id: String,
     pub issuer: String,
     /// The server advertised RFC 9207 `iss` in authorization responses.
@@ -150,6 +164,10 @@ pub struct PendingSignIn {
     pub return_to: String,
     #[serde(default)]
     pub popup: bool,
+    /// The settings the person confirmed for the server (none from a secret: a full-page sign-in
+    /// never carries one).
+    #[serde(default)]
+    pub confirmed: Option<SignInSettings>,
 }
 
 impl PendingSignIn {
@@ -215,8 +233,10 @@ pub fn begin(req: SignInRequest, random: &[u8; 96], now: Millis) -> (Url, Pendin
         state,
         verifier: pkce.verifier,
         nonce,
+        server: req.server,
         redirect_uri: req.redirect_uri.as_str().to_owned(),
         token_endpoint: req.token_endpoint.as_str().to_owned(),
+        revocation_endpoint: req.revocation_endpoint,
         client_id: req.client_id.as_str().to_owned(),
         issuer: req.issuer,
         iss_required: req.iss_parameter_supported,
@@ -225,6 +245,7 @@ pub fn begin(req: SignInRequest, random: &[u8; 96], now: Millis) -> (Url, Pendin
         created_at: now,
         return_to: req.return_to,
         popup: req.popup,
+        confirmed: req.confirmed,
     };
     (url, pending)
 }
@@ -275,19 +296,23 @@ pub fn callback_params_present(url: &str) -> bool {
     (has("code") || has("error")) && has("state")
 }
 
-/// Whether the `iss` of a response names `expected`, ignoring a trailing slash. Entra's
-/// multi-tenant issuer holds `{tenantid}`, which stands for any one path segment (the tenant the
-/// person signed in to).
+/// Whether the `iss` of a response names `expected`: byte for byte, without any URL
+/// normalization (RFC 9207, the 2026-07-28 revision). On Entra's hosts only, a multi-tenant
+/// issuer holds `{tenantid}`, which stands for the one path segment of the tenant signed in to.
 fn same_issuer(expected: &str, found: &str) -> bool {
-    let expected = expected.trim_end_matches('/');
-    let found = found.trim_end_matches('/');
     if expected == found {
         return true;
+    }
+    let entra = Url::parse(expected).is_ok_and(|u| is_entra(&u) && u.scheme() == "https");
+    if !entra || !expected.contains(TENANT_PLACEHOLDER) {
+        return false;
     }
     let (e, f): (Vec<&str>, Vec<&str>) =
         (expected.split('/').collect(), found.split('/').collect());
     e.len() == f.len()
-        && e.iter().zip(&f).all(|(e, f)| e == f || (*e == "{tenantid}" && !f.is_empty()))
+        && e.iter().zip(&f).all(|(e, f)| {
+            e == f || (*e == TENANT_PLACEHOLDER && !f.is_empty() && !f.contains(['?', '#']))
+        })
 }
 
 /// Checks the authorization response in `callback_url` against the sign-in the console started,
@@ -441,6 +466,22 @@ pub fn refresh_request(
         params.push(("resource", resource));
     }
     form_post(token_endpoint, &params, client_id, auth)
+}
+
+/// The RFC 7009 request that revokes `refresh_token` at sign-out (strict servers then revoke the
+/// whole grant).
+pub fn revocation_request(
+    endpoint: &str,
+    client_id: &str,
+    refresh_token: &RefreshToken,
+    auth: &ClientAuth,
+) -> Result<http::Request<Vec<u8>>, SignInError> {
+    let params = [
+        ("token", refresh_token.secret().as_str()),
+        ("token_type_hint", "refresh_token"),
+        ("client_id", client_id),
+    ];
+    form_post(endpoint, &params, client_id, auth)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1022,9 +1063,28 @@ mod tests {
         let pending = pending(false);
         let wrong = callback(&pending, "&iss=https%3A%2F%2Fevil.example");
         assert!(matches!(check(&pending, &wrong), Err(SignInError::IssuerMismatch { .. })));
-        let right = callback(&pending, &format!("&iss={ISSUER}/"));
+        let right = callback(&pending, &format!("&iss={ISSUER}"));
         let got = check(&pending, &right).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(got.iss.as_deref(), Some(format!("{ISSUER}/").as_str()));
+        assert_eq!(got.iss.as_deref(), Some(ISSUER));
+        // Compared byte for byte: no trailing slash, case or port normalization (RFC 9207).
+        for near in [
+            format!("{ISSUER}/"),
+            ISSUER.replace("login", "LOGIN"),
+            ISSUER.replace(".com/", ".com:443/"),
+            ISSUER.replace("/v2.0", "/v2%2E0"),
+        ] {
+            let url = callback(
+                &pending,
+                &format!(
+                    "&iss={}",
+                    url::form_urlencoded::byte_serialize(near.as_bytes()).collect::<String>()
+                ),
+            );
+            assert!(
+                matches!(check(&pending, &url), Err(SignInError::IssuerMismatch { .. })),
+                "{near}"
+            );
+        }
     }
 
     #[test]
@@ -1046,6 +1106,10 @@ mod tests {
             "https://evil/t1/v2.0"
         ));
         assert!(!same_issuer(ISSUER, "https://login.microsoftonline.com/t2/v2.0"));
+        assert!(
+            !same_issuer("http://127.0.0.1:4000/{tenantid}/v2.0", "http://127.0.0.1:4000/t1/v2.0"),
+            "the placeholder means something on Entra's hosts only"
+        );
     }
 
     #[test]

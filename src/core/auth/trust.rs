@@ -1,0 +1,532 @@
+//! Who may set what. The deployer's `config.json` is trusted: its sign-in settings are fixed for
+//! the servers it names (its `ServerUrl`, and those under `AllowedServers`), it may give an
+//! authorization server's metadata, allow more sign-in services than Entra's and forbid every
+//! server and authority it does not list. A link, a server and anything typed are not: a link
+//! can never change the settings of a server `config.json` names nor move the redirect URI (which
+//! is always this console's own page), and settings from a link or typed for a server are only
+//! proposals — they apply to that one server, and only once the person has confirmed them,
+//! with the server's origin, the issuer, the client and the scopes in view. Pure: texts in,
+//! verdicts out.
+
+use crate::core::address::{ServerUrl, is_secure, lies_under, origin_of, same_origin};
+use crate::core::auth::metadata::AuthorizationServerMetadata;
+use crate::core::auth::settings::{SignInMode, SignInSettings, entra_hosts, is_entra_instance};
+use crate::core::launch::{Config, Link, Opened};
+use thiserror::Error;
+use url::Url;
+
+/// A refusal of the trust rules, each one sentence saying what happened and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TrustError {
+    #[error(
+        "This console's configuration allows only {allowed}, so it will not connect to {server}; ask whoever runs this console to add it."
+    )]
+    ServerNotAllowed { server: String, allowed: String },
+    #[error(
+        "This console's configuration allows signing in only at {allowed}, and {issuer} is not one of them, so the console will not sign in there; ask whoever runs this console."
+    )]
+    AuthorityNotAllowed { issuer: String, allowed: String },
+    #[error(
+        "The sign-in settings send you to {instance}, which is not Microsoft Entra's sign-in service ({hosts}) nor one this console's configuration allows, so the console will not use it; fix the Instance, or ask whoever runs this console to allow it."
+    )]
+    InstanceNotAllowed { instance: String, hosts: String },
+    #[error(
+        "The link you opened asks to send sign-in answers to {redirect}, which is not this console's own page ({callback}), so the console ignored the link's sign-in settings and did not connect; open the console without them."
+    )]
+    LinkRedirectElsewhere { redirect: String, callback: String },
+    #[error(
+        "config.json sets the redirect URI {redirect}, which is not on this console's origin, so the console uses its own page {callback} instead; fix RedirectUri in config.json."
+    )]
+    ConfigRedirectElsewhere { redirect: String, callback: String },
+    #[error(
+        "The link you opened tries to change how you sign in to {server}, which this console's configuration sets, so the console ignored that part of the link."
+    )]
+    LinkCannotChange { server: String },
+    #[error(
+        "The link you opened carries sign-in settings but names no server, so the console ignored them."
+    )]
+    LinkSettingsWithoutServer,
+    #[error(
+        "config.json lists {entry:?} in {list}, which is not an absolute https:// URL (http:// only on this machine); fix config.json."
+    )]
+    BadAllowList { list: &'static str, entry: String },
+    #[error(
+        "The sign-in settings of {server} are set by this console's configuration and cannot be changed here."
+    )]
+    Locked { server: String },
+}
+
+/// Where a server's sign-in settings came from, which decides what they may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// Nothing set: discovery alone decides, and nothing needs confirming.
+    #[default]
+    Discovery,
+    /// The deployer's `config.json` names this server: fixed, locked, no confirmation.
+    Config,
+    /// `config.json` gives settings without naming this server: offered, to be confirmed.
+    ConfigElsewhere,
+    /// The link the page was opened with: to be confirmed.
+    Link,
+    /// Typed into the page for this server: to be confirmed.
+    Typed,
+}
+
+impl Source {
+    /// Why the confirmation is asked, as the page says it.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Source::Link => "from the link you opened",
+            Source::Typed => "typed into the sign-in settings",
+            Source::ConfigElsewhere => {
+                "from this console's configuration, which does not name this server"
+            }
+            Source::Config | Source::Discovery => "from this console's configuration",
+        }
+    }
+
+    /// Settings from here apply only once the person has confirmed them.
+    pub fn needs_confirmation(self) -> bool {
+        matches!(self, Source::Link | Source::Typed | Source::ConfigElsewhere)
+    }
+}
+
+/// What the page was opened with, after the trust rules: the server to show and whether to
+/// connect, and the sign-in settings the link proposes for that server.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Opening {
+    pub server: Option<String>,
+    pub connect: bool,
+    pub open: Option<Opened>,
+    pub mode: Option<SignInMode>,
+    pub proposal: Option<(ServerUrl, SignInSettings)>,
+    /// What was refused, one sentence each, for the page to show.
+    pub refusals: Vec<TrustError>,
+}
+
+/// The deployer's trusted choices, read once from `config.json`, and this console's own address.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// This console's redirect URI: its callback page, on its own origin.
+    pub callback: Url,
+    /// Where the console itself is (a full-page sign-in comes back here).
+    pub console: Url,
+    /// The server `config.json` opens with.
+    pub server: Option<ServerUrl>,
+    pub auto_connect: bool,
+    /// `config.json`'s sign-in settings.
+    pub settings: SignInSettings,
+    pub mode: SignInMode,
+    /// An authorization server's metadata from `config.json`, used instead of discovery for the
+    /// servers it names.
+    pub metadata: Option<AuthorizationServerMetadata>,
+    allowed_servers: Option<Vec<Url>>,
+    allowed_authorities: Option<Vec<Url>>,
+}
+
+fn allow_list(
+    list: &Option<Vec<String>>,
+    name: &'static str,
+) -> Result<Option<Vec<Url>>, TrustError> {
+    let Some(list) = list else { return Ok(None) };
+    let parse = |entry: &String| {
+        Url::parse(entry.trim())
+            .ok()
+            .filter(is_secure)
+            .ok_or_else(|| TrustError::BadAllowList { list: name, entry: entry.clone() })
+    };
+    list.iter().map(parse).collect::<Result<Vec<_>, _>>().map(Some)
+}
+
+fn shown(list: &[Url]) -> String {
+    list.iter().map(Url::as_str).collect::<Vec<_>>().join(", ")
+}
+
+impl Deployment {
+    /// The deployment at `console` (the page's address) under `config`. A broken allow-list is
+    /// an error: the console then refuses every server rather than guess what the deployer meant.
+    /// An off-origin redirect URI is replaced by the console's own page, with the sentence.
+    pub fn new(console: &Url, config: Config) -> (Deployment, Vec<TrustError>) {
+        let mut refusals = Vec::new();
+        let mut console = console.clone();
+        console.set_query(None);
+        console.set_fragment(None);
+        let own = console.join("callback.html").unwrap_or_else(|_| console.clone());
+        let callback = match config.redirect_uri.as_deref().map(|r| console.join(r)) {
+            None => own,
+            Some(Ok(mut wanted)) if same_origin(&wanted, &console) => {
+                wanted.set_fragment(None);
+                wanted
+            }
+            Some(other) => {
+                let redirect = match other {
+                    Ok(url) => url.to_string(),
+                    Err(_) => config.redirect_uri.clone().unwrap_or_default(),
+                };
+                refusals.push(TrustError::ConfigRedirectElsewhere {
+                    redirect,
+                    callback: own.to_string(),
+                });
+                own
+            }
+        };
+        let lists = || -> Result<_, TrustError> {
+            Ok((
+                allow_list(&config.allowed_servers, "AllowedServers")?,
+                allow_list(&config.allowed_authorities, "AllowedAuthorities")?,
+            ))
+        };
+        let (allowed_servers, allowed_authorities) = match lists() {
+            Ok(lists) => lists,
+            Err(error) => {
+                refusals.push(error);
+                // Nothing is allowed: an empty list refuses every server.
+                (Some(Vec::new()), Some(Vec::new()))
+            }
+        };
+        let deployment = Deployment {
+            callback,
+            console,
+            server: config.server_url.as_deref().and_then(|s| ServerUrl::parse(s).ok()),
+            auto_connect: config.auto_connect,
+            settings: config.sign_in,
+            mode: config.mode,
+            metadata: config.metadata,
+            allowed_servers,
+            allowed_authorities,
+        };
+        (deployment, refusals)
+    }
+
+    /// Whether `config.json` names `server`, so that its settings are fixed for it.
+    pub fn names(&self, server: &ServerUrl) -> bool {
+        self.server.as_ref() == Some(server)
+            || self
+                .allowed_servers
+                .as_ref()
+                .is_some_and(|list| list.iter().any(|base| lies_under(server.url(), base)))
+    }
+
+    /// The settings a server starts with, and where they come from.
+    pub fn settings_for(&self, server: &ServerUrl) -> (SignInSettings, Source) {
+        if self.names(server) {
+            (self.settings.clone(), Source::Config)
+        } else if self.settings.is_empty() {
+            (SignInSettings::default(), Source::Discovery)
+        } else {
+            (self.settings.clone(), Source::ConfigElsewhere)
+        }
+    }
+
+    /// Whether the console may connect to `server` at all.
+    pub fn check_server(&self, server: &ServerUrl) -> Result<(), TrustError> {
+        match &self.allowed_servers {
+            Some(list) if !list.iter().any(|base| lies_under(server.url(), base)) => {
+                Err(TrustError::ServerNotAllowed {
+                    server: server.to_string(),
+                    allowed: shown(list),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the console may sign in at `issuer` at all.
+    pub fn check_authority(&self, issuer: &str) -> Result<(), TrustError> {
+        let Some(list) = &self.allowed_authorities else { return Ok(()) };
+        let allowed =
+            Url::parse(issuer).is_ok_and(|url| list.iter().any(|base| lies_under(&url, base)));
+        if allowed {
+            Ok(())
+        } else {
+            Err(TrustError::AuthorityNotAllowed { issuer: issuer.to_owned(), allowed: shown(list) })
+        }
+    }
+
+    /// Whether settings from `source` may send the sign-in to their `instance`: the deployer's
+    /// always; anyone else's only to Entra's hosts, or to a sign-in service the configuration
+    /// uses or allows.
+    pub fn check_instance(
+        &self,
+        settings: &SignInSettings,
+        source: Source,
+    ) -> Result<(), TrustError> {
+        if source == Source::Config || !settings.names_a_tenant() {
+            return Ok(());
+        }
+        let instance = settings.instance();
+        if is_entra_instance(instance) {
+            return Ok(());
+        }
+        let Ok(url) = Url::parse(instance) else {
+            return Err(TrustError::InstanceNotAllowed {
+                instance: instance.to_owned(),
+                hosts: entra_hosts(),
+            });
+        };
+        let configured = self.settings.instance.as_deref().and_then(|i| Url::parse(i).ok());
+        let allowed = configured.iter().chain(self.allowed_authorities.iter().flatten());
+        let mut allowed = allowed;
+        if allowed.any(|base| same_origin(base, &url)) {
+            Ok(())
+        } else {
+            Err(TrustError::InstanceNotAllowed {
+                instance: instance.to_owned(),
+                hosts: entra_hosts(),
+            })
+        }
+    }
+
+    /// What a link may do. It names the server to show and whether to connect, the tool or
+    /// prompt to open, and the popup or full-page mode; its sign-in settings become a proposal
+    /// for its server — unless `config.json` names that server (then they are ignored, said once)
+    /// or it names none. A redirect URI other than this console's own page refuses the link's
+    /// sign-in settings altogether, and the connection it asked for.
+    pub fn open(&self, link: Link) -> Opening {
+        let mut opening = Opening {
+            server: link
+                .server_url
+                .clone()
+                .or_else(|| self.server.as_ref().map(ServerUrl::to_string)),
+            connect: link.auto_connect || self.auto_connect,
+            open: link.open,
+            mode: link.mode,
+            ..Opening::default()
+        };
+        if let Some(redirect) = link.redirect_uri.as_deref() {
+            let wanted = self.console.join(redirect).ok();
+            if wanted.as_ref() != Some(&self.callback) {
+                opening.connect = false;
+                opening.refusals.push(TrustError::LinkRedirectElsewhere {
+                    redirect: wanted.map(String::from).unwrap_or_else(|| redirect.to_owned()),
+                    callback: self.callback.to_string(),
+                });
+                return opening;
+            }
+        }
+        if link.sign_in.is_empty() {
+            return opening;
+        }
+        let server = link.server_url.as_deref().and_then(|s| ServerUrl::parse(s).ok());
+        match server {
+            None => opening.refusals.push(TrustError::LinkSettingsWithoutServer),
+            Some(server) if self.names(&server) => {
+                let (mine, _) = self.settings_for(&server);
+                if !link_agrees(&mine, &link.sign_in) {
+                    opening
+                        .refusals
+                        .push(TrustError::LinkCannotChange { server: origin_of(server.url()) });
+                }
+            }
+            Some(server) => opening.proposal = Some((server, link.sign_in)),
+        }
+        opening
+    }
+}
+
+/// Whether every setting the link gives equals the deployer's (then there is nothing to refuse).
+fn link_agrees(mine: &SignInSettings, link: &SignInSettings) -> bool {
+    let same = |theirs: &Option<String>, ours: &Option<String>| theirs.is_none() || theirs == ours;
+    same(&link.instance, &mine.instance)
+        && same(&link.tenant_id, &mine.tenant_id)
+        && same(&link.client_id, &mine.client_id)
+        && same(&link.client_metadata_url, &mine.client_metadata_url)
+        && same(&link.login_hint, &mine.login_hint)
+        && (link.scopes.is_empty() || link.scopes == mine.scopes)
+        && (link.resource == Default::default() || link.resource == mine.resource)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONSOLE: &str = "https://console.contoso.example/mcp/?server=x";
+    const CORP: &str = "https://mcp.contoso.example/mcp";
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    fn server(s: &str) -> ServerUrl {
+        ServerUrl::parse(s).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn corp_config() -> Config {
+        Config {
+            server_url: Some(CORP.into()),
+            sign_in: SignInSettings {
+                tenant_id: Some("contoso.onmicrosoft.com".into()),
+                client_id: Some("console-app".into()),
+                scopes: vec!["api://corp-mcp/mcp:tools".into()],
+                ..Default::default()
+            },
+            ..Config::default()
+        }
+    }
+
+    fn deployment(config: Config) -> Deployment {
+        let (d, refusals) = Deployment::new(&url(CONSOLE), config);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        d
+    }
+
+    fn link(query: &str) -> Link {
+        Link::from_query(query)
+    }
+
+    #[test]
+    fn the_redirect_uri_is_the_consoles_own_page() {
+        let d = deployment(Config::default());
+        assert_eq!(d.callback.as_str(), "https://console.contoso.example/mcp/callback.html");
+        assert_eq!(d.console.as_str(), "https://console.contoso.example/mcp/");
+        let moved = Config { redirect_uri: Some("/auth/done.html".into()), ..Config::default() };
+        assert_eq!(
+            deployment(moved).callback.as_str(),
+            "https://console.contoso.example/auth/done.html"
+        );
+        let off =
+            Config { redirect_uri: Some("https://evil.example/cb".into()), ..Config::default() };
+        let (d, refusals) = Deployment::new(&url(CONSOLE), off);
+        assert_eq!(d.callback.as_str(), "https://console.contoso.example/mcp/callback.html");
+        assert!(matches!(refusals.as_slice(), [TrustError::ConfigRedirectElsewhere { .. }]));
+    }
+
+    /// Attack 4: a link moves the redirect URI (through dynamic registration the code would go
+    /// to the attacker). Every such link is refused, same-origin paths too.
+    #[test]
+    fn a_link_cannot_move_the_redirect_uri() {
+        let d = deployment(Config::default());
+        for redirect in
+            ["https://evil.example/cb", "//evil.example/cb", "/other/page", "callback.html?x=1"]
+        {
+            let q = format!(
+                "?server=https://mcp.example/mcp&connect=1&client_id=c&redirect_uri={}",
+                urlencode(redirect)
+            );
+            let opening = d.open(link(&q));
+            assert!(!opening.connect, "{redirect}: no connection either");
+            assert_eq!(opening.proposal, None, "{redirect}");
+            let text = opening.refusals.first().map(ToString::to_string).unwrap_or_default();
+            assert!(text.contains("not this console's own page"), "{redirect}: {text}");
+        }
+        let same =
+            d.open(link("?server=https://mcp.example/mcp&redirect_uri=callback.html&client_id=c"));
+        assert!(same.refusals.is_empty() && same.proposal.is_some(), "{same:?}");
+    }
+
+    fn urlencode(s: &str) -> String {
+        url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+    }
+
+    /// Attack 1: `?server=<the config's server>&instance=https://evil.example/` kept the tenant,
+    /// client and scopes of `config.json` and took the sign-in service from the link.
+    #[test]
+    fn a_link_cannot_change_the_settings_of_a_server_the_config_names() {
+        let d = deployment(corp_config());
+        for extra in [
+            "instance=https://evil.example/",
+            "tenant=evil",
+            "client_id=other",
+            "client_metadata_url=https://evil.example/c.json",
+            "scope=api://payroll/read",
+        ] {
+            let opening = d.open(link(&format!("?server={CORP}&connect=1&{extra}")));
+            assert_eq!(opening.proposal, None, "{extra}");
+            assert!(
+                matches!(opening.refusals.as_slice(), [TrustError::LinkCannotChange { .. }]),
+                "{extra}"
+            );
+            assert!(opening.connect, "the server itself may still be opened");
+            assert_eq!(d.settings_for(&server(CORP)), (corp_config().sign_in, Source::Config));
+        }
+        let agreeing = d.open(link(&format!("?server={CORP}&tenant=contoso.onmicrosoft.com")));
+        assert!(agreeing.refusals.is_empty(), "nothing changed, nothing to say");
+    }
+
+    /// Attack 2: the config's tenant and client would sign in for any server typed or linked.
+    #[test]
+    fn config_settings_belong_to_the_servers_it_names_and_link_settings_are_proposals() {
+        let d = deployment(corp_config());
+        let evil = server("https://evil.example/mcp");
+        let (settings, source) = d.settings_for(&evil);
+        assert_eq!(source, Source::ConfigElsewhere);
+        assert!(source.needs_confirmation() && !settings.is_empty());
+        let opening = d.open(link("?server=https://evil.example/mcp&connect=1&tenant=contoso.onmicrosoft.com&client_id=console-app"));
+        let (for_server, proposed) = opening.proposal.unwrap_or_else(|| panic!("a proposal"));
+        assert_eq!(for_server, evil);
+        assert_eq!(proposed.client_id.as_deref(), Some("console-app"));
+        assert!(Source::Link.needs_confirmation() && Source::Typed.needs_confirmation());
+        assert!(!Source::Config.needs_confirmation() && !Source::Discovery.needs_confirmation());
+        let nothing = deployment(Config::default());
+        assert_eq!(nothing.settings_for(&evil), (SignInSettings::default(), Source::Discovery));
+        let lost = nothing.open(link("?tenant=t&client_id=c"));
+        assert_eq!(lost.refusals, vec![TrustError::LinkSettingsWithoutServer]);
+    }
+
+    #[test]
+    fn allow_lists_forbid_everything_else() {
+        let config = Config {
+            allowed_servers: Some(vec!["https://mcp.contoso.example/".into()]),
+            allowed_authorities: Some(vec![
+                "https://login.microsoftonline.com/contoso.onmicrosoft.com/".into(),
+            ]),
+            ..corp_config()
+        };
+        let d = deployment(config);
+        assert!(d.check_server(&server(CORP)).is_ok());
+        assert!(d.check_server(&server("https://mcp.contoso.example/other")).is_ok());
+        let refused = d.check_server(&server("https://mcp.contoso.example.evil.example/mcp"));
+        assert!(
+            refused
+                .is_err_and(|e| e.to_string().contains("allows only https://mcp.contoso.example/"))
+        );
+        assert!(
+            d.names(&server("https://mcp.contoso.example/other")),
+            "the allowed servers are the deployer's"
+        );
+        assert!(
+            d.check_authority("https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0")
+                .is_ok()
+        );
+        assert!(d.check_authority("https://login.microsoftonline.com/evil/v2.0").is_err());
+        let open = deployment(Config::default());
+        assert!(open.check_server(&server("https://anything.example/mcp")).is_ok());
+        assert!(open.check_authority("https://anything.example").is_ok());
+        let broken = Config {
+            allowed_servers: Some(vec!["http://plain.example/".into()]),
+            ..Config::default()
+        };
+        let (d, refusals) = Deployment::new(&url(CONSOLE), broken);
+        assert!(matches!(refusals.as_slice(), [TrustError::BadAllowList { .. }]));
+        assert!(d.check_server(&server(CORP)).is_err(), "a broken list allows nothing");
+    }
+
+    #[test]
+    fn an_instance_from_anyone_but_the_deployer_must_be_entras() {
+        let d = deployment(Config {
+            allowed_authorities: Some(vec!["https://idp.contoso.example/".into()]),
+            ..Config::default()
+        });
+        let with = |instance: &str| SignInSettings {
+            instance: Some(instance.into()),
+            tenant_id: Some("t".into()),
+            ..Default::default()
+        };
+        assert!(
+            d.check_instance(&with("https://login.microsoftonline.com/"), Source::Link).is_ok()
+        );
+        assert!(
+            d.check_instance(&with("https://login.microsoftonline.us/"), Source::Typed).is_ok()
+        );
+        assert!(d.check_instance(&with("https://idp.contoso.example/"), Source::Link).is_ok());
+        let evil = d.check_instance(&with("https://evil.example/"), Source::Link);
+        assert!(evil.is_err_and(|e| e.to_string().contains("login.microsoftonline.com")));
+        assert!(d.check_instance(&with("https://evil.example/"), Source::Config).is_ok());
+        let no_tenant =
+            SignInSettings { instance: Some("https://evil.example/".into()), ..Default::default() };
+        assert!(
+            d.check_instance(&no_tenant, Source::Link).is_ok(),
+            "an instance alone names no issuer"
+        );
+    }
+}
