@@ -10,7 +10,7 @@ use url::{Host, Url};
 /// Why a text is not a usable server address.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AddressError {
-    #[error("{0:?} is not a usable MCP server URL: enter an absolute http:// or https:// URL.")]
+    #[error("{0:?} is not a usable server URL: it must start with http:// or https://.")]
     NotHttp(String),
 }
 

@@ -2,6 +2,7 @@
 //! (`Accept`, `Mcp-Session-Id`, `MCP-Protocol-Version`), how a response's status and content type
 //! decide how its body is read, and what each failure means to the person at the console.
 
+use crate::core::address::{AddressError, ServerUrl};
 use crate::core::jsonrpc::Message;
 use std::fmt;
 use thiserror::Error;
@@ -59,8 +60,8 @@ pub enum BodyKind {
 /// What went wrong between the console and the server, phrased for the person at the console.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransportError {
-    #[error("{0:?} is not a usable server URL: it must start with http:// or https://.")]
-    InvalidUrl(String),
+    #[error(transparent)]
+    InvalidUrl(#[from] AddressError),
     #[error(
         "The browser could not reach {origin}. The server may be down or the address wrong — or the server refused this page's origin (CORS): it must send Access-Control-Allow-Origin for this page, allow the headers Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version and Last-Event-ID, and expose Mcp-Session-Id, MCP-Protocol-Version and WWW-Authenticate."
     )]
@@ -110,13 +111,8 @@ pub struct StreamableHttp {
 impl StreamableHttp {
     /// Checks the endpoint URL the user typed.
     pub fn new(endpoint: &str) -> Result<Self, TransportError> {
-        let trimmed = endpoint.trim();
-        let url =
-            Url::parse(trimmed).map_err(|_| TransportError::InvalidUrl(trimmed.to_owned()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(TransportError::InvalidUrl(trimmed.to_owned()));
-        }
-        Ok(StreamableHttp { endpoint: url, session_id: None, protocol_version: None })
+        let endpoint = ServerUrl::parse(endpoint)?.url().clone();
+        Ok(StreamableHttp { endpoint, session_id: None, protocol_version: None })
     }
 
     pub fn endpoint(&self) -> &str {

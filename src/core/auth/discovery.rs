@@ -9,7 +9,7 @@
 //! perform, is told each answer, and keeps a trace of every URL tried for the Auth view. The
 //! documents and their checks are `metadata`'s.
 
-use crate::core::address::{is_http, is_secure, trimmed_path};
+use crate::core::address::{AddressError, is_http, is_secure, trimmed_path};
 use crate::core::auth::metadata::{
     AuthorizationServerMetadata, MetadataError, ProtectedResourceMetadata, check_issuer,
     validate_configured_metadata, validate_legacy_metadata, validate_resource_metadata,
@@ -245,7 +245,7 @@ impl Discovery {
         let shown = discovery.server_url.to_string();
         let challenged = discovery.challenge.resource_metadata.clone();
         if !is_http(&discovery.server_url) {
-            discovery.finish(Err(MetadataError::InvalidServerUrl(shown)));
+            discovery.finish(Err(AddressError::NotHttp(shown).into()));
         } else if !is_secure(&discovery.server_url) {
             discovery.finish(Err(MetadataError::InsecureServer { server: shown }));
         } else if let Some(Err(error)) = challenged.as_deref().and_then(challenged_metadata_url) {

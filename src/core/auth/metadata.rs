@@ -7,7 +7,7 @@
 //! metadata), and the 2025-03-26 fallback at the server's origin. Pure: documents in, verdicts
 //! out.
 
-use crate::core::address::{is_http, is_secure, lies_under, same_origin};
+use crate::core::address::{AddressError, is_http, is_secure, lies_under, same_origin};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -117,8 +117,8 @@ impl AuthorizationServerMetadata {
 /// Why a document, or the place it came from, cannot be used; each says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum MetadataError {
-    #[error("{0:?} is not a usable MCP server URL: enter an absolute http:// or https:// URL.")]
-    InvalidServerUrl(String),
+    #[error(transparent)]
+    InvalidServerUrl(#[from] AddressError),
     #[error(
         "The server {server} is not served over https://, so the console will not sign in to it or send it a token (plain http:// is allowed only on this machine); use its https:// address."
     )]
