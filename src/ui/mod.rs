@@ -199,9 +199,6 @@ pub fn App() -> impl IntoView {
                 m.resume(kept, &answer, now);
             }
         });
-        if !said.is_empty() {
-            state.update(|s| s.notice = Some(said.join(" ")));
-        }
         if opening.open.is_some() {
             selected.0.set(opening.open);
         }
@@ -210,6 +207,10 @@ pub fn App() -> impl IntoView {
             if opening.connect {
                 connect();
             }
+        }
+        // After connecting, which starts the view afresh.
+        if !said.is_empty() {
+            state.update(|s| s.notice = Some(said.join(" ")));
         }
     });
 
