@@ -4,7 +4,7 @@
 //
 // Usage: node authserver.mjs [--port N] [--tenant T] [--client-id ID] [--api-app-id ID]
 //          [--access-token-ttl S] [--refresh-token-ttl S] [--entra-strict] [--auto-approve] [--coop]
-//          [--console-origin ORIGIN]... [--redirect-uri URI]... [--cors-origin ORIGIN]...
+//          [--registration] [--console-origin ORIGIN]... [--redirect-uri URI]... [--cors-origin ORIGIN]...
 // Every option may also come from the environment: AUTHSERVER_PORT, AUTHSERVER_TENANT, ..., booleans as 1/true,
 // repeatable ones comma separated. On start one line of JSON goes to stdout; everything else goes to stderr.
 
@@ -40,6 +40,7 @@ const OPTIONS = {
   'entra-strict': { type: 'boolean', default: false },
   'auto-approve': { type: 'boolean', default: false },
   coop: { type: 'boolean', default: false },
+  registration: { type: 'boolean', default: false },
   'console-origin': { type: 'string', multiple: true, default: [] },
   'redirect-uri': { type: 'string', multiple: true, default: [] },
   'cors-origin': { type: 'string', multiple: true, default: [] },
@@ -70,6 +71,7 @@ const daemonClientSecret = crypto.randomBytes(32).toString('base64url');
 const entraStrict = opts['entra-strict'];
 const autoApprove = opts['auto-approve'];
 const coop = opts.coop;
+const registration = opts.registration;
 const ttl = {
   access: positiveInt(opts['access-token-ttl'], 'access-token-ttl'),
   refresh: positiveInt(opts['refresh-token-ttl'], 'refresh-token-ttl'),
@@ -140,12 +142,20 @@ const DAEMON = { oid: '0f1e2d3c-4b5a-4697-8877-665544332211', roles: ['mcp.app']
 // Counters for tests.
 function freshStats() {
   return {
+    requests: 0, // every HTTP request but the /_test hooks
+    browserRequests: 0, // those of them that came from a browser (the console, the sign-in window)
+    paths: [], // "METHOD /path" of the last 50 of them
     authorizeRequests: 0,
     tokenRequests: { total: 0, byGrantType: {} },
     tokensIssued: { byGrantType: {} },
     tokenErrors: { byError: {} },
     refresh: { requests: 0, succeeded: 0, failed: 0, reuseDetected: 0 },
     grantsRevoked: 0,
+    revocation: { requests: 0, succeeded: 0 },
+    registrations: 0,
+    // What dynamic registration handed out as registration access tokens: the tests check the console
+    // shows and keeps none of them.
+    registrationAccessTokens: [],
     rejected: { resourceParameter: 0, missingOrigin: 0 },
     interactions: { autoApproved: 0, formShown: 0, formSubmitted: 0 },
   };
@@ -171,6 +181,8 @@ const issuer = `${base}/${tenant}/v2.0`;
 const routes = {
   authorization: `/${tenant}/oauth2/v2.0/authorize`,
   token: `/${tenant}/oauth2/v2.0/token`,
+  revocation: `/${tenant}/oauth2/v2.0/revoke`,
+  registration: `/${tenant}/oauth2/v2.0/register`,
   jwks: `/${tenant}/discovery/v2.0/keys`,
   end_session: `/${tenant}/oauth2/v2.0/logout`,
   userinfo: `/${tenant}/openid/userinfo`,
@@ -253,7 +265,9 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
-    revocation: { enabled: false },
+    // Unlike Entra, RFC 7009 revocation, so that sign-out can revoke the refresh token.
+    revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+    registration: { enabled: registration, initialAccessToken: false, issueRegistrationAccessToken: true },
     introspection: { enabled: false },
     rpInitiatedLogout: { enabled: true },
     pushedAuthorizationRequests: { enabled: false },
@@ -354,6 +368,10 @@ provider.on('session.saved', (session) => {
   sessionsByAccount.get(session.accountId).add(session.jti);
 });
 provider.on('grant.revoked', () => { stats.grantsRevoked += 1; });
+provider.on('registration_create.success', (ctx) => {
+  stats.registrations += 1;
+  if (ctx.body?.registration_access_token) stats.registrationAccessTokens.push(ctx.body.registration_access_token);
+});
 provider.on('grant.success', (ctx) => {
   const gty = ctx.oidc.params.grant_type;
   bump(stats.tokensIssued.byGrantType, gty);
@@ -381,8 +399,17 @@ provider.use(async (ctx, next) => {
   const route = ctx.oidc?.route;
   if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
     delete ctx.body.code_challenge_methods_supported; // Entra does not list it
+    if (entraStrict) delete ctx.body.authorization_response_iss_parameter_supported; // nor RFC 9207
     ctx.body.tenant_region_scope = 'EU';
     ctx.body.cloud_instance_name = 'microsoftonline.com';
+  }
+  // Entra sends no RFC 9207 `iss` with its answers; in strict mode neither does this server, so that
+  // nothing at the callback can notice a mix-up and the console's rules before the request must.
+  const location = ctx.response.get('Location');
+  if (entraStrict && location && redirectUris.some((uri) => location.startsWith(uri))) {
+    const back = new URL(location);
+    back.searchParams.delete('iss');
+    ctx.set('Location', back.href);
   }
   if (route === 'token' && ctx.body?.error) {
     const detail = ctx.state.grantError?.error_detail;
@@ -474,6 +501,37 @@ async function finish(req, res, result) {
 const app = express();
 app.disable('x-powered-by');
 app.set('etag', false);
+
+app.use((req, _res, next) => {
+  if (!req.path.startsWith('/_test')) {
+    stats.requests += 1;
+    if (/Mozilla/.test(req.headers['user-agent'] ?? '')) stats.browserRequests += 1;
+    stats.paths = [...stats.paths.slice(-49), `${req.method} ${req.path}`];
+  }
+  next();
+});
+app.post(routes.revocation, (_req, res, next) => {
+  stats.revocation.requests += 1;
+  res.on('finish', () => { if (res.statusCode === 200) stats.revocation.succeeded += 1; });
+  next();
+});
+// oidc-provider's registration endpoint sends no CORS headers; a browser console registering itself
+// needs them (the console's origins only).
+app.use(routes.registration, (req, res, next) => {
+  if (!allowedCorsOrigin(req.headers.origin)) return next();
+  res.set('Access-Control-Allow-Origin', req.headers.origin);
+  res.set('Vary', 'Origin');
+  if (req.method !== 'OPTIONS') return next();
+  res.set('Access-Control-Allow-Methods', 'POST');
+  res.set('Access-Control-Allow-Headers', 'content-type, accept');
+  return res.status(204).end();
+});
+// oidc-provider refuses a registered `scope` that names an API (`api://…/mcp:tools`), which is what an
+// MCP client registers with; like many servers, this one ignores the registered scope instead.
+app.post(routes.registration, express.json({ limit: '16kb' }), (req, _res, next) => {
+  if (req.body && typeof req.body === 'object') delete req.body.scope;
+  next();
+});
 
 // Test controls.
 app.use('/_test', (req, res, next) => {
@@ -699,6 +757,7 @@ process.stdout.write(`${JSON.stringify({
   discoveryUrl: `${issuer}/.well-known/openid-configuration`,
   authorizationEndpoint: `${base}${routes.authorization}`,
   tokenEndpoint: `${base}${routes.token}`,
+  revocationEndpoint: `${base}${routes.revocation}`,
   jwksUri: `${base}${routes.jwks}`,
   redirectUris,
   consoleOrigins,

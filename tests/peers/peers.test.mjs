@@ -347,6 +347,9 @@ describe('authserver (Entra-shaped)', () => {
     assert.equal(meta.authorization_endpoint, `http://127.0.0.1:${AS.port}/${AS.tenant}/oauth2/v2.0/authorize`);
     assert.equal(meta.token_endpoint, `http://127.0.0.1:${AS.port}/${AS.tenant}/oauth2/v2.0/token`);
     assert.equal(meta.code_challenge_methods_supported, undefined);
+    assert.equal(meta.authorization_response_iss_parameter_supported, undefined, 'strict: no iss, like Entra');
+    assert.equal(meta.revocation_endpoint, `http://127.0.0.1:${AS.port}/${AS.tenant}/oauth2/v2.0/revoke`);
+    assert.equal(meta.registration_endpoint, undefined, 'no dynamic registration unless asked for');
     const jwks = await (await fetch(meta.jwks_uri)).json();
     assert.equal(jwks.keys[0].kty, 'RSA');
     assert.equal(jwks.keys[0].d, undefined, 'no private parts in the JWKS');
@@ -361,7 +364,7 @@ describe('authserver (Entra-shaped)', () => {
     const auth = await authorize({ user: 'alice' });
     assert.ok(auth.code, `${auth.error}: ${auth.errorDescription}`);
     assert.equal(auth.state, auth.sentState);
-    assert.equal(auth.iss, AS.issuer);
+    assert.equal(auth.iss, null, 'strict: no RFC 9207 iss, like Entra');
     const res = await redeem(auth);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.headers.get('access-control-allow-origin'), CONSOLE_ORIGIN);
@@ -813,6 +816,99 @@ describe('authserver demo mode (login form, COOP)', () => {
     const exited = new Promise((resolve) => demo.proc.once('exit', (c, s) => resolve({ c, s })));
     demo.proc.kill('SIGTERM');
     assert.deepEqual(await exited, { c: 0, s: null });
+  });
+});
+
+describe('revocation, dynamic registration and iss', () => {
+  test('a revoked refresh token is counted and refused afterwards', async () => {
+    const tokens = await signIn('alice');
+    const before = (await asStats()).revocation;
+    const res = await fetch(AS.revocationEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: CONSOLE_ORIGIN },
+      body: new URLSearchParams({ token: tokens.refresh_token, token_type_hint: 'refresh_token', client_id: AS.clientId }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(res.headers.get('access-control-allow-origin'), CONSOLE_ORIGIN);
+    const after = (await asStats()).revocation;
+    assert.deepEqual(after, { requests: before.requests + 1, succeeded: before.succeeded + 1 });
+    const again = await refresh(tokens.refresh_token);
+    assert.equal(again.status, 400);
+    assert.equal(again.body.error, 'invalid_grant');
+  });
+
+  test('--registration registers a browser client with CORS and records its registration access token; without --entra-strict answers carry iss', async () => {
+    const reg = await startPeer(['authserver.mjs', '--port', '0', '--registration', '--auto-approve',
+      '--console-origin', CONSOLE_ORIGIN, '--redirect-uri', REDIRECT_URI]);
+    const meta = await (await fetch(`${reg.info.issuer}/.well-known/openid-configuration`)).json();
+    assert.equal(meta.registration_endpoint, `http://127.0.0.1:${reg.info.port}/${reg.info.tenant}/oauth2/v2.0/register`);
+    assert.equal(meta.authorization_response_iss_parameter_supported, true);
+    const preflight = await fetch(meta.registration_endpoint, {
+      method: 'OPTIONS',
+      headers: { origin: CONSOLE_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), CONSOLE_ORIGIN);
+    const res = await fetch(meta.registration_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: CONSOLE_ORIGIN },
+      body: JSON.stringify({
+        client_name: 'peers.test', redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'], token_endpoint_auth_method: 'none',
+      }),
+    });
+    const body = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(body));
+    assert.equal(res.headers.get('access-control-allow-origin'), CONSOLE_ORIGIN);
+    assert.ok(body.client_id && body.registration_access_token);
+    const stats = await (await fetch(new URL('/_test/stats', reg.info.issuer))).json();
+    assert.equal(stats.registrations, 1);
+    assert.deepEqual(stats.registrationAccessTokens, [body.registration_access_token]);
+    // The registered client signs in; the answer names the issuer (RFC 9207).
+    const verifier = b64url(crypto.randomBytes(32));
+    const url = new URL(reg.info.authorizationEndpoint);
+    for (const [k, v] of Object.entries({
+      client_id: body.client_id, response_type: 'code', redirect_uri: REDIRECT_URI, state: 's', scope: reg.info.scope,
+      code_challenge: b64url(crypto.createHash('sha256').update(verifier).digest()), code_challenge_method: 'S256',
+    })) url.searchParams.set(k, v);
+    const end = await follow(url, new CookieJar());
+    assert.equal(end.callback?.searchParams.get('iss'), reg.info.issuer);
+    assert.ok(end.callback.searchParams.get('code'));
+  });
+});
+
+describe('attacker peers', () => {
+  test('hostile-as sends the person to the real sign-in page and counts the codes posted to it', async () => {
+    const hostile = (await startPeer(['hostile-as.mjs', '--port', '0', '--tenant', AS.tenant,
+      '--real-authorize', AS.authorizationEndpoint])).info;
+    const meta = await (await fetch(`${hostile.issuer}/.well-known/openid-configuration`)).json();
+    assert.equal(meta.issuer, hostile.issuer);
+    assert.equal(meta.authorization_endpoint, AS.authorizationEndpoint);
+    assert.ok(meta.token_endpoint.startsWith(hostile.url));
+    await fetch(meta.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'c', code_verifier: 'v' }),
+    });
+    const stats = await (await fetch(`${hostile.url}/_test/stats`)).json();
+    assert.deepEqual([stats.requests, stats.tokenRequests, stats.codesReceived, stats.verifiersReceived], [2, 1, 1, 1]);
+  });
+
+  test('recording-proxy forwards as it came and counts Authorization headers, never keeping one', async () => {
+    const proxy = (await startPeer(['recording-proxy.mjs', '--port', '0', '--target', PS.url])).info;
+    const direct = await fetch(new URL('/.well-known/oauth-protected-resource/mcp', PS.url));
+    const through = await fetch(`${proxy.url}/.well-known/oauth-protected-resource/mcp`);
+    assert.equal(through.status, direct.status);
+    assert.deepEqual(await through.json(), await direct.json());
+    const refused = await fetch(`${proxy.url}/mcp`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer not-a-token', 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify(request('tools/list')),
+    });
+    assert.equal(refused.status, 401);
+    const stats = await (await fetch(`${proxy.url}/_test/stats`)).json();
+    assert.deepEqual([stats.requests, stats.withAuthorization], [2, 1]);
+    assert.doesNotMatch(JSON.stringify(stats), /not-a-token/);
   });
 });
 
