@@ -81,6 +81,7 @@ const HOOK = {
   auth: "[data-testid=auth]", // the Auth view; its data-phase is signed-out|needed|working|signed-in|failed
   authStatus: "[data-testid=auth-status]", // the Auth view's sentence
   signIn: "[data-testid=sign-in]", // the Sign in button (shown when a sign-in is needed)
+  confirm: "[data-testid=signin-confirm-accept]", // accepts settings the link proposed (data-phase="confirm")
   settings: "[data-testid=signin-settings]", // the sign-in settings (a <details>)
   clientSecret: "[data-testid=set-client-secret]", // the typed client secret (memory only)
 };
@@ -466,20 +467,23 @@ const SNAPSHOT = `
   };
 `;
 
-// Presses Sign in when the console asks for one, once per request; fails the run when the console reports
-// a failed sign-in. Called from every waiting loop with the latest snapshot.
-let signInAsked = false;
+// Presses Sign in when the console asks for one, once per request, and accepts the confirmation the
+// console shows for sign-in settings that came from the link (client_id, client_metadata_url): the
+// wrapper opened that link on purpose, for the suite's own server. Fails the run when the console
+// reports a failed sign-in. Called from every waiting loop with the latest snapshot.
+let answered = null; // the phase last answered, so each request is answered once
 async function answerSignIn(s) {
   if (!s) return;
   if (s.authPhase === "failed") throw new Outcome(EXIT.failed, `the sign-in failed: ${s.authStatus}`, s);
-  if (s.authPhase !== "needed") {
-    signInAsked = false;
+  if (s.authPhase !== "needed" && s.authPhase !== "confirm") {
+    answered = null;
     return;
   }
-  if (signInAsked) return;
-  signInAsked = true;
-  log(`the console asks for a sign-in (${JSON.stringify(s.authStatus)}); pressing Sign in`);
-  await wd("POST", `/element/${await waitElement(HOOK.signIn, 3000)}/click`, {});
+  if (answered === s.authPhase) return;
+  answered = s.authPhase;
+  const confirming = s.authPhase === "confirm";
+  log(`the console asks ${confirming ? "to confirm the link's sign-in settings" : "for a sign-in"} (${JSON.stringify(s.authStatus)}); pressing ${confirming ? "the confirmation" : "Sign in"}`);
+  await wd("POST", `/element/${await waitElement(confirming ? HOOK.confirm : HOOK.signIn, 3000)}/click`, {});
 }
 
 async function snapshot() {

@@ -9,17 +9,17 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The peers and the browser of one sign-in test.
-struct Rig {
-    auth: Peer,
-    info: Value,
-    server: Peer,
-    page: Peer,
-    browser: Browser,
+pub(crate) struct Rig {
+    pub(crate) auth: Peer,
+    pub(crate) info: Value,
+    pub(crate) server: Peer,
+    pub(crate) page: Peer,
+    pub(crate) browser: Browser,
 }
 
 /// Starts the authorization server (strict, with `auth_flags`), the protected server and the
 /// console configured for them (`settings` added to the seed-shaped config), and a browser.
-async fn rig(auth_flags: &[&str], settings: Value) -> Rig {
+pub(crate) async fn rig(auth_flags: &[&str], settings: Value) -> Rig {
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
     let mut flags = vec!["--entra-strict"];
@@ -36,19 +36,19 @@ async fn rig(auth_flags: &[&str], settings: Value) -> Rig {
 }
 
 impl Rig {
-    fn auth_stats(&self) -> Value {
+    pub(crate) fn auth_stats(&self) -> Value {
         serde_json::from_str(&http_get(&format!("{}/_test/stats", self.auth.url)))
             .unwrap_or_else(|e| panic!("authserver stats: {e}"))
     }
 
-    fn server_stats(&self) -> Value {
+    pub(crate) fn server_stats(&self) -> Value {
         let base = self.server.url.trim_end_matches("/mcp");
         serde_json::from_str(&http_get(&format!("{base}/_test/stats")))
             .unwrap_or_else(|e| panic!("server stats: {e}"))
     }
 
     /// Opens the console, waits for it to ask for a sign-in, signs in, and waits for the tools.
-    async fn open_and_sign_in(&self) {
+    pub(crate) async fn open_and_sign_in(&self) {
         let b = &self.browser;
         b.client.goto(&self.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
         b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
@@ -58,7 +58,7 @@ impl Rig {
         b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
     }
 
-    async fn echo(&self, message: &str) {
+    pub(crate) async fn echo(&self, message: &str) {
         let b = &self.browser;
         let before = b.texts("[data-testid=call-done]").await.len();
         b.call_tool("echo", &json!({ "message": message }).to_string()).await;
@@ -77,7 +77,7 @@ impl Rig {
 
     /// Everything the page could have left behind: both storages, cookies, IndexedDB, the
     /// address and the history length, as one JSON object.
-    async fn leftovers(&self) -> Value {
+    pub(crate) async fn leftovers(&self) -> Value {
         self.browser
             .client
             .execute_async(
@@ -213,6 +213,15 @@ async fn a_popup_sign_in_works_from_an_iframe_on_another_port() {
     let started = std::time::Instant::now();
     while rig.server_stats()["sessionsDeleted"].as_u64().unwrap_or(0) == sessions_before {
         assert!(started.elapsed() < Duration::from_secs(10), "the session was not ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // And the refresh token is revoked at the authorization server (RFC 7009).
+    while rig.auth_stats()["revocation"]["succeeded"].as_u64().unwrap_or(0) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nothing revoked: {}",
+            rig.auth_stats()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Connecting again needs a new sign-in: no token was kept.
@@ -452,10 +461,15 @@ async fn the_demo_users_sign_in_with_the_form_and_blocked_or_closed_windows_are_
         closed_at.elapsed()
     );
 
-    // Signing in again with the form, as alice.
+    // Signing in again with the form, as alice. The sign-in page cannot reach back into the
+    // console: the window was opened with its opener cut.
     b.click("[data-testid=sign-in]").await;
     let popup = wait_for_second_window(b).await;
     b.client.switch_to_window(popup).await.unwrap_or_else(|e| panic!("switch: {e}"));
+    b.wait_for("#signin").await;
+    let opener =
+        b.client.execute("return window.opener === null", vec![]).await.unwrap_or_default();
+    assert_eq!(opener, json!(true), "the sign-in page sees no window.opener");
     b.click("#signin").await;
     b.client.switch_to_window(console).await.unwrap_or_else(|e| panic!("switch: {e}"));
     b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;

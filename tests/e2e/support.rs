@@ -338,6 +338,41 @@ pub fn protected(auth: &Value, origin: &str) -> Peer {
     spawn_announcing("protected", cmd)
 }
 
+/// An attacker's authorization server for `tenant`: its metadata sends the person to
+/// `real_authorize` and names itself as token endpoint (see `tests/peers/hostile-as.mjs`).
+pub fn hostile_as(tenant: &str, real_authorize: &str) -> (Peer, Value) {
+    let mut cmd = node("hostile-as");
+    cmd.args([
+        "hostile-as.mjs",
+        "--port",
+        "0",
+        "--tenant",
+        tenant,
+        "--real-authorize",
+        real_authorize,
+    ]);
+    spawn_announcing_json("hostile-as", cmd)
+}
+
+/// A recording reverse proxy in front of `target`'s origin (see `tests/peers/recording-proxy.mjs`).
+pub fn recording_proxy(target: &str) -> Peer {
+    let mut cmd = node("recording-proxy");
+    cmd.args(["recording-proxy.mjs", "--port", "0", "--target", target]);
+    spawn_announcing("recording-proxy", cmd)
+}
+
+/// A peer's `/_test/stats` as JSON (`base` is its origin, or any URL on it).
+pub fn stats_of(base: &str) -> Value {
+    let origin = base.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    serde_json::from_str(&http_get(&format!("{origin}/_test/stats")))
+        .unwrap_or_else(|e| panic!("stats of {origin}: {e}"))
+}
+
+/// `text` as a URL query value.
+pub fn query_value(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
 /// The seed-shaped settings for signing in at `auth` and connecting to `server`.
 pub fn entra_config(auth: &Value, server: &str) -> Value {
     json!({
