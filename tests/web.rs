@@ -4,10 +4,11 @@
 #![cfg(target_arch = "wasm32")]
 
 use mcp_console::core::engine::{EngineEvent, TransportChoice};
+use mcp_console::core::http::HttpRequest;
 use mcp_console::core::jsonrpc::{Message, RequestId};
 use mcp_console::core::session::{SessionConfig, SessionEvent};
 use mcp_console::core::sse::SseDecoder;
-use mcp_console::core::streamable::{BodyKind, HttpRequest, SESSION_HEADER, StreamableHttp};
+use mcp_console::core::streamable::{BodyKind, SESSION_HEADER, StreamableHttp};
 use mcp_console::platform::connection::Connection;
 use mcp_console::platform::fetch::FetchFailure;
 use mcp_console::platform::{clock, fetch};

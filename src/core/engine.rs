@@ -7,13 +7,13 @@
 
 use crate::core::address::{ServerUrl, same_origin_text};
 use crate::core::auth::tokens::Bearer;
+use crate::core::http::{AUTHORIZATION_HEADER, HttpRequest};
 use crate::core::jsonrpc::{Message, RequestId};
 use crate::core::reconnect::Backoff;
 use crate::core::session::{Millis, Phase, Session, SessionConfig, SessionEvent};
 use crate::core::sse::SseDecoder;
 use crate::core::streamable::{
-    AUTHORIZATION_HEADER, BodyKind, HttpRequest, PROTOCOL_HEADER, SESSION_HEADER, StreamableHttp,
-    TransportError,
+    BodyKind, PROTOCOL_HEADER, SESSION_HEADER, StreamableHttp, TransportError,
 };
 use oauth2::AccessToken;
 use std::collections::{BTreeMap, VecDeque};

@@ -7,6 +7,7 @@ pub mod asks;
 pub mod auth;
 pub mod console;
 pub mod engine;
+pub mod http;
 pub mod jsonrpc;
 pub mod launch;
 pub mod pkce;

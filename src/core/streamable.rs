@@ -3,48 +3,14 @@
 //! decide how its body is read, and what each failure means to the person at the console.
 
 use crate::core::address::{AddressError, ServerUrl};
+use crate::core::http::HttpRequest;
 use crate::core::jsonrpc::Message;
-use std::fmt;
 use thiserror::Error;
 use url::Url;
 
 /// Headers the MCP transport uses, lower-cased as the Fetch API reports them.
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const PROTOCOL_HEADER: &str = "mcp-protocol-version";
-pub const AUTHORIZATION_HEADER: &str = "authorization";
-
-/// An HTTP request the platform layer should perform. Its `Debug` prints the `Authorization`
-/// header as `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    pub method: &'static str,
-    pub url: String,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: Option<String>,
-}
-
-impl fmt::Debug for HttpRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let shown = if name.eq_ignore_ascii_case(AUTHORIZATION_HEADER) {
-                    "[redacted]"
-                } else {
-                    value.as_str()
-                };
-                (*name, shown)
-            })
-            .collect();
-        f.debug_struct("HttpRequest")
-            .field("method", &self.method)
-            .field("url", &self.url)
-            .field("headers", &headers)
-            .field("body", &self.body)
-            .finish()
-    }
-}
 
 /// How the body of a successful response must be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +87,7 @@ impl StreamableHttp {
 
     /// The origin (scheme, host, port) messages go to, for error messages.
     pub fn origin(&self) -> String {
-        self.endpoint.origin().ascii_serialization()
+        crate::core::address::origin_of(&self.endpoint)
     }
 
     pub fn session_id(&self) -> Option<&str> {
@@ -315,19 +281,6 @@ mod tests {
             e.to_string(),
             "The server answered HTTP 500 (oops[31m). Check the server's logs."
         );
-    }
-
-    #[test]
-    fn debug_output_never_shows_the_bearer_token() {
-        let req = HttpRequest {
-            method: "POST",
-            url: "http://127.0.0.1/mcp".into(),
-            headers: vec![(AUTHORIZATION_HEADER, "Bearer s3cr3t-token".into())],
-            body: None,
-        };
-        let shown = format!("{req:?}");
-        assert!(!shown.contains("s3cr3t"), "{shown}");
-        assert!(shown.contains("[redacted]"), "{shown}");
     }
 
     #[test]

@@ -11,11 +11,10 @@ use crate::core::auth::machine::{
     Action, AuthView, BrowserProblem, FetchId, Kept, MAX_ANSWER_BYTES, Press, Random, SignIn,
 };
 use crate::core::auth::trace::TraceLine;
+use crate::core::http::HttpRequest;
 use crate::core::launch::Opened;
 use crate::core::session::Millis;
-use crate::platform::clock;
-use gloo_net::http::{Method, RequestBuilder};
-use oauth2::http;
+use crate::platform::{clock, fetch, location};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use url::Url;
@@ -186,43 +185,29 @@ fn perform(inner: &Rc<Inner>, action: Action) {
 
 /// Performs a request built by `core` and reports its status and body (at most
 /// [`MAX_ANSWER_BYTES`]), or that no answer came.
-fn fetch(inner: &Rc<Inner>, id: FetchId, request: http::Request<Vec<u8>>) {
+fn fetch(inner: &Rc<Inner>, id: FetchId, request: HttpRequest) {
     let inner = inner.clone();
     spawn_local(async move {
-        match exchange(request).await {
-            Ok((status, body)) => {
-                inner.machine.borrow_mut().handle_response(id, status, &body, clock::now_ms())
-            }
-            Err(reason) => inner.machine.borrow_mut().handle_failure(id, &reason, clock::now_ms()),
+        // A page cannot tell a server that is down from one that refuses its origin (CORS).
+        let no_answer = "the server is down, or it does not allow this page's origin (CORS)";
+        let answer = match fetch::send(&request, None).await {
+            Ok(response) => match response.text_up_to(MAX_ANSWER_BYTES).await {
+                Ok(text) => Ok((response.status(), text)),
+                Err(_) => Err(no_answer),
+            },
+            Err(_) => Err(no_answer),
+        };
+        match answer {
+            Ok((status, body)) => inner.machine.borrow_mut().handle_response(
+                id,
+                status,
+                body.as_bytes(),
+                clock::now_ms(),
+            ),
+            Err(reason) => inner.machine.borrow_mut().handle_failure(id, reason, clock::now_ms()),
         }
         pump(&inner);
     });
-}
-
-async fn exchange(request: http::Request<Vec<u8>>) -> Result<(u16, Vec<u8>), String> {
-    // A page cannot tell a server that is down from one that refuses its origin (CORS).
-    let no_answer =
-        || "the server is down, or it does not allow this page's origin (CORS)".to_owned();
-    let url = request.uri().to_string();
-    let get = request.method() == http::Method::GET;
-    let mut builder =
-        RequestBuilder::new(&url).method(if get { Method::GET } else { Method::POST });
-    for (name, value) in request.headers() {
-        if let Ok(value) = value.to_str() {
-            builder = builder.header(name.as_str(), value);
-        }
-    }
-    let response = if get {
-        builder.send().await
-    } else {
-        let body = String::from_utf8_lossy(request.body()).into_owned();
-        builder.body(body).map_err(|e| e.to_string())?.send().await
-    }
-    .map_err(|_| no_answer())?;
-    let status = response.status();
-    let mut bytes = response.binary().await.map_err(|_| no_answer())?;
-    bytes.truncate(MAX_ANSWER_BYTES);
-    Ok((status, bytes))
 }
 
 /// Opens an empty sign-in window inside the click that asked for it (browsers block windows
@@ -277,7 +262,7 @@ fn listen(inner: &Rc<Inner>, state: &str) {
         inner.machine.borrow_mut().handle_browser_problem(BrowserProblem::PopupUnreachable);
         return;
     };
-    let origin = window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+    let origin = location::origin();
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
         // Only our own callback page can post here (a BroadcastChannel is same-origin); the URL
@@ -312,11 +297,6 @@ pub fn is_framed() -> bool {
         Ok(Some(parent)) => !js_sys::Object::is(&parent, &w),
         _ => false,
     }
-}
-
-/// The page's whole address.
-pub fn href() -> String {
-    window().and_then(|w| w.location().href().ok()).unwrap_or_default()
 }
 
 /// Replaces the address bar's URL without a new history entry or a reload.
@@ -393,7 +373,7 @@ pub fn drop_expired_pending(now: Millis) {
 /// the person was, and the answer is returned with what was kept for it (read from sessionStorage
 /// and deleted there). Otherwise an abandoned, expired pending sign-in is deleted.
 pub fn take_redirect_answer() -> Option<(String, Option<Kept>)> {
-    let here = href();
+    let here = location::href();
     let answer = match take_answer() {
         Some(answer) if callback_params_present(&answer) => answer,
         _ if callback_params_present(&here) => here.clone(),

@@ -8,8 +8,9 @@ use crate::core::auth::tokens::Bearer;
 use crate::core::engine::{
     Engine, EngineEvent, NetworkFailure, Output, ResponseHead, StreamId, TransportChoice,
 };
+use crate::core::http::HttpRequest;
 use crate::core::session::{Millis, Session, SessionConfig};
-use crate::core::streamable::{HttpRequest, SESSION_HEADER, TransportError};
+use crate::core::streamable::{SESSION_HEADER, TransportError};
 use crate::platform::clock;
 use crate::platform::fetch::{self, FetchFailure};
 use std::cell::{Cell, RefCell};

@@ -2,7 +2,8 @@
 //! that SSE replies are handled as they arrive (EventSource cannot send `Authorization`, so every
 //! stream goes through here). Request shapes come from `core`; this module only performs them.
 
-use crate::core::streamable::{HttpRequest, TransportError};
+use crate::core::http::HttpRequest;
+use crate::core::streamable::TransportError;
 use gloo_net::http::{Method, RequestBuilder, Response};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

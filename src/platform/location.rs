@@ -1,8 +1,14 @@
-//! The page's own address: its query string and origin, read from `window.location`.
+//! The page's own address: its query string, whole address and origin, read from
+//! `window.location`, and the deployer's `config.json` beside it.
 
 /// The raw query string including its leading `?`, or an empty string.
 pub fn search() -> String {
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// The page's whole address.
+pub fn href() -> String {
+    web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
 }
 
 /// The page's origin, e.g. `http://127.0.0.1:8080`.

@@ -67,15 +67,18 @@ fn setting(
     }
 }
 
-/// A secret typed into the page (kept in memory only, shown as dots, never read back).
+/// A secret typed into the page (kept in memory only, shown as dots, never read back); `held`
+/// says whether the server in view has one.
 fn secret(
     label: &'static str,
     testid: &'static str,
+    held: impl Fn() -> bool + Send + Sync + 'static,
     take: impl Fn(Option<String>) + 'static,
 ) -> impl IntoView {
     view! {
         <label>
             {label}
+            {move || held().then_some(" (one is set for this server)")}
             <input
                 data-testid=testid
                 type="password"
@@ -314,8 +317,8 @@ pub fn AuthPanel() -> impl IntoView {
                             <option value="popup" selected=move || view_.with(|v| v.mode == SignInMode::Popup)>"A popup"</option>
                         </select>
                     </label>
-                    {secret("Client secret (confidential clients only — unsafe in a public page; kept in memory)", "set-client-secret", move |v| auth.with(|m, _| m.type_secret(v.map(ClientSecret::new))))}
-                    {secret("Access token (paste one instead of signing in; kept in memory, for this server only)", "set-access-token", move |v| auth.with(|m, _| m.paste_token(v.map(AccessToken::new))))}
+                    {secret("Client secret (confidential clients only — unsafe in a public page; kept in memory)", "set-client-secret", move || view_.with(|v| v.secret_typed), move |v| auth.with(|m, _| m.type_secret(v.map(ClientSecret::new))))}
+                    {secret("Access token (paste one instead of signing in; kept in memory, for this server only)", "set-access-token", move || view_.with(|v| v.token_pasted), move |v| auth.with(|m, _| m.paste_token(v.map(AccessToken::new))))}
                 </div>
             </details>
         </section>

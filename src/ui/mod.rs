@@ -70,7 +70,7 @@ pub fn App() -> impl IntoView {
     provide_context(roots);
     // A full-page sign-in coming back: the address bar is cleaned before anything else runs.
     let redirect_answer = web_auth::take_redirect_answer();
-    let console_url = url::Url::parse(&web_auth::href()).ok();
+    let console_url = url::Url::parse(&location::href()).ok();
     let started = console_url.as_ref().map(|here| Deployment::new(here, Config::default()).0);
     let Some(deployment) = started else {
         return view! { <p class="mc-notice">"The console cannot read its own address."</p> }

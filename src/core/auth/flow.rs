@@ -11,12 +11,12 @@
 use crate::core::auth::metadata::{AuthorizationServerMetadata, TENANT_PLACEHOLDER, is_entra};
 use crate::core::auth::settings::SignInSettings;
 use crate::core::auth::tokens::TokenSet;
+use crate::core::http::{ACCEPT_HEADER, AUTHORIZATION_HEADER, CONTENT_TYPE_HEADER, HttpRequest};
 use crate::core::pkce;
 use crate::core::session::Millis;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::basic::{BasicClient, BasicTokenType};
-use oauth2::http::{self, HeaderValue, Method, header};
 use oauth2::{
     AccessToken, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, ExtraTokenFields,
     PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, StandardTokenResponse, TokenResponse,
@@ -392,7 +392,7 @@ fn form_post(
     params: &[(&str, &str)],
     client_id: &str,
     auth: &ClientAuth,
-) -> Result<http::Request<Vec<u8>>, SignInError> {
+) -> Result<HttpRequest, SignInError> {
     let mut params = params.to_vec();
     match auth {
         ClientAuth::None => {}
@@ -400,28 +400,19 @@ fn form_post(
         // RFC 6749 §2.3.1: the id goes in the Basic credentials, not (also) in the form.
         ClientAuth::Basic(_) => params.retain(|(name, _)| *name != "client_id"),
     }
-    let uri = http::Uri::try_from(endpoint).map_err(|_| SignInError::InvalidUrl {
-        what: "token endpoint",
-        value: endpoint.to_owned(),
+    let url = Url::parse(endpoint).ok().filter(crate::core::address::is_http).ok_or_else(|| {
+        SignInError::InvalidUrl { what: "token endpoint", value: endpoint.to_owned() }
     })?;
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
-    let mut request = http::Request::new(body.into_bytes());
-    *request.method_mut() = Method::POST;
-    *request.uri_mut() = uri;
-    let headers = request.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(FORM));
-    headers.insert(header::ACCEPT, HeaderValue::from_static(JSON));
+    let mut headers =
+        vec![(CONTENT_TYPE_HEADER, FORM.to_owned()), (ACCEPT_HEADER, JSON.to_owned())];
     if let ClientAuth::Basic(secret) = auth {
         let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
         let pair = format!("{}:{}", encode(client_id), encode(secret.secret()));
         let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
-        let value = HeaderValue::from_str(&value).map_err(|_| SignInError::InvalidUrl {
-            what: "client secret",
-            value: "[redacted]".to_owned(),
-        })?;
-        headers.insert(header::AUTHORIZATION, value);
+        headers.push((AUTHORIZATION_HEADER, value));
     }
-    Ok(request)
+    Ok(HttpRequest { method: "POST", url: url.to_string(), headers, body: Some(body) })
 }
 
 /// The request that redeems `code`: the same `redirect_uri` as the authorization request, the PKCE
@@ -430,7 +421,7 @@ pub fn token_request(
     pending: &PendingSignIn,
     code: &AuthorizationCode,
     auth: &ClientAuth,
-) -> Result<http::Request<Vec<u8>>, SignInError> {
+) -> Result<HttpRequest, SignInError> {
     let mut params = vec![
         ("grant_type", "authorization_code"),
         ("code", code.secret().as_str()),
@@ -452,7 +443,7 @@ pub fn refresh_request(
     scopes: &[String],
     resource: Option<&str>,
     auth: &ClientAuth,
-) -> Result<http::Request<Vec<u8>>, SignInError> {
+) -> Result<HttpRequest, SignInError> {
     let scope = scopes.join(" ");
     let mut params = vec![
         ("grant_type", "refresh_token"),
@@ -475,7 +466,7 @@ pub fn revocation_request(
     client_id: &str,
     refresh_token: &RefreshToken,
     auth: &ClientAuth,
-) -> Result<http::Request<Vec<u8>>, SignInError> {
+) -> Result<HttpRequest, SignInError> {
     let params = [
         ("token", refresh_token.secret().as_str()),
         ("token_type_hint", "refresh_token"),
@@ -915,8 +906,10 @@ mod tests {
         read_token_response(status, body.to_string().as_bytes(), NOW, &ctx(nonce))
     }
 
-    fn form(request: &http::Request<Vec<u8>>) -> Vec<(String, String)> {
-        form_urlencoded::parse(request.body()).into_owned().collect()
+    fn form(request: &HttpRequest) -> Vec<(String, String)> {
+        form_urlencoded::parse(request.body.as_deref().unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect()
     }
 
     #[test]
@@ -1171,17 +1164,17 @@ mod tests {
         let secret = || Some(ClientSecret::new("s3cr:t&".into()));
         let basic = ClientAuth::for_method(Some("client_secret_basic"), secret());
         let req = token_request(&pending, &code, &basic).unwrap_or_else(|e| panic!("{e}"));
-        let auth = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let auth = req.header(AUTHORIZATION_HEADER);
         let expected = base64::engine::general_purpose::STANDARD
             .encode(format!("{}:s3cr%3At%26", pending.client_id));
         assert_eq!(auth, Some(format!("Basic {expected}").as_str()));
-        let body = String::from_utf8_lossy(req.body()).into_owned();
+        let body = req.body.clone().unwrap_or_default();
         assert!(!body.contains("client_id=") && !body.contains("client_secret"), "{body}");
 
         let post = ClientAuth::for_method(Some("client_secret_post"), secret());
         let req = token_request(&pending, &code, &post).unwrap_or_else(|e| panic!("{e}"));
-        assert!(req.headers().get(header::AUTHORIZATION).is_none());
-        let body = String::from_utf8_lossy(req.body()).into_owned();
+        assert!(req.header(AUTHORIZATION_HEADER).is_none());
+        let body = req.body.clone().unwrap_or_default();
         assert!(body.contains("client_secret=s3cr%3At%26") && body.contains("client_id="));
 
         for none in [
@@ -1222,14 +1215,11 @@ mod tests {
         let request =
             token_request(&pending, &AuthorizationCode::new("the-code".into()), &ClientAuth::None)
                 .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(request.method(), Method::POST);
-        assert_eq!(request.uri().to_string(), TOKEN);
-        assert_eq!(
-            request.headers().get(header::CONTENT_TYPE),
-            Some(&HeaderValue::from_static(FORM))
-        );
-        assert_eq!(request.headers().get(header::ACCEPT), Some(&HeaderValue::from_static(JSON)));
-        assert!(request.headers().get(header::AUTHORIZATION).is_none());
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.url, TOKEN);
+        assert_eq!(request.header(CONTENT_TYPE_HEADER), Some(FORM));
+        assert_eq!(request.header(ACCEPT_HEADER), Some(JSON));
+        assert!(request.header(AUTHORIZATION_HEADER).is_none());
         let expected: Vec<(String, String)> = [
             ("grant_type", "authorization_code"),
             ("code", "the-code"),
@@ -1242,7 +1232,7 @@ mod tests {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         assert_eq!(form(&request), expected);
-        assert!(!String::from_utf8_lossy(request.body()).contains("secret"));
+        assert!(!request.body.clone().unwrap_or_default().contains("secret"));
     }
 
     #[test]

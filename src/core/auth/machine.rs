@@ -10,7 +10,7 @@
 //! page is connected to), revokes at sign-out, and keeps the Auth view: who is signed in, what is
 //! asked of the person, and a trace of the last sign-in. `platform::auth` performs its actions.
 
-use crate::core::address::ServerUrl;
+use crate::core::address::{ServerUrl, origin_of};
 use crate::core::auth::challenge::{self, BearerChallenge};
 use crate::core::auth::discovery::{BearerInfo, Discovered, Discovery, DiscoverySettings};
 use crate::core::auth::flow::{
@@ -29,11 +29,11 @@ use crate::core::auth::tokens::{
 use crate::core::auth::trace::{TraceLine, shown_answer, shown_authorization_url};
 use crate::core::auth::trust::{Deployment, Source, TrustError};
 use crate::core::engine::AuthRequired;
+use crate::core::http::{ACCEPT_HEADER, HttpRequest};
 use crate::core::launch::Opened;
 use crate::core::session::Millis;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth2::http::{self, HeaderValue, Method, header};
 use oauth2::{AccessToken, ClientSecret};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -246,7 +246,7 @@ pub enum Action {
     /// [`SignIn::handle_failure`]. Answers beyond [`MAX_ANSWER_BYTES`] are cut.
     Fetch {
         id: FetchId,
-        request: http::Request<Vec<u8>>,
+        request: HttpRequest,
     },
     /// Open the sign-in window now, inside the click, blank and with no way back to the console
     /// (`opener` cut); report a block with [`SignIn::handle_popup_blocked`].
@@ -283,16 +283,16 @@ impl fmt::Debug for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Action::Fetch { id, request } => {
-                write!(f, "Fetch({id}, {} {})", request.method(), request.uri())
+                write!(f, "Fetch({id}, {} {})", request.method, request.url)
             }
             Action::OpenPopup => f.write_str("OpenPopup"),
             Action::NavigatePopup(url) => {
-                write!(f, "NavigatePopup({})", url.origin().ascii_serialization())
+                write!(f, "NavigatePopup({})", origin_of(url))
             }
             Action::ClosePopup => f.write_str("ClosePopup"),
             Action::Listen { .. } => f.write_str("Listen([redacted])"),
             Action::StopListening => f.write_str("StopListening"),
-            Action::Leave { url, .. } => write!(f, "Leave({})", url.origin().ascii_serialization()),
+            Action::Leave { url, .. } => write!(f, "Leave({})", origin_of(url)),
             Action::Bearer(bearer) => write!(f, "{bearer:?}"),
             Action::GiveUp { server, error } => write!(f, "GiveUp({server}, {error})"),
             Action::EndSession(server) => write!(f, "EndSession({server})"),
@@ -419,12 +419,13 @@ pub struct SignIn {
 }
 
 /// A GET for a metadata document: no custom header, so no CORS preflight.
-fn document_request(url: &Url) -> Option<http::Request<Vec<u8>>> {
-    let mut request = http::Request::new(Vec::new());
-    *request.uri_mut() = http::Uri::try_from(url.as_str()).ok()?;
-    *request.method_mut() = Method::GET;
-    request.headers_mut().insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    Some(request)
+fn document_request(url: &Url) -> HttpRequest {
+    HttpRequest {
+        method: "GET",
+        url: url.to_string(),
+        headers: vec![(ACCEPT_HEADER, "application/json".to_owned())],
+        body: None,
+    }
 }
 
 /// What kind of token `token` is, when it is a readable JWT: "an app-only token …" for tokens
@@ -471,10 +472,6 @@ impl SignIn {
         };
         machine.update_view();
         machine
-    }
-
-    pub fn deployment(&self) -> &Deployment {
-        &self.deployment
     }
 
     /// The deployer's configuration has been read: it replaces the one the page started with.
@@ -945,7 +942,7 @@ impl SignIn {
         })
     }
 
-    fn fetch(&mut self, request: http::Request<Vec<u8>>) -> FetchId {
+    fn fetch(&mut self, request: HttpRequest) -> FetchId {
         self.next_fetch += 1;
         let id = self.next_fetch;
         self.outputs.push_back(Action::Fetch { id, request });
@@ -1091,13 +1088,7 @@ impl SignIn {
             return;
         }
         if let Some(url) = discovery.next_request() {
-            let Some(request) = document_request(&url) else {
-                discovery.handle_failure(&url, "not a URL the browser can fetch");
-                flow.stage = Stage::Discovering { discovery, fetch: None, traced };
-                self.flow = Some(flow);
-                return self.pump_discovery(now);
-            };
-            let id = self.fetch(request);
+            let id = self.fetch(document_request(&url));
             flow.stage = Stage::Discovering { discovery, fetch: Some((id, url)), traced };
             self.flow = Some(flow);
             return;
@@ -1739,12 +1730,12 @@ mod tests {
             self.document(&prm_url(s), json!({"resource": s, "authorization_servers": [issuer]}));
         }
 
-        fn answer(&mut self, request: &http::Request<Vec<u8>>) -> Option<(u16, String)> {
-            let url = request.uri().to_string();
+        fn answer(&mut self, request: &HttpRequest) -> Option<(u16, String)> {
+            let url = request.url.clone();
             if self.down.iter().any(|d| url.starts_with(d.as_str())) {
                 return None;
             }
-            if request.method() == Method::GET {
+            if request.method == "GET" {
                 return Some(match self.documents.get(&url) {
                     Some(doc) => (200, doc.clone()),
                     None => (404, "{}".into()),
@@ -1770,13 +1761,11 @@ mod tests {
                 match action {
                     Action::Fetch { id, request } => {
                         let seen = Seen {
-                            method: request.method().to_string(),
-                            url: request.uri().to_string(),
-                            body: String::from_utf8_lossy(request.body()).into_owned(),
+                            method: request.method.to_owned(),
+                            url: request.url.clone(),
+                            body: request.body.clone().unwrap_or_default(),
                             authorization: request
-                                .headers()
-                                .get(header::AUTHORIZATION)
-                                .and_then(|v| v.to_str().ok())
+                                .header(crate::core::http::AUTHORIZATION_HEADER)
                                 .map(str::to_owned),
                         };
                         self.seen.push(seen);

@@ -7,8 +7,8 @@
 
 use crate::core::auth::metadata::AuthorizationServerMetadata;
 use crate::core::auth::settings::SignInSettings;
+use crate::core::http::{ACCEPT_HEADER, CONTENT_TYPE_HEADER, HttpRequest};
 use oauth2::ClientSecret;
-use oauth2::http::{self, HeaderValue, Method, header};
 use serde_json::{Value, json};
 use std::fmt;
 use thiserror::Error;
@@ -56,16 +56,6 @@ pub enum ClientChoice {
     Register(String),
 }
 
-impl ClientChoice {
-    /// How the confirmation names the client.
-    pub fn shown(&self) -> String {
-        match self {
-            ClientChoice::Configured(id) | ClientChoice::MetadataDocument(id) => id.clone(),
-            ClientChoice::Register(endpoint) => format!("registered at {endpoint}"),
-        }
-    }
-}
-
 /// The client identity to use at the server `metadata` describes.
 pub fn choose_client(
     settings: &SignInSettings,
@@ -108,9 +98,11 @@ pub fn registration_request(
     endpoint: &str,
     redirect_uri: &str,
     scopes: &[String],
-) -> Result<http::Request<Vec<u8>>, RegistrationError> {
-    let uri = http::Uri::try_from(endpoint)
-        .map_err(|_| RegistrationError::BadEndpoint(endpoint.to_owned()))?;
+) -> Result<HttpRequest, RegistrationError> {
+    let url = url::Url::parse(endpoint)
+        .ok()
+        .filter(crate::core::address::is_http)
+        .ok_or_else(|| RegistrationError::BadEndpoint(endpoint.to_owned()))?;
     let mut body = json!({
         "client_name": CLIENT_NAME,
         "redirect_uris": [redirect_uri],
@@ -123,13 +115,13 @@ pub fn registration_request(
     {
         map.insert("scope".to_owned(), Value::from(scopes.join(" ")));
     }
-    let mut request = http::Request::new(body.to_string().into_bytes());
-    *request.method_mut() = Method::POST;
-    *request.uri_mut() = uri;
-    let headers = request.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-    Ok(request)
+    let json = || "application/json".to_owned();
+    Ok(HttpRequest {
+        method: "POST",
+        url: url.to_string(),
+        headers: vec![(CONTENT_TYPE_HEADER, json()), (ACCEPT_HEADER, json())],
+        body: Some(body.to_string()),
+    })
 }
 
 /// Reads the answer to [`registration_request`]: the client id, a secret and the method, nothing
@@ -215,11 +207,12 @@ mod tests {
             &["a".into(), "b".into()],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let body: Value = serde_json::from_slice(req.body()).unwrap_or_default();
+        let body: Value =
+            serde_json::from_str(req.body.as_deref().unwrap_or_default()).unwrap_or_default();
         assert_eq!(body["redirect_uris"], json!([REDIRECT]));
         assert_eq!(body["token_endpoint_auth_method"], "none");
         assert_eq!(body["scope"], "a b");
-        assert_eq!(req.method(), Method::POST);
+        assert_eq!(req.method, "POST");
 
         let ok = read_registration_response(
             201,

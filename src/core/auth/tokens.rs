@@ -156,13 +156,9 @@ impl TokenStore {
         self.slots.get(&(server.clone(), issuer.clone()))
     }
 
-    /// The tokens and grant `server`'s connection uses.
+    /// The tokens `server`'s connection uses.
     pub fn tokens(&self, server: &ServerUrl) -> Option<&TokenSet> {
         self.slot(server).map(|s| &s.tokens)
-    }
-
-    pub fn grant(&self, server: &ServerUrl) -> Option<&Grant> {
-        self.slot(server).map(|s| &s.grant)
     }
 
     /// The bearer for `server` now: its token while it has not expired.
