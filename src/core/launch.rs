@@ -61,15 +61,7 @@ pub struct Link {
     pub redirect_uri: Option<String>,
 }
 
-/// A scope setting: one string (space or comma separated) or a list.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Scopes {
-    One(String),
-    Many(Vec<String>),
-}
-
-/// A list setting: one string (space or comma separated) or a list.
+/// A list setting (scopes, allow-lists): one string, space or comma separated, or a list.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum List {
@@ -101,7 +93,7 @@ struct ConfigFile {
     #[serde(alias = "ClientId", alias = "clientId")]
     client_id: Option<String>,
     #[serde(alias = "Scopes", alias = "scopes", alias = "Scope", alias = "scope")]
-    scopes: Option<Scopes>,
+    scopes: Option<List>,
     #[serde(alias = "Resource", alias = "resource")]
     resource: Option<String>,
     #[serde(alias = "RedirectUri", alias = "redirectUri")]
@@ -131,11 +123,7 @@ impl Config {
         if file.client_secret.is_some() {
             return Err(ConfigError::HoldsSecret);
         }
-        let scopes = match file.scopes {
-            Some(Scopes::One(text)) => split_scopes(&text),
-            Some(Scopes::Many(list)) => list.iter().flat_map(|s| split_scopes(s)).collect(),
-            None => Vec::new(),
-        };
+        let scopes = file.scopes.map(List::into_vec).unwrap_or_default();
         let trimmed = |v: Option<String>| v.as_deref().and_then(non_blank);
         let mode = match file.sign_in.as_deref() {
             None => SignInMode::Auto,

@@ -188,39 +188,31 @@ fn perform(inner: &Rc<Inner>, action: Action) {
 fn fetch(inner: &Rc<Inner>, id: FetchId, request: HttpRequest) {
     let inner = inner.clone();
     spawn_local(async move {
-        // A page cannot tell a server that is down from one that refuses its origin (CORS).
-        let no_answer = "the server is down, or it does not allow this page's origin (CORS)";
         let answer = match fetch::send(&request, None).await {
             Ok(response) => match response.text_up_to(MAX_ANSWER_BYTES).await {
-                Ok(text) => Ok((response.status(), text)),
-                Err(_) => Err(no_answer),
+                Ok(text) => Some((response.status(), text)),
+                Err(_) => None,
             },
-            Err(_) => Err(no_answer),
+            Err(_) => None,
         };
+        let now = clock::now_ms();
         match answer {
-            Ok((status, body)) => inner.machine.borrow_mut().handle_response(
-                id,
-                status,
-                body.as_bytes(),
-                clock::now_ms(),
-            ),
-            Err(reason) => inner.machine.borrow_mut().handle_failure(id, reason, clock::now_ms()),
+            Some((status, body)) => {
+                inner.machine.borrow_mut().handle_response(id, status, body.as_bytes(), now);
+            }
+            None => inner.machine.borrow_mut().handle_failure(id, now),
         }
         pump(&inner);
     });
 }
 
-/// Opens an empty sign-in window inside the click that asked for it (browsers block windows
-/// opened later), and cuts its `opener`: whatever page it shows next cannot reach the console.
+/// Opens a new, empty sign-in window inside the click that asked for it (browsers block windows
+/// opened later), and cuts its `opener`: whatever page it shows next cannot reach the console. A
+/// new window each time (`_blank`): a named one could be one a framing page opened first.
 fn open_popup(inner: &Rc<Inner>) {
     let opened = window()
         .and_then(|w| {
-            w.open_with_url_and_target_and_features(
-                "",
-                "mcp-console-signin",
-                "popup,width=520,height=720",
-            )
-            .ok()
+            w.open_with_url_and_target_and_features("", "_blank", "popup,width=520,height=720").ok()
         })
         .flatten();
     let Some(popup) = opened else {
@@ -256,22 +248,18 @@ fn watch_popup(inner: &Rc<Inner>) {
     });
 }
 
-/// Waits on the channel named after `state` for the callback page's answer (its whole URL).
+/// Waits on the channel named after `state` for the callback page's answer (its whole URL);
+/// `core` checks where it came from and what it says.
 fn listen(inner: &Rc<Inner>, state: &str) {
     let Ok(channel) = BroadcastChannel::new(&format!("{CHANNEL_PREFIX}{state}")) else {
         inner.machine.borrow_mut().handle_browser_problem(BrowserProblem::PopupUnreachable);
         return;
     };
-    let origin = location::origin();
     let weak = Rc::downgrade(inner);
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
-        // Only our own callback page can post here (a BroadcastChannel is same-origin); the URL
-        // must be on our origin too, and `core` checks its state before anything is redeemed.
         let url =
             js_sys::Reflect::get(&event.data(), &"url".into()).ok().and_then(|v| v.as_string());
-        if let (Some(url), Some(inner)) =
-            (url.filter(|u| u.starts_with(&format!("{origin}/"))), weak.upgrade())
-        {
+        if let (Some(url), Some(inner)) = (url, weak.upgrade()) {
             inner.machine.borrow_mut().handle_answer(&url, clock::now_ms());
             pump(&inner);
         }
@@ -318,16 +306,15 @@ fn session_storage() -> Option<web_sys::Storage> {
 /// What survives a full-page redirect: the pending sign-in and the trace so far (allow-listed,
 /// never a token or a code).
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<P> {
+struct Stored<P, T> {
     pending: P,
-    trace: Vec<(String, String)>,
+    trace: T,
 }
 
 /// Keeps `pending` (PKCE verifier, `state`, nonce; never a token) and its trace in sessionStorage
 /// until the redirect returns: the one thing the console ever writes to browser storage. It is
 /// deleted when read ([`take_pending`]) or, if the sign-in was abandoned, once it has expired.
 pub fn save_pending(pending: &PendingSignIn, trace: &[TraceLine]) -> Result<(), BrowserProblem> {
-    let trace = trace.iter().map(|l| (l.step.clone(), l.detail.clone())).collect();
     let text = serde_json::to_string(&Stored { pending, trace })
         .map_err(|_| BrowserProblem::NoSessionStorage)?;
     session_storage()
@@ -341,9 +328,8 @@ pub fn take_pending() -> Option<Kept> {
     let storage = session_storage()?;
     let text = storage.get_item(PENDING_KEY).ok().flatten();
     let _ = storage.remove_item(PENDING_KEY);
-    let kept: Stored<PendingSignIn> = serde_json::from_str(&text?).ok()?;
-    let trace = kept.trace.into_iter().map(|(step, detail)| TraceLine::new(step, detail)).collect();
-    Some((kept.pending, trace))
+    let kept: Stored<PendingSignIn, Vec<TraceLine>> = serde_json::from_str(&text?).ok()?;
+    Some((kept.pending, kept.trace))
 }
 
 /// The answer `callback.html` left for a full-page sign-in (its whole URL) in this history
@@ -361,7 +347,7 @@ pub fn take_answer() -> Option<String> {
 pub fn drop_expired_pending(now: Millis) {
     let Some(storage) = session_storage() else { return };
     let Some(text) = storage.get_item(PENDING_KEY).ok().flatten() else { return };
-    let expired = serde_json::from_str::<Stored<PendingSignIn>>(&text)
+    let expired = serde_json::from_str::<Stored<PendingSignIn, Vec<TraceLine>>>(&text)
         .map_or(true, |k| k.pending.is_expired(now));
     if expired {
         let _ = storage.remove_item(PENDING_KEY);

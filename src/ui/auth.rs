@@ -3,11 +3,12 @@
 //! client and the scopes), the trace of the last sign-in, and the settings form. Every decision
 //! is `core::auth::machine`'s; clicks go to it through `platform::auth::AuthDriver`.
 
-use crate::core::auth::machine::{AuthView, Phase, Proposal};
+use crate::core::auth::machine::{AuthView, Proposal, SignInStatus};
 use crate::core::auth::settings::{
     ResourceSetting, SignInMode, SignInSettings, non_blank, split_scopes,
 };
 use crate::core::auth::trace::trace_text;
+use crate::core::auth::trust::Source;
 use crate::core::session::Millis;
 use crate::platform::auth::AuthDriver;
 use crate::ui::Console;
@@ -56,11 +57,11 @@ fn setting(
                 placeholder=placeholder
                 spellcheck="false"
                 prop:value=move || view_.with(|v| get(&v.settings))
-                prop:readOnly=move || view_.with(|v| v.locked)
+                prop:readOnly=move || view_.with(|v| v.server.is_none() || v.source == Source::Config)
                 on:change=move |ev| {
                     let mut settings = view_.with_untracked(|v| v.settings.clone());
                     set(&mut settings, event_target_value(&ev));
-                    let _ = auth.with(|m, _| m.edit(settings));
+                    auth.with(|m, _| m.edit(settings));
                 }
             />
         </label>
@@ -111,12 +112,18 @@ fn Confirmation(proposal: Proposal) -> impl IntoView {
                 " with these settings, " {proposal.source.reason()} "?"
             </p>
             <dl class="mc-auth-who">
+                <dt>"Server"</dt>
+                <dd data-testid="confirm-server-url">{proposal.server_url.clone()}</dd>
                 <dt>"Sign-in service"</dt>
                 <dd data-testid="confirm-issuer">{proposal.issuer.clone()}</dd>
                 <dt>"Client"</dt>
                 <dd data-testid="confirm-client">{proposal.client.clone()}</dd>
                 <dt>"Scopes"</dt>
                 <dd data-testid="confirm-scopes">{proposal.scopes.join(" ")}</dd>
+                {proposal.resource.clone().map(|resource| view! {
+                    <dt>"Token for"</dt>
+                    <dd data-testid="confirm-resource">{resource}</dd>
+                })}
             </dl>
             <p class="mc-muted">
                 "The token you get will be sent to " {proposal.server.clone()}
@@ -148,26 +155,31 @@ pub fn AuthPanel() -> impl IntoView {
     let selected = expect_context::<Selected>();
     let view_ = auth.view;
     let phase_text = move || {
-        view_.with(|v| match &v.phase {
-            Phase::SignedOut => "Not signed in.".to_owned(),
-            Phase::Needed(need) => need.to_string(),
-            Phase::Confirm(_) => "Confirm the sign-in settings below before signing in.".to_owned(),
-            Phase::Working(step) => step.to_string(),
-            Phase::SignedIn => "Signed in.".to_owned(),
-            Phase::Failed(error) => error.to_string(),
+        view_.with(|v| match &v.status {
+            SignInStatus::SignedOut => "Not signed in.".to_owned(),
+            SignInStatus::Needed(need) => need.to_string(),
+            SignInStatus::Confirm(_) => {
+                "Confirm the sign-in settings below before signing in.".to_owned()
+            }
+            SignInStatus::Working(step) => step.to_string(),
+            SignInStatus::SignedIn => "Signed in.".to_owned(),
+            SignInStatus::Failed(error) => error.to_string(),
         })
     };
-    let failed = move || view_.with(|v| matches!(v.phase, Phase::Failed(_)));
+    let failed = move || view_.with(|v| matches!(v.status, SignInStatus::Failed(_)));
     let can_sign_in = move || {
         view_.with(|v| {
             v.server.is_some()
-                && matches!(v.phase, Phase::Needed(_) | Phase::Failed(_) | Phase::Working(_))
+                && matches!(
+                    v.status,
+                    SignInStatus::Needed(_) | SignInStatus::Failed(_) | SignInStatus::Working(_)
+                )
         })
     };
-    let signed_in = move || view_.with(|v| v.phase == Phase::SignedIn);
+    let signed_in = move || view_.with(|v| v.status == SignInStatus::SignedIn);
     let proposal = move || {
-        view_.with(|v| match &v.phase {
-            Phase::Confirm(p) => Some(p.clone()),
+        view_.with(|v| match &v.status {
+            SignInStatus::Confirm(p) => Some(p.clone()),
             _ => None,
         })
     };
@@ -205,13 +217,13 @@ pub fn AuthPanel() -> impl IntoView {
             data-testid="auth"
             data-phase=move || {
                 view_
-                    .with(|v| match v.phase {
-                        Phase::SignedOut => "signed-out",
-                        Phase::Needed(_) => "needed",
-                        Phase::Confirm(_) => "confirm",
-                        Phase::Working(_) => "working",
-                        Phase::SignedIn => "signed-in",
-                        Phase::Failed(_) => "failed",
+                    .with(|v| match v.status {
+                        SignInStatus::SignedOut => "signed-out",
+                        SignInStatus::Needed(_) => "needed",
+                        SignInStatus::Confirm(_) => "confirm",
+                        SignInStatus::Working(_) => "working",
+                        SignInStatus::SignedIn => "signed-in",
+                        SignInStatus::Failed(_) => "failed",
                     })
             }
         >
@@ -233,7 +245,7 @@ pub fn AuthPanel() -> impl IntoView {
                         type="button"
                         class="mc-secondary"
                         data-testid="sign-out"
-                        on:click=move |_| auth.with(|m, _| m.sign_out())
+                        on:click=move |_| auth.with(|m, now| m.sign_out(now))
                     >
                         "Sign out"
                     </button>
@@ -288,10 +300,12 @@ pub fn AuthPanel() -> impl IntoView {
             <details class="mc-auth-settings" data-testid="signin-settings">
                 <summary>"Sign-in settings"</summary>
                 <p class="mc-muted" data-testid="settings-source">
-                    {move || view_.with(|v| if v.locked {
-                        "Set by this console's configuration for this server.".to_owned()
-                    } else {
-                        "Settings entered here apply only to the server they are entered for, once you confirm them.".to_owned()
+                    {move || view_.with(|v| match (&v.server, v.source) {
+                        (None, _) => "Enter a server's URL above: settings belong to one server.",
+                        (Some(_), Source::Config) => "Set by this console's configuration for this server.",
+                        (Some(_), Source::Link) => "From the link you opened: you will be asked to confirm them before they are used.",
+                        (Some(_), Source::ConfigElsewhere) => "From this console's configuration, which does not name this server: you will be asked to confirm them.",
+                        (Some(_), Source::Typed | Source::Discovery) => "Settings entered here apply only to this server, once you confirm them.",
                     })}
                     " Redirect URI to register: "
                     <code data-testid="redirect-uri">{move || view_.with(|v| v.redirect_uri.clone())}</code>

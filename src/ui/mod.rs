@@ -1,5 +1,7 @@
-//! Leptos components: they render `core::console::ConsoleState` and turn clicks into calls on a
-//! `platform::connection::Connection`. No protocol or auth logic lives here.
+//! Leptos components: they render `core::console::ConsoleState` and the sign-in's `AuthView`, and
+//! turn clicks into calls on a `platform::connection::Connection` and the sign-in's
+//! `platform::auth::AuthDriver`, whose bearers they hand to the connection they name. No protocol
+//! or auth logic lives here.
 
 mod asks;
 mod auth;
@@ -17,7 +19,7 @@ use crate::core::auth::machine::{Action, AuthView, SignIn};
 use crate::core::auth::trust::Deployment;
 use crate::core::console::{ConsoleState, Status, follow_up};
 use crate::core::engine::{EngineEvent, TransportChoice};
-use crate::core::launch::{Config, Link};
+use crate::core::launch::{Config, ConfigError, Link};
 use crate::core::session::{SessionConfig, SessionEvent};
 use crate::platform::auth::{self as web_auth, AuthDriver};
 use crate::platform::connection::Connection;
@@ -57,6 +59,7 @@ impl Console {
 #[component]
 pub fn App() -> impl IntoView {
     let url = RwSignal::new(String::new());
+    let ready = RwSignal::new(false);
     let transport = RwSignal::new(TransportChoice::Auto);
     let console = Console {
         state: RwSignal::new(ConsoleState::default()),
@@ -175,16 +178,25 @@ pub fn App() -> impl IntoView {
     // What to open: the deployer's config.json (trusted), then the link (within the trust rules).
     spawn_local(async move {
         let mut said = Vec::new();
-        let config = match location::config_json().await {
-            Some(text) => Config::from_json(&text).unwrap_or_else(|error| {
-                said.push(error.to_string());
-                Config::default()
-            }),
-            None => Config::default(),
-        };
         let Some(here) = console_url else { return };
-        let (deployment, refusals) = Deployment::new(&here, config);
-        said.extend(refusals.iter().map(ToString::to_string));
+        // A config.json that is there but cannot be used allows nothing: the deployer's limits
+        // cannot be known. Only its absence means "no configuration".
+        let config = match location::config_json().await {
+            Ok(None) => Ok(Config::default()),
+            Ok(Some(text)) => Config::from_json(&text),
+            Err(reason) => Err(ConfigError::Unreadable(reason)),
+        };
+        let deployment = match config {
+            Ok(config) => {
+                let (deployment, refusals) = Deployment::new(&here, config);
+                said.extend(refusals.iter().map(ToString::to_string));
+                deployment
+            }
+            Err(error) => {
+                said.push(error.to_string());
+                Deployment::unusable(&here, &error)
+            }
+        };
         let opening = deployment.open(Link::from_query(&location::search()));
         said.extend(opening.refusals.iter().map(ToString::to_string));
         auth.with(|m, now| {
@@ -199,10 +211,12 @@ pub fn App() -> impl IntoView {
                 m.resume(kept, &answer, now);
             }
         });
+        ready.set(true);
         if opening.open.is_some() {
             selected.0.set(opening.open);
         }
         if let Some(server) = opening.server {
+            auth.with(|m, _| m.focus(ServerUrl::parse(&server).ok()));
             url.set(server);
             if opening.connect {
                 connect();
@@ -214,7 +228,8 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    let busy = move || state.with(|s| s.status == Status::Connecting);
+    // Nothing is connected before the deployer's configuration is known.
+    let busy = move || !ready.get() || state.with(|s| s.status == Status::Connecting);
     let live =
         move || state.with(|s| !matches!(s.status, Status::Disconnected | Status::Failed(_)));
     let status_class = move || {
@@ -251,7 +266,11 @@ pub fn App() -> impl IntoView {
                     autocomplete="url"
                     placeholder="http://127.0.0.1:3001/mcp"
                     prop:value=move || url.get()
-                    on:input=move |ev| url.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev);
+                        auth.with(|m, _| m.focus(ServerUrl::parse(&text).ok()));
+                        url.set(text);
+                    }
                 />
                 <select
                     aria-label="Transport"

@@ -30,9 +30,6 @@ const DEFAULT_ENDPOINTS_NOTE: &str =
 const PRM_KIND: &str = "protected resource metadata";
 const AS_KIND: &str = "authorization server metadata";
 
-// ---------------------------------------------------------------------------------------------
-// Where metadata lives
-
 /// `base` with its path replaced and its query, fragment and credentials dropped: metadata lives on
 /// the same origin and carries nothing of the resource's query.
 fn at_path(base: &Url, path: &str) -> Url {
@@ -94,9 +91,6 @@ pub fn authorization_server_metadata_urls(issuer: &Url) -> Vec<Url> {
     ]
 }
 
-// ---------------------------------------------------------------------------------------------
-// The machine
-
 /// What a `WWW-Authenticate: Bearer` challenge told the console.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BearerInfo {
@@ -107,8 +101,6 @@ pub struct BearerInfo {
 /// What the settings tell discovery.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DiscoverySettings {
-    /// Refuse authorization servers that do not list `code_challenge_methods_supported`.
-    pub strict_pkce: bool,
     /// The issuer the settings name (an Entra authority): it must be one the server's protected
     /// resource metadata lists, if the server publishes any.
     pub fixed_issuer: Option<String>,
@@ -127,8 +119,6 @@ pub struct Discovered {
     pub issuer: String,
     /// As found, or synthesised from the 2025-03-26 default endpoints.
     pub metadata: AuthorizationServerMetadata,
-    /// Where `metadata` came from; `None` when synthesised or configured.
-    pub metadata_url: Option<Url>,
 }
 
 /// One URL tried, for the Auth view: its HTTP status (`None` when no response came) and what the
@@ -143,8 +133,10 @@ pub struct TraceStep {
 /// What comes after the protected resource: an authorization server, found one way or another.
 #[derive(Debug, Clone)]
 enum Next {
-    /// The metadata of `issuer`, named by `prm` or by the settings.
-    Server { issuer: String, prm: Option<ProtectedResourceMetadata> },
+    /// The metadata of `issuer`, named by `prm` or by the settings; when the settings name an
+    /// Entra tenant by its domain and `prm` lists tenants by id, the issuer the metadata states
+    /// must be one of `listed`.
+    Server { issuer: String, prm: Option<ProtectedResourceMetadata>, listed: Option<Vec<String>> },
     /// 2025-03-26: no protected resource metadata, so the server's origin is the authorization
     /// server.
     Legacy { origin: Url },
@@ -183,10 +175,10 @@ enum Miss {
     Refused(MetadataError),
 }
 
-/// A usable document: protected resource metadata with its issuer, or authorization server
-/// metadata with a remark for the trace.
+/// A usable document: protected resource metadata with its issuer (and the issuers the
+/// metadata must state one of), or authorization server metadata with a remark for the trace.
 enum Found {
-    Resource(ProtectedResourceMetadata, String),
+    Resource(ProtectedResourceMetadata, String, Option<Vec<String>>),
     Server(AuthorizationServerMetadata, &'static str),
 }
 
@@ -352,8 +344,8 @@ impl Discovery {
         if let (Some(configured), Next::Server { prm, .. }) = (&self.settings.configured, &next) {
             let (configured, prm) = (configured.clone(), prm.clone());
             let issuer = configured.issuer.clone();
-            return match validate_configured_metadata(&configured, self.settings.strict_pkce) {
-                Ok(()) => self.succeed(issuer, prm, configured, None),
+            return match validate_configured_metadata(&configured) {
+                Ok(()) => self.succeed(issuer, prm, configured),
                 Err(error) => self.finish(Err(error)),
             };
         }
@@ -398,14 +390,12 @@ impl Discovery {
         issuer: String,
         prm: Option<ProtectedResourceMetadata>,
         metadata: AuthorizationServerMetadata,
-        metadata_url: Option<Url>,
     ) {
-        self.finish(Ok(Discovered { prm, issuer, metadata, metadata_url }));
+        self.finish(Ok(Discovered { prm, issuer, metadata }));
     }
 
     /// A 2xx answer: parse and check the document the current stage looks for.
     fn handle_document(&mut self, url: &Url, status: u16, body: &str) {
-        let strict = self.settings.strict_pkce;
         let fixed = self
             .settings
             .fixed_issuer
@@ -413,42 +403,60 @@ impl Discovery {
             .or_else(|| self.settings.configured.as_ref().map(|m| m.issuer.clone()));
         let found = match &self.stage {
             Stage::ResourceMetadata { .. } => parse(url, body, PRM_KIND).and_then(|prm| {
-                let issuer =
+                let chosen =
                     validate_resource_metadata(&prm, &self.server_url, url, fixed.as_deref());
-                issuer.map(|issuer| Found::Resource(prm, issuer)).map_err(Miss::Refused)
+                chosen
+                    .map(|(issuer, listed)| Found::Resource(prm, issuer, listed))
+                    .map_err(Miss::Refused)
             }),
-            Stage::Asking(Next::Server { issuer, .. }) => {
-                parse(url, body, AS_KIND).and_then(|metadata| {
-                    let checked = validate_server_metadata(&metadata, issuer, url, strict);
+            Stage::Asking(Next::Server { issuer, listed, .. }) => parse(url, body, AS_KIND)
+                .and_then(|metadata| {
+                    let checked =
+                        validate_server_metadata(&metadata, issuer, url).and_then(
+                            |()| match listed {
+                                Some(listed) if !listed.contains(&metadata.issuer) => {
+                                    Err(MetadataError::IssuerNotListed {
+                                        issuer: metadata.issuer.clone(),
+                                        listed: listed.join(", "),
+                                    })
+                                }
+                                _ => Ok(()),
+                            },
+                        );
                     checked.map(|()| Found::Server(metadata, "")).map_err(Miss::Refused)
+                }),
+            Stage::Asking(Next::Legacy { origin }) => {
+                parse(url, body, AS_KIND).and_then(|mut metadata| {
+                    let checked = validate_legacy_metadata(&metadata, &self.server_url);
+                    // Under the 2025-03-26 rules the server's origin is the authorization
+                    // server, whatever issuer its document claims: that origin is what is shown
+                    // and expected.
+                    metadata.issuer = origin.as_str().trim_end_matches('/').to_owned();
+                    let note = " (2025-03-26 rules: the server's origin is the issuer)";
+                    checked.map(|()| Found::Server(metadata, note)).map_err(Miss::Refused)
                 })
             }
-            Stage::Asking(Next::Legacy { .. }) => parse(url, body, AS_KIND).and_then(|metadata| {
-                let checked = validate_legacy_metadata(&metadata, &self.server_url, strict);
-                let note = " (2025-03-26 rules: its issuer is not compared)";
-                checked.map(|()| Found::Server(metadata, note)).map_err(Miss::Refused)
-            }),
             Stage::Held(_) | Stage::Finished => return,
         };
         match found {
             Err(miss) => self.missed(url, Some(status), miss),
-            Ok(Found::Resource(prm, issuer)) => {
+            Ok(Found::Resource(prm, issuer, listed)) => {
                 let note = format!(
                     "protected resource metadata for {}; authorization server {issuer}",
                     prm.resource
                 );
                 self.record(url, Some(status), note);
-                self.proceed(Next::Server { issuer, prm: Some(prm) });
+                self.proceed(Next::Server { issuer, prm: Some(prm), listed });
             }
             Ok(Found::Server(metadata, remark)) => {
                 let note = format!("authorization server metadata of {}{remark}", metadata.issuer);
                 self.record(url, Some(status), note);
                 let (issuer, prm) = match std::mem::replace(&mut self.stage, Stage::Finished) {
-                    Stage::Asking(Next::Server { issuer, prm }) => (issuer, prm),
+                    Stage::Asking(Next::Server { issuer, prm, .. }) => (issuer, prm),
                     Stage::Asking(next @ Next::Legacy { .. }) => (next.issuer(), None),
                     Stage::ResourceMetadata { .. } | Stage::Held(_) | Stage::Finished => return,
                 };
-                self.succeed(issuer, prm, metadata, Some(url.clone()));
+                self.succeed(issuer, prm, metadata);
             }
         }
     }
@@ -464,7 +472,7 @@ impl Discovery {
             .or_else(|| self.settings.configured.as_ref().map(|m| m.issuer.clone()));
         if let Some(issuer) = fixed.filter(|_| !refused) {
             self.annotate(FIXED_NOTE);
-            return self.proceed(Next::Server { issuer, prm: None });
+            return self.proceed(Next::Server { issuer, prm: None, listed: None });
         }
         if let Some((_, error)) = self.problem.take() {
             return self.finish(Err(error));
@@ -518,7 +526,7 @@ impl Discovery {
                     let (issuer, origin) = (next.issuer(), origin.clone());
                     self.annotate(DEFAULT_ENDPOINTS_NOTE);
                     let metadata = AuthorizationServerMetadata::default_endpoints(&origin);
-                    self.succeed(issuer, None, metadata, None);
+                    self.succeed(issuer, None, metadata);
                 }
                 Miss::Unreachable(reason) => {
                     self.finish(Err(MetadataError::Unavailable { url: url.to_string(), reason }));
@@ -814,7 +822,8 @@ mod tests {
         let got = found(&d);
         assert_eq!(
             (got.issuer.as_str(), got.metadata.issuer.as_str()),
-            ("http://localhost:3000", oauth.as_str())
+            ("http://localhost:3000", "http://localhost:3000"),
+            "the server's origin is the issuer, whatever the document claims ({oauth})"
         );
         assert_eq!(got.prm, None);
 
@@ -822,7 +831,6 @@ mod tests {
         let mut d = start(&server, None, Default::default());
         drive(&mut d, &[]);
         let got = found(&d);
-        assert_eq!(got.metadata_url, None);
         let endpoints: Vec<_> = got.metadata.endpoints().map(|(_, v)| v.to_owned()).collect();
         assert_eq!(
             endpoints,
@@ -903,7 +911,8 @@ mod tests {
         let (prm, wrong, right) =
             (prm_doc(&format!("{RS}/mcp"), issuer), as_doc(AS, AS), as_doc(issuer, AS));
         drive(&mut d, &[(&prm_url, 200, &prm), (&first, 200, &wrong), (&third, 200, &right)]);
-        assert_eq!(found(&d).metadata_url.map(String::from), Some(third));
+        assert_eq!(found(&d).metadata.issuer, issuer);
+        assert_eq!(d.trace().last().map(|step| step.url.to_string()), Some(third));
         assert!(d.trace()[1].note.contains("RFC 8414"), "{:?}", d.trace());
     }
 
@@ -950,12 +959,11 @@ mod tests {
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
         })
         .to_string();
-        let settings = |strict_pkce| DiscoverySettings {
-            strict_pkce,
+        let settings = DiscoverySettings {
             fixed_issuer: Some(issuer.to_owned()),
             ..DiscoverySettings::default()
         };
-        let mut d = start("https://mcp.example.com/mcp", None, settings(false));
+        let mut d = start("https://mcp.example.com/mcp", None, settings);
         let asked = drive(&mut d, &[(&doc_url, 200, &doc)]);
         assert_eq!(
             asked,
@@ -967,10 +975,6 @@ mod tests {
             "the server first, then Entra in its OpenID form"
         );
         assert_eq!(found(&d).issuer, issuer);
-
-        let mut strict = start("https://mcp.example.com/mcp", None, settings(true));
-        drive(&mut strict, &[(&doc_url, 200, &doc)]);
-        assert!(matches!(failed(&strict), MetadataError::PkceNotAdvertised { .. }));
     }
 
     #[test]

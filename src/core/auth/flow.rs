@@ -1,29 +1,24 @@
-//! The OAuth 2.0 authorization code flow with PKCE (S256) for a public browser client, as pure
-//! logic: [`begin`] turns discovered metadata and caller-supplied random octets into the
-//! authorization URL and a [`PendingSignIn`] (the one record the platform keeps in sessionStorage
-//! across the redirect, holding the verifier and `state` but never a token); [`read_callback`]
-//! checks the answer (`state` one-time and equal, RFC 9207 `iss`, expiry, the server's `error`)
-//! before any code is redeemed; [`token_request`] and [`refresh_request`] build the token
-//! endpoint's form POSTs without a client secret; [`read_token_response`] parses what comes back
-//! into a [`TokenSet`], checking the ID token's `nonce` and reading display [`Claims`]. Entra's
-//! `AADSTS` codes become sentences saying what to do. No clock, no randomness, no I/O here.
+//! The OAuth 2.0 authorization code flow with PKCE (S256) for a browser client, as pure logic:
+//! [`begin`] turns discovered metadata and caller-supplied random octets into the authorization
+//! URL and a [`PendingSignIn`] (the one record the platform keeps in sessionStorage across the
+//! redirect, holding the verifier and `state` but never a token); [`read_callback`] checks the
+//! answer (it came back to this sign-in's own redirect URI, `state` one-time and equal, RFC 9207
+//! `iss` byte for byte, expiry, the server's `error`) before any code is redeemed; and why a
+//! sign-in failed, Entra's `AADSTS` codes as sentences saying what to do ([`SignInError`]). The
+//! token endpoint is `token`'s. No clock, no randomness, no I/O here.
 
-use crate::core::auth::metadata::{AuthorizationServerMetadata, TENANT_PLACEHOLDER, is_entra};
+use crate::core::auth::metadata::{AuthorizationServerMetadata, TENANT_PLACEHOLDER, on_entra};
 use crate::core::auth::settings::SignInSettings;
-use crate::core::auth::tokens::TokenSet;
-use crate::core::http::{ACCEPT_HEADER, AUTHORIZATION_HEADER, CONTENT_TYPE_HEADER, HttpRequest};
+use crate::core::auth::token::TokenContext;
 use crate::core::pkce;
 use crate::core::session::Millis;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth2::basic::{BasicClient, BasicTokenType};
+use oauth2::basic::BasicClient;
 use oauth2::{
-    AccessToken, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, ExtraTokenFields,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, StandardTokenResponse, TokenResponse,
-    TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeVerifier, RedirectUrl, Scope, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::fmt;
 use thiserror::Error;
 use url::{Url, form_urlencoded};
@@ -32,11 +27,6 @@ use url::{Url, form_urlencoded};
 pub const PENDING_LIFETIME: Millis = 10 * 60 * 1000;
 /// Server text quoted in an error sentence is cut to this many characters.
 const MAX_DETAIL: usize = 200;
-const FORM: &str = "application/x-www-form-urlencoded";
-const JSON: &str = "application/json";
-
-// ---------------------------------------------------------------------------------------------
-// Starting a sign-in
 
 /// Everything an authorization request needs, checked: build it with [`SignInRequest::new`] and
 /// set the optional members.
@@ -67,7 +57,7 @@ pub struct SignInRequest {
     /// The MCP server the tokens will be for.
     pub server: String,
     /// The settings the person confirmed for that server, restored after a full-page sign-in.
-    pub confirmed: Option<SignInSettings>,
+    pub confirmed: Option<(SignInSettings, Confirmation)>,
     /// The answer comes back in a popup: `state` then starts with [`POPUP_STATE_PREFIX`], which
     /// tells the callback page to hand it over instead of returning to the console.
     pub popup: bool,
@@ -122,6 +112,14 @@ impl SignInRequest {
     }
 }
 
+/// What the person confirmed proposed settings for: the issuer and the scopes the confirmation
+/// named. A sign-in elsewhere, or for other scopes, asks again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub issuer: String,
+    pub scopes: Vec<String>,
+}
+
 /// An OpenID Connect `nonce`: sent in the authorization request, expected back in the ID token.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -164,10 +162,10 @@ pub struct PendingSignIn {
     pub return_to: String,
     #[serde(default)]
     pub popup: bool,
-    /// The settings the person confirmed for the server (none from a secret: a full-page sign-in
-    /// never carries one).
+    /// The settings the person confirmed for the server, and for what (a full-page sign-in never
+    /// carries a secret).
     #[serde(default)]
-    pub confirmed: Option<SignInSettings>,
+    pub confirmed: Option<(SignInSettings, Confirmation)>,
 }
 
 impl PendingSignIn {
@@ -250,9 +248,6 @@ pub fn begin(req: SignInRequest, random: &[u8; 96], now: Millis) -> (Url, Pendin
     (url, pending)
 }
 
-// ---------------------------------------------------------------------------------------------
-// The callback
-
 /// A checked authorization response: the code to redeem with [`token_request`].
 #[derive(Debug)]
 pub struct CallbackCode {
@@ -303,8 +298,7 @@ fn same_issuer(expected: &str, found: &str) -> bool {
     if expected == found {
         return true;
     }
-    let entra = Url::parse(expected).is_ok_and(|u| is_entra(&u) && u.scheme() == "https");
-    if !entra || !expected.contains(TENANT_PLACEHOLDER) {
+    if !on_entra(expected) || !expected.contains(TENANT_PLACEHOLDER) {
         return false;
     }
     let (e, f): (Vec<&str>, Vec<&str>) =
@@ -315,9 +309,22 @@ fn same_issuer(expected: &str, found: &str) -> bool {
         })
 }
 
+/// Whether an answer at `url` came back to `redirect_uri`: the same address, and every query
+/// parameter of the redirect URI with its value. A sign-in service that relays the window to
+/// another one (a mix-up) can only have the other send it to the redirect URI registered there,
+/// which lacks the parameters of the one this sign-in used.
+fn came_back_to(url: &Url, redirect_uri: &str) -> bool {
+    let Ok(expected) = Url::parse(redirect_uri) else { return false };
+    let path = |u: &Url| (u.origin(), u.path().to_owned());
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    path(url) == path(&expected)
+        && expected.query_pairs().into_owned().all(|pair| pairs.contains(&pair))
+}
+
 /// Checks the authorization response in `callback_url` against the sign-in the console started,
 /// and returns the code to redeem. Checked in order, so that nothing is redeemed unless all pass:
-/// a pending sign-in exists (else the callback is a replay), `state` equals it, `iss` names its
+/// a pending sign-in exists (else the callback is a replay), `state` equals it, it came back to
+/// the sign-in's redirect URI, `iss` names its
 /// issuer (RFC 9207, when sent or advertised), the server reported no error, the sign-in is not
 /// older than [`PENDING_LIFETIME`], and a `code` is there.
 pub fn read_callback(
@@ -330,6 +337,9 @@ pub fn read_callback(
     let Some(pending) = pending else { return Err(SignInError::Replayed) };
     if single(&params, "state")? != Some(pending.state.secret().as_str()) {
         return Err(SignInError::StateMismatch);
+    }
+    if !came_back_to(&url, &pending.redirect_uri) {
+        return Err(SignInError::WrongCallback { redirect_uri: pending.redirect_uri.clone() });
     }
     let iss = single(&params, "iss")?;
     match iss {
@@ -359,296 +369,6 @@ pub fn read_callback(
         _ => Err(SignInError::NoCode),
     }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Token requests
-
-/// How the console authenticates to the token endpoint. A page cannot keep a secret, so `None`
-/// is the rule; a secret typed by the person (a confidential client, for testing) lives in memory
-/// only and goes by HTTP Basic (RFC 6749 §2.3.1) or in the form, as the client is registered.
-#[derive(Debug, Clone, Default)]
-pub enum ClientAuth {
-    #[default]
-    None,
-    Basic(ClientSecret),
-    Post(ClientSecret),
-}
-
-impl ClientAuth {
-    /// The method for a client registered with `token_endpoint_auth_method` (RFC 7591), holding
-    /// `secret`: `client_secret_post` puts it in the form, anything else uses Basic.
-    pub fn for_method(method: Option<&str>, secret: Option<ClientSecret>) -> ClientAuth {
-        match (method, secret) {
-            (_, None) | (Some("none"), _) => ClientAuth::None,
-            (Some("client_secret_post"), Some(secret)) => ClientAuth::Post(secret),
-            (_, Some(secret)) => ClientAuth::Basic(secret),
-        }
-    }
-}
-
-/// A form POST to the token endpoint. The browser adds `Origin` itself (Entra requires it).
-fn form_post(
-    endpoint: &str,
-    params: &[(&str, &str)],
-    client_id: &str,
-    auth: &ClientAuth,
-) -> Result<HttpRequest, SignInError> {
-    let mut params = params.to_vec();
-    match auth {
-        ClientAuth::None => {}
-        ClientAuth::Post(secret) => params.push(("client_secret", secret.secret())),
-        // RFC 6749 §2.3.1: the id goes in the Basic credentials, not (also) in the form.
-        ClientAuth::Basic(_) => params.retain(|(name, _)| *name != "client_id"),
-    }
-    let url = Url::parse(endpoint).ok().filter(crate::core::address::is_http).ok_or_else(|| {
-        SignInError::InvalidUrl { what: "token endpoint", value: endpoint.to_owned() }
-    })?;
-    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
-    let mut headers =
-        vec![(CONTENT_TYPE_HEADER, FORM.to_owned()), (ACCEPT_HEADER, JSON.to_owned())];
-    if let ClientAuth::Basic(secret) = auth {
-        let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-        let pair = format!("{}:{}", encode(client_id), encode(secret.secret()));
-        let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
-        headers.push((AUTHORIZATION_HEADER, value));
-    }
-    Ok(HttpRequest { method: "POST", url: url.to_string(), headers, body: Some(body) })
-}
-
-/// The request that redeems `code`: the same `redirect_uri` as the authorization request, the PKCE
-/// verifier, the client id and no client secret (a page cannot keep one).
-pub fn token_request(
-    pending: &PendingSignIn,
-    code: &AuthorizationCode,
-    auth: &ClientAuth,
-) -> Result<HttpRequest, SignInError> {
-    let mut params = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code.secret().as_str()),
-        ("redirect_uri", pending.redirect_uri.as_str()),
-        ("client_id", pending.client_id.as_str()),
-        ("code_verifier", pending.verifier.secret().as_str()),
-    ];
-    if let Some(resource) = &pending.resource {
-        params.push(("resource", resource));
-    }
-    form_post(&pending.token_endpoint, &params, &pending.client_id, auth)
-}
-
-/// The request that trades `refresh_token` for new tokens (the answer may rotate it).
-pub fn refresh_request(
-    token_endpoint: &str,
-    client_id: &str,
-    refresh_token: &RefreshToken,
-    scopes: &[String],
-    resource: Option<&str>,
-    auth: &ClientAuth,
-) -> Result<HttpRequest, SignInError> {
-    let scope = scopes.join(" ");
-    let mut params = vec![
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token.secret().as_str()),
-        ("client_id", client_id),
-    ];
-    if !scope.is_empty() {
-        params.push(("scope", &scope));
-    }
-    if let Some(resource) = resource {
-        params.push(("resource", resource));
-    }
-    form_post(token_endpoint, &params, client_id, auth)
-}
-
-/// The RFC 7009 request that revokes `refresh_token` at sign-out (strict servers then revoke the
-/// whole grant).
-pub fn revocation_request(
-    endpoint: &str,
-    client_id: &str,
-    refresh_token: &RefreshToken,
-    auth: &ClientAuth,
-) -> Result<HttpRequest, SignInError> {
-    let params = [
-        ("token", refresh_token.secret().as_str()),
-        ("token_type_hint", "refresh_token"),
-        ("client_id", client_id),
-    ];
-    form_post(endpoint, &params, client_id, auth)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Token responses
-
-/// What a token response is checked against.
-#[derive(Debug, Clone, Copy)]
-pub struct TokenContext<'a> {
-    /// Recorded in the [`TokenSet`].
-    pub issuer: &'a str,
-    /// The nonce sent with the authorization request; `None` for a refresh.
-    pub nonce: Option<&'a str>,
-    /// The scopes asked for: granted when the response names none (RFC 6749 §5.1).
-    pub scopes: &'a [String],
-    /// Named in the advice when the server reports a redirect URI problem.
-    pub redirect_uri: Option<&'a str>,
-}
-
-/// What a successful token response gave.
-#[derive(Debug)]
-pub struct Granted {
-    pub tokens: TokenSet,
-    /// For the Auth view; `None` when neither token is a readable JWT.
-    pub claims: Option<Claims>,
-}
-
-/// Facts about the signed-in person and the grant, read from the ID token and the access token
-/// for display. Holds no token.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Claims {
-    pub name: Option<String>,
-    pub preferred_username: Option<String>,
-    /// Entra's tenant id.
-    pub tid: Option<String>,
-    /// Entra's object id of the user.
-    pub oid: Option<String>,
-    /// The delegated scopes of the access token (`scp`).
-    pub scp: Vec<String>,
-    /// Expiry of the access token (else the ID token), in seconds since the epoch.
-    pub exp: Option<u64>,
-}
-
-/// The one member beyond RFC 6749 §5.1 that the console reads.
-#[derive(Deserialize, Serialize)]
-struct IdTokenField {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id_token: Option<String>,
-}
-
-impl fmt::Debug for IdTokenField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("IdTokenField([redacted])")
-    }
-}
-
-impl ExtraTokenFields for IdTokenField {}
-
-type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
-
-/// The payload of a JWT as a JSON object, without verifying its signature.
-fn jwt_payload(token: &str) -> Option<serde_json::Map<String, Value>> {
-    let mut parts = token.split('.');
-    let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
-}
-
-/// Reads display [`Claims`] from an ID token and/or an access token that is a JWT: who from the
-/// ID token first, `scp` and `exp` from the access token first.
-pub fn read_claims(id_token: Option<&str>, access_token: &str) -> Option<Claims> {
-    let id = id_token.and_then(jwt_payload);
-    let access = jwt_payload(access_token);
-    if id.is_none() && access.is_none() {
-        return None;
-    }
-    let get = |first: &Option<serde_json::Map<String, Value>>,
-               second: &Option<serde_json::Map<String, Value>>,
-               name: &str| {
-        [first, second].into_iter().flatten().find_map(|m| m.get(name)).cloned()
-    };
-    let text = |name| get(&id, &access, name).and_then(|v| v.as_str().map(str::to_owned));
-    let scp = get(&access, &id, "scp");
-    Some(Claims {
-        name: text("name"),
-        preferred_username: text("preferred_username"),
-        tid: text("tid"),
-        oid: text("oid"),
-        scp: scp
-            .as_ref()
-            .and_then(Value::as_str)
-            .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default(),
-        exp: get(&access, &id, "exp").and_then(|v| v.as_u64()),
-    })
-}
-
-/// Parses the token endpoint's answer to [`token_request`] or [`refresh_request`]. An OAuth error
-/// body becomes [`SignInError::Refused`] whatever the status; a 5xx without one is
-/// [`SignInError::ServerFailed`]. When `ctx.nonce` is set and an ID token came back, its `nonce`
-/// must equal it.
-pub fn read_token_response(
-    status: u16,
-    body: &[u8],
-    now: Millis,
-    ctx: &TokenContext<'_>,
-) -> Result<Granted, SignInError> {
-    let malformed =
-        |reason: &str| SignInError::MalformedTokenResponse { status, reason: reason.to_owned() };
-    let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    if let Some(Value::Object(map)) = &parsed
-        && let Some(error) = map.get("error").and_then(Value::as_str)
-    {
-        let description = map.get("error_description").and_then(Value::as_str);
-        let codes: Vec<u64> = map
-            .get("error_codes")
-            .and_then(Value::as_array)
-            .map(|codes| codes.iter().filter_map(Value::as_u64).collect())
-            .unwrap_or_default();
-        return Err(refused(error, description, &codes, ctx.redirect_uri));
-    }
-    if status >= 500 {
-        return Err(SignInError::ServerFailed { status });
-    }
-    if !(200..300).contains(&status) {
-        return Err(malformed("an error status without an OAuth error"));
-    }
-    let Some(Value::Object(mut map)) = parsed else {
-        return Err(malformed("not a JSON object"));
-    };
-    // Some servers send `expires_in` as a string of digits; RFC 6749 means a number.
-    if let Some(Value::String(s)) = map.get("expires_in")
-        && let Ok(seconds) = s.trim().parse::<u64>()
-    {
-        map.insert("expires_in".to_owned(), Value::from(seconds));
-    }
-    let response: OidcTokenResponse =
-        serde_json::from_value(Value::Object(map)).map_err(|e| malformed(&e.to_string()))?;
-    if *response.token_type() != BasicTokenType::Bearer {
-        return Err(SignInError::UnsupportedTokenType {
-            token_type: response.token_type().as_ref().to_owned(),
-        });
-    }
-    let id_token = response.extra_fields().id_token.as_deref();
-    if let (Some(expected), Some(id_token)) = (ctx.nonce, id_token) {
-        // The signature is not verified: this ID token came straight from the token endpoint, over
-        // the TLS connection this page opened to the issuer's endpoint, which OpenID Connect Core
-        // §3.1.3.7 accepts in place of signature validation. The nonce binds it to this sign-in.
-        let nonce = jwt_payload(id_token).and_then(|p| p.get("nonce").cloned());
-        if nonce.as_ref().and_then(Value::as_str) != Some(expected) {
-            return Err(SignInError::NonceMismatch);
-        }
-    }
-    let access: &AccessToken = response.access_token();
-    let claims = read_claims(id_token, access.secret());
-    let scopes = match response.scopes() {
-        Some(granted) => granted.iter().map(|s| s.to_string()).collect(),
-        None => ctx.scopes.to_vec(),
-    };
-    let tokens = TokenSet {
-        access: access.clone(),
-        refresh: response.refresh_token().cloned(),
-        issued_at: now,
-        expires_at: response
-            .expires_in()
-            .map(|d| now.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))),
-        scopes,
-        issuer: ctx.issuer.to_owned(),
-    };
-    Ok(Granted { tokens, claims })
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors
 
 /// Why an authorization server refused, as far as the console can tell; each says what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -717,6 +437,10 @@ pub enum SignInError {
     )]
     IssuerMissing { issuer: String },
     #[error(
+        "The sign-in answer came back to another address than this sign-in's ({redirect_uri}), as when the sign-in page handed the window on to another sign-in service, so nothing was redeemed; start the sign-in again and report this if it repeats."
+    )]
+    WrongCallback { redirect_uri: String },
+    #[error(
         "This sign-in was started more than 10 minutes ago and has expired, so nothing was redeemed; sign in again."
     )]
     Expired,
@@ -751,10 +475,16 @@ pub enum SignInError {
 }
 
 impl SignInError {
-    /// Whether the grant is gone and one interactive sign-in is the way on (a refresh that ends
-    /// here must not be retried).
+    /// Whether the authorization server refused (the grant is gone, consent or the client is
+    /// wrong…): one interactive sign-in is the way on, and a refresh that ends here is not
+    /// retried. Anything else (no answer, a server failing or busy) may pass.
     pub fn needs_interactive_sign_in(&self) -> bool {
-        matches!(self, SignInError::Refused { reason: Reason::GrantExpired, .. })
+        match self {
+            SignInError::Refused { error, .. } => {
+                !matches!(error.as_str(), "server_error" | "temporarily_unavailable")
+            }
+            _ => false,
+        }
     }
 }
 
@@ -772,7 +502,7 @@ fn aadsts_codes(description: &str) -> Vec<u64> {
 
 /// Explains an OAuth error response, by Entra code first (`error_codes` or the `AADSTS` codes in
 /// the description), then by the standard `error`.
-fn refused(
+pub(crate) fn refused(
     error: &str,
     description: Option<&str>,
     codes: &[u64],
@@ -826,18 +556,21 @@ fn refused(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
+    //! What the flow's and the token endpoint's tests share: an Entra-shaped sign-in.
     use super::*;
-    use serde_json::json;
+    use crate::core::auth::token::{Granted, TokenContext, read_token_response};
+    use crate::core::http::HttpRequest;
+    use serde_json::{Value, json};
 
-    const AUTHORIZE: &str = "https://login.microsoftonline.com/t1/oauth2/v2.0/authorize";
-    const TOKEN: &str = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
-    const ISSUER: &str = "https://login.microsoftonline.com/t1/v2.0";
-    const REDIRECT: &str = "http://localhost:8080/callback";
-    const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
-    const NOW: Millis = 1_700_000_000_000;
+    pub(crate) const AUTHORIZE: &str = "https://login.microsoftonline.com/t1/oauth2/v2.0/authorize";
+    pub(crate) const TOKEN: &str = "https://login.microsoftonline.com/t1/oauth2/v2.0/token";
+    pub(crate) const ISSUER: &str = "https://login.microsoftonline.com/t1/v2.0";
+    pub(crate) const REDIRECT: &str = "http://localhost:8080/callback";
+    pub(crate) const CLIENT: &str = "11111111-2222-3333-4444-555555555555";
+    pub(crate) const NOW: Millis = 1_700_000_000_000;
 
-    fn metadata(iss_supported: Option<bool>) -> AuthorizationServerMetadata {
+    pub(crate) fn metadata(iss_supported: Option<bool>) -> AuthorizationServerMetadata {
         let doc = json!({
             "issuer": ISSUER,
             "authorization_endpoint": AUTHORIZE,
@@ -847,7 +580,7 @@ mod tests {
         serde_json::from_value(doc).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn request(scopes: &[&str]) -> SignInRequest {
+    pub(crate) fn request(scopes: &[&str]) -> SignInRequest {
         let mut req =
             SignInRequest::new(&metadata(None), CLIENT, REDIRECT).unwrap_or_else(|e| panic!("{e}"));
         req.scopes = scopes.iter().map(|s| s.to_string()).collect();
@@ -855,62 +588,72 @@ mod tests {
         req
     }
 
-    fn random() -> [u8; 96] {
+    pub(crate) fn random() -> [u8; 96] {
         std::array::from_fn(|i| (i / 32 + 1) as u8)
     }
 
-    fn start(req: SignInRequest) -> (Vec<(String, String)>, PendingSignIn) {
+    pub(crate) fn start(req: SignInRequest) -> (Vec<(String, String)>, PendingSignIn) {
         let (url, pending) = begin(req, &random(), NOW);
         assert!(url.as_str().starts_with(AUTHORIZE), "{url}");
         (url.query_pairs().into_owned().collect(), pending)
     }
 
-    fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pub(crate) fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    fn pending(iss_required: bool) -> PendingSignIn {
+    pub(crate) fn pending(iss_required: bool) -> PendingSignIn {
         let mut req = request(&["openid", "api://x/mcp:tools"]);
         req.iss_parameter_supported = iss_required;
         begin(req, &random(), NOW).1
     }
 
-    fn callback(pending: &PendingSignIn, extra: &str) -> String {
+    pub(crate) fn callback(pending: &PendingSignIn, extra: &str) -> String {
         format!("{REDIRECT}?code=the-code&state={}{extra}", pending.state.secret())
     }
 
-    fn check(pending: &PendingSignIn, url: &str) -> Result<CallbackCode, SignInError> {
+    pub(crate) fn check(pending: &PendingSignIn, url: &str) -> Result<CallbackCode, SignInError> {
         read_callback(Some(pending), url, NOW)
     }
 
-    fn refused_reason(result: Result<CallbackCode, SignInError>) -> (Reason, String) {
+    pub(crate) fn refused_reason(result: Result<CallbackCode, SignInError>) -> (Reason, String) {
         match result {
             Err(SignInError::Refused { reason, detail, .. }) => (reason, detail),
             other => panic!("expected a refusal, got {other:?}"),
         }
     }
 
-    fn b64(bytes: impl AsRef<[u8]>) -> String {
+    pub(crate) fn b64(bytes: impl AsRef<[u8]>) -> String {
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    fn jwt(payload: Value) -> String {
+    pub(crate) fn jwt(payload: Value) -> String {
         format!("{}.{}.c2ln", b64(r#"{"alg":"RS256","typ":"JWT"}"#), b64(payload.to_string()))
     }
 
-    fn ctx(nonce: Option<&str>) -> TokenContext<'_> {
+    pub(crate) fn ctx(nonce: Option<&str>) -> TokenContext<'_> {
         TokenContext { issuer: ISSUER, nonce, scopes: &[], redirect_uri: Some(REDIRECT) }
     }
 
-    fn read(status: u16, body: Value, nonce: Option<&str>) -> Result<Granted, SignInError> {
+    pub(crate) fn read(
+        status: u16,
+        body: Value,
+        nonce: Option<&str>,
+    ) -> Result<Granted, SignInError> {
         read_token_response(status, body.to_string().as_bytes(), NOW, &ctx(nonce))
     }
 
-    fn form(request: &HttpRequest) -> Vec<(String, String)> {
+    pub(crate) fn form(request: &HttpRequest) -> Vec<(String, String)> {
         form_urlencoded::parse(request.body.as_deref().unwrap_or_default().as_bytes())
             .into_owned()
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::*;
+    use super::*;
 
     #[test]
     fn the_authorization_url_carries_the_code_flow_with_s256() {
@@ -1158,35 +901,6 @@ mod tests {
     }
 
     #[test]
-    fn a_typed_client_secret_goes_by_basic_or_in_the_form_as_registered() {
-        let pending = pending(false);
-        let code = AuthorizationCode::new("c".into());
-        let secret = || Some(ClientSecret::new("s3cr:t&".into()));
-        let basic = ClientAuth::for_method(Some("client_secret_basic"), secret());
-        let req = token_request(&pending, &code, &basic).unwrap_or_else(|e| panic!("{e}"));
-        let auth = req.header(AUTHORIZATION_HEADER);
-        let expected = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:s3cr%3At%26", pending.client_id));
-        assert_eq!(auth, Some(format!("Basic {expected}").as_str()));
-        let body = req.body.clone().unwrap_or_default();
-        assert!(!body.contains("client_id=") && !body.contains("client_secret"), "{body}");
-
-        let post = ClientAuth::for_method(Some("client_secret_post"), secret());
-        let req = token_request(&pending, &code, &post).unwrap_or_else(|e| panic!("{e}"));
-        assert!(req.header(AUTHORIZATION_HEADER).is_none());
-        let body = req.body.clone().unwrap_or_default();
-        assert!(body.contains("client_secret=s3cr%3At%26") && body.contains("client_id="));
-
-        for none in [
-            ClientAuth::for_method(Some("none"), secret()),
-            ClientAuth::for_method(Some("client_secret_basic"), None),
-        ] {
-            assert!(matches!(none, ClientAuth::None));
-        }
-        assert!(!format!("{basic:?}").contains("s3cr"), "Debug redacts the secret");
-    }
-
-    #[test]
     fn an_expired_pending_sign_in_is_refused() {
         let pending = pending(false);
         let url = callback(&pending, "");
@@ -1205,197 +919,5 @@ mod tests {
             assert!(!callback_params_present(url), "{url}");
         }
         assert!(callback_params_present("http://localhost:8080/?code=c&state=s"));
-    }
-
-    #[test]
-    fn the_token_request_redeems_the_code_with_the_verifier_and_no_secret() {
-        let mut req = request(&["openid"]);
-        req.resource = Some("https://mcp.example/mcp".into());
-        let (_, pending) = start(req);
-        let request =
-            token_request(&pending, &AuthorizationCode::new("the-code".into()), &ClientAuth::None)
-                .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(request.method, "POST");
-        assert_eq!(request.url, TOKEN);
-        assert_eq!(request.header(CONTENT_TYPE_HEADER), Some(FORM));
-        assert_eq!(request.header(ACCEPT_HEADER), Some(JSON));
-        assert!(request.header(AUTHORIZATION_HEADER).is_none());
-        let expected: Vec<(String, String)> = [
-            ("grant_type", "authorization_code"),
-            ("code", "the-code"),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT),
-            ("code_verifier", pending.verifier.secret().as_str()),
-            ("resource", "https://mcp.example/mcp"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        assert_eq!(form(&request), expected);
-        assert!(!request.body.clone().unwrap_or_default().contains("secret"));
-    }
-
-    #[test]
-    fn the_refresh_request_sends_the_refresh_token_and_scopes() {
-        let scopes = vec!["api://x/mcp:tools".to_string(), "offline_access".to_string()];
-        let rt = RefreshToken::new("rt-1".into());
-        let request = refresh_request(TOKEN, CLIENT, &rt, &scopes, None, &ClientAuth::None)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let body = form(&request);
-        assert_eq!(get(&body, "grant_type"), Some("refresh_token"));
-        assert_eq!(get(&body, "refresh_token"), Some("rt-1"));
-        assert_eq!(get(&body, "client_id"), Some(CLIENT));
-        assert_eq!(get(&body, "scope"), Some("api://x/mcp:tools offline_access"));
-        assert_eq!((get(&body, "resource"), get(&body, "client_secret")), (None, None));
-        assert!(refresh_request("not a url", CLIENT, &rt, &[], None, &ClientAuth::None).is_err());
-    }
-
-    #[test]
-    fn an_entra_token_response_becomes_a_token_set() {
-        let granted = read(
-            200,
-            json!({
-                "token_type": "Bearer", "scope": "api://x/mcp:tools openid profile",
-                "expires_in": 4213, "ext_expires_in": 4213, "access_token": "at-1",
-                "refresh_token": "rt-1", "refresh_token_expires_in": 86399,
-            }),
-            None,
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        let tokens = granted.tokens;
-        assert_eq!(tokens.access.secret(), "at-1");
-        assert_eq!(tokens.refresh.as_ref().map(|r| r.secret().as_str()), Some("rt-1"));
-        assert_eq!((tokens.issued_at, tokens.expires_at), (NOW, Some(NOW + 4_213_000)));
-        assert_eq!(tokens.scopes, ["api://x/mcp:tools", "openid", "profile"]);
-        assert_eq!(tokens.issuer, ISSUER);
-        assert!(granted.claims.is_none(), "an opaque access token has no claims");
-    }
-
-    #[test]
-    fn a_response_without_expires_in_or_scope_keeps_what_was_asked() {
-        let scopes = vec!["api://x/mcp:tools".to_string()];
-        let context = TokenContext { scopes: &scopes, ..ctx(None) };
-        let body = json!({"token_type": "bearer", "access_token": "at"}).to_string();
-        let granted = read_token_response(200, body.as_bytes(), NOW, &context)
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(granted.tokens.expires_at, None);
-        assert_eq!(granted.tokens.refresh.map(|r| r.into_secret()), None);
-        assert_eq!(granted.tokens.scopes, scopes);
-        let stringly = json!({"token_type": "Bearer", "access_token": "at", "expires_in": "60"});
-        let granted = read(200, stringly, None).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(granted.tokens.expires_at, Some(NOW + 60_000));
-    }
-
-    #[test]
-    fn oauth_error_bodies_are_explained_by_their_entra_codes() {
-        let entra = |error: &str, description: &str, code: u64| {
-            let mut body = json!({"error": error, "error_description": description});
-            body["error_codes"] = json!([code]);
-            body
-        };
-        for (body, expected, interactive) in [
-            (
-                entra(
-                    "invalid_request",
-                    "AADSTS9002326: Cross-origin redemption…\r\nTrace ID: t",
-                    9002326,
-                ),
-                Reason::NotSinglePageApp { redirect_uri: REDIRECT.into() },
-                false,
-            ),
-            (
-                entra("invalid_request", "Tokens for SPA need an Origin.", 9002327),
-                Reason::OriginMissing,
-                false,
-            ),
-            (
-                entra("invalid_grant", "AADSTS700084: The refresh token expired.", 700084),
-                Reason::GrantExpired,
-                true,
-            ),
-            (
-                json!({"error": "invalid_grant", "error_description": "AADSTS50173: Expired."}),
-                Reason::GrantExpired,
-                true,
-            ),
-            (json!({"error": "invalid_grant"}), Reason::GrantExpired, true),
-            (json!({"error": "invalid_scope"}), Reason::InvalidScope, false),
-            (json!({"error": "server_error", "error_description": "boom"}), Reason::Other, false),
-        ] {
-            let err = read(400, body.clone(), None).err();
-            let Some(SignInError::Refused { reason, .. }) = &err else { panic!("{body}: {err:?}") };
-            assert_eq!(reason, &expected, "{body}");
-            assert_eq!(
-                err.as_ref().is_some_and(SignInError::needs_interactive_sign_in),
-                interactive
-            );
-            let sentence = err.map(|e| e.to_string()).unwrap_or_default();
-            assert!(!sentence.contains("Trace ID") && sentence.ends_with('.'), "{sentence}");
-        }
-    }
-
-    #[test]
-    fn bodies_that_are_no_token_response_are_refused() {
-        let html = b"<html>Bad gateway</html>";
-        assert_eq!(
-            read_token_response(502, html, NOW, &ctx(None)).err(),
-            Some(SignInError::ServerFailed { status: 502 })
-        );
-        for (status, body) in [(200, &html[..]), (200, b"{}"), (404, b"not found"), (200, b"[1]")] {
-            assert!(
-                matches!(
-                    read_token_response(status, body, NOW, &ctx(None)),
-                    Err(SignInError::MalformedTokenResponse { .. })
-                ),
-                "{status}"
-            );
-        }
-        assert_eq!(
-            read(200, json!({"token_type": "mac", "access_token": "a"}), None).err(),
-            Some(SignInError::UnsupportedTokenType { token_type: "mac".into() })
-        );
-    }
-
-    #[test]
-    fn the_id_token_must_carry_the_nonce_that_was_sent() {
-        let body = |nonce: Value| {
-            json!({"token_type": "Bearer", "access_token": "at",
-                   "id_token": jwt(json!({"nonce": nonce, "name": "Ada"}))})
-        };
-        assert!(read(200, body(json!("n-1")), Some("n-1")).is_ok());
-        assert_eq!(
-            read(200, body(json!("n-2")), Some("n-1")).err(),
-            Some(SignInError::NonceMismatch)
-        );
-        assert_eq!(
-            read(200, body(Value::Null), Some("n-1")).err(),
-            Some(SignInError::NonceMismatch)
-        );
-        let garbage = json!({"token_type": "Bearer", "access_token": "at", "id_token": "x.y.z"});
-        assert_eq!(read(200, garbage, Some("n-1")).err(), Some(SignInError::NonceMismatch));
-        assert!(read(200, body(json!("other")), None).is_ok(), "a refresh sent no nonce");
-    }
-
-    #[test]
-    fn claims_are_read_from_the_id_token_and_a_jwt_access_token() {
-        let id = jwt(json!({"name": "Ada Lovelace", "preferred_username": "ada@contoso.example",
-                            "tid": "t1", "oid": "o1", "exp": 100, "nonce": "n"}));
-        let access = jwt(json!({"scp": "mcp:tools mcp:read", "exp": 200, "oid": "o1",
-                                "aud": "api://x"}));
-        let body = json!({"token_type": "Bearer", "access_token": access, "id_token": id});
-        let granted = read(200, body, Some("n")).unwrap_or_else(|e| panic!("{e}"));
-        let expected = Claims {
-            name: Some("Ada Lovelace".into()),
-            preferred_username: Some("ada@contoso.example".into()),
-            tid: Some("t1".into()),
-            oid: Some("o1".into()),
-            scp: vec!["mcp:tools".into(), "mcp:read".into()],
-            exp: Some(200),
-        };
-        assert_eq!(granted.claims, Some(expected));
-        let only_access = read_claims(None, &access).unwrap_or_default();
-        assert_eq!((only_access.name, only_access.exp), (None, Some(200)));
-        assert_eq!(read_claims(Some("opaque"), "opaque"), None);
-        assert!(!format!("{granted:?}").contains(&access));
     }
 }

@@ -4,38 +4,35 @@
 //! what to do (fetch this, open or steer the sign-in window, leave for the sign-in page, give this
 //! bearer to the connection of this server), `poll_timeout` for when to be woken, and the time
 //! passed in. It keeps each server's sign-in settings with where they came from (`trust`), runs
-//! discovery, holds for the person's confirmation of settings a link proposed or someone typed,
-//! registers, builds the authorization request, checks the answer, redeems the code, keeps the
-//! tokens per server and issuer, refreshes single-flight before expiry (only for the server the
-//! page is connected to), revokes at sign-out, and keeps the Auth view: who is signed in, what is
-//! asked of the person, and a trace of the last sign-in. `platform::auth` performs its actions.
+//! discovery, holds for the person's confirmation of settings a link proposed or someone typed
+//! (bound to the issuer and scopes it named), registers, builds the authorization request, checks
+//! the answer, redeems the code, keeps the tokens per server and issuer, refreshes single-flight
+//! before expiry (only for the server the page is connected to), revokes at sign-out, and keeps
+//! the Auth view: who is signed in, what is asked of the person, and a trace of the last sign-in.
+//! `platform::auth` performs its actions.
 
-use crate::core::address::{ServerUrl, origin_of};
+use crate::core::address::{ServerUrl, origin_of, same_origin_text};
 use crate::core::auth::challenge::{self, BearerChallenge};
 use crate::core::auth::discovery::{BearerInfo, Discovered, Discovery, DiscoverySettings};
-use crate::core::auth::flow::{
-    self, Claims, ClientAuth, PendingSignIn, SignInError, SignInRequest, TokenContext,
-};
+use crate::core::auth::flow::{self, Confirmation, PendingSignIn, SignInError, SignInRequest};
 use crate::core::auth::metadata::{MetadataError, TENANT_PLACEHOLDER};
 use crate::core::auth::registration::{
-    ClientChoice, RegistrationError, choose_client, read_registration_response,
-    registration_request,
+    ClientChoice, Registered, RegistrationError, choose_client, read_registration_response,
+    registered_redirect, registration_request,
 };
-use crate::core::auth::scopes::{self, ENTRA_EXTRAS, OFFLINE_ACCESS, ScopeError};
-use crate::core::auth::settings::{SignInMode, SignInSettings, resource_value};
+use crate::core::auth::scopes::{self, Choice, Fixed, ScopeError};
+use crate::core::auth::settings::{SignInMode, SignInSettings};
+use crate::core::auth::token::{self, Claims, ClientAuth, TokenContext};
 use crate::core::auth::tokens::{
     Bearer, Grant, RefreshOutcome, RefreshResult, RefreshStart, TokenStore,
 };
-use crate::core::auth::trace::{TraceLine, shown_answer, shown_authorization_url};
+use crate::core::auth::trace::{TraceLine, shown_authorization_url, shown_challenge, shown_reply};
 use crate::core::auth::trust::{Deployment, Source, TrustError};
 use crate::core::engine::AuthRequired;
 use crate::core::http::{ACCEPT_HEADER, HttpRequest};
 use crate::core::launch::Opened;
 use crate::core::session::Millis;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth2::{AccessToken, ClientSecret};
-use serde_json::Value;
+use oauth2::{AccessToken, ClientSecret, RefreshToken};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use thiserror::Error;
@@ -43,8 +40,14 @@ use url::Url;
 
 /// After a refresh that could not reach the token endpoint, wait this long before the next try.
 const REFRESH_RETRY: Millis = 30_000;
+/// A fetch without an answer by then is taken as none: the machine never waits without end.
+const FETCH_DEADLINE: Millis = 30_000;
 /// Answers the console reads (metadata, tokens) are small; anything bigger is not one.
 pub const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// Why a fetch had no answer: a page cannot tell a server that is down from one that refuses its
+/// origin.
+const NO_ANSWER: &str = "the server is down, or it does not allow this page's origin (CORS)";
+const TOO_LATE: &str = "no answer within 30 s";
 
 /// A fetch the machine asked for; its answer comes back under the same id.
 pub type FetchId = u64;
@@ -99,6 +102,10 @@ pub enum AuthError {
         "The browser blocked the sign-in window; allow pop-ups for this page, or choose full-page sign-in in the sign-in settings."
     )]
     PopupBlocked,
+    #[error(
+        "The sign-in window was closed before the sign-in page opened in it; press Sign in to start again."
+    )]
+    PopupClosedEarly,
     #[error("The sign-in was not finished in time; press Sign in to start again.")]
     NotFinished,
     #[error(
@@ -109,6 +116,10 @@ pub enum AuthError {
         "The client secret you typed was confirmed for {bound}, not for {issuer}, where this sign-in goes, so the console did not send it; type it again and confirm it for {issuer}."
     )]
     SecretForAnotherIssuer { bound: String, issuer: String },
+    #[error(
+        "The server now sends you to sign in at {found}, not at {confirmed} as you confirmed, so the console stopped; press Sign in to see the settings and confirm them again."
+    )]
+    ConfirmedElsewhere { confirmed: String, found: String },
     #[error("{}", pasted_refused(*.status, .error.as_deref(), .kind.as_deref()))]
     PastedTokenRefused { status: u16, error: Option<String>, kind: Option<String> },
     #[error("{}", browser_sentence(*.0))]
@@ -118,9 +129,9 @@ pub enum AuthError {
 fn pasted_refused(status: u16, error: Option<&str>, kind: Option<&str>) -> String {
     let what = if status == 403 { "refused" } else { "did not accept" };
     format!(
-        "The server {what} the access token typed into the console (HTTP {status}{}).{} Paste a delegated user token for this server, or clear the field and sign in.",
+        "The server {what} the access token typed into the console (HTTP {status}{}){}; paste a delegated user token for this server, or clear the field and sign in.",
         error.map(|e| format!(", {e}")).unwrap_or_default(),
-        kind.map(|k| format!(" It is {k}.")).unwrap_or_default(),
+        kind.map(|k| format!(", which is {k}")).unwrap_or_default(),
     )
 }
 
@@ -132,7 +143,9 @@ fn browser_sentence(problem: BrowserProblem) -> &'static str {
         BrowserProblem::NoSessionStorage => {
             "The browser's session storage is not available (private mode or a policy blocks it), so a full-page sign-in cannot come back; choose the popup sign-in in the sign-in settings."
         }
-        BrowserProblem::NavigationRefused => "The browser refused to open the sign-in page.",
+        BrowserProblem::NavigationRefused => {
+            "The browser refused to open the sign-in page; press Sign in to try again."
+        }
         BrowserProblem::PopupUnreachable => {
             "The console could not send the sign-in window to the sign-in page; close it and press Sign in again."
         }
@@ -192,13 +205,16 @@ impl fmt::Display for Step {
 /// Settings waiting for the person's word, with everything they would decide.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
-    /// The server's origin: where the token would go.
+    /// The server's origin, where the token would go, and its whole address.
     pub server: String,
+    pub server_url: String,
     /// Where the person would sign in.
     pub issuer: String,
     /// Who the console would be there.
     pub client: String,
     pub scopes: Vec<String>,
+    /// RFC 8707 `resource` the token would be for, if one is sent.
+    pub resource: Option<String>,
     pub source: Source,
     /// A client secret typed into the page would go to this issuer's token endpoint.
     pub secret: bool,
@@ -206,7 +222,7 @@ pub struct Proposal {
 
 /// Where signing in to the shown server stands.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Phase {
+pub enum SignInStatus {
     #[default]
     SignedOut,
     Needed(Need),
@@ -216,22 +232,23 @@ pub enum Phase {
     Failed(AuthError),
 }
 
-/// What the Auth view shows, for the server the page is connected to (or about to be). Holds no
-/// secret.
+/// What the Auth view shows, for the server the page is connected to (or the one in its address
+/// field). Holds no secret.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AuthView {
+    /// The server shown, and whether the page is connected to it.
     pub server: Option<String>,
-    pub phase: Phase,
+    pub connected: bool,
+    pub status: SignInStatus,
     pub claims: Option<Claims>,
     pub scopes: Vec<String>,
     pub expires_at: Option<Millis>,
     pub issuer: Option<String>,
     pub client_id: Option<String>,
     pub trace: Vec<TraceLine>,
-    /// The settings the form shows, where they came from, and whether they may be edited.
+    /// The settings the form shows, and where they came from (`Config`: read-only).
     pub settings: SignInSettings,
     pub source: Source,
-    pub locked: bool,
     pub secret_typed: bool,
     pub token_pasted: bool,
     pub mode: SignInMode,
@@ -248,8 +265,8 @@ pub enum Action {
         id: FetchId,
         request: HttpRequest,
     },
-    /// Open the sign-in window now, inside the click, blank and with no way back to the console
-    /// (`opener` cut); report a block with [`SignIn::handle_popup_blocked`].
+    /// Open the sign-in window now, inside the click, blank, new, and with no way back to the
+    /// console (`opener` cut); report a block with [`SignIn::handle_popup_blocked`].
     OpenPopup,
     /// Send the sign-in window to the authorization request.
     NavigatePopup(Url),
@@ -278,17 +295,13 @@ pub enum Action {
 }
 
 impl fmt::Debug for Action {
-    // A request's headers and body hold codes, verifiers, refresh tokens and secrets: only its
-    // method and URL are ever printed.
+    // URLs of the sign-in carry `state` and the PKCE challenge, and a pending sign-in its
+    // verifier: only their origins are printed.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Action::Fetch { id, request } => {
-                write!(f, "Fetch({id}, {} {})", request.method, request.url)
-            }
+            Action::Fetch { id, request } => write!(f, "Fetch({id}, {request:?})"),
             Action::OpenPopup => f.write_str("OpenPopup"),
-            Action::NavigatePopup(url) => {
-                write!(f, "NavigatePopup({})", origin_of(url))
-            }
+            Action::NavigatePopup(url) => write!(f, "NavigatePopup({})", origin_of(url)),
             Action::ClosePopup => f.write_str("ClosePopup"),
             Action::Listen { .. } => f.write_str("Listen([redacted])"),
             Action::StopListening => f.write_str("StopListening"),
@@ -306,11 +319,11 @@ struct TypedSecret {
     issuer: Option<String>,
 }
 
-/// What the last refusal asked for.
-#[derive(Debug, Clone, Default)]
+/// The refusal that waits for an interactive sign-in.
+#[derive(Debug, Clone)]
 struct Asked {
     challenge: Option<BearerChallenge>,
-    step_up: bool,
+    need: Need,
 }
 
 /// Everything about signing in to one server.
@@ -318,13 +331,15 @@ struct Asked {
 struct Record {
     settings: SignInSettings,
     source: Source,
-    confirmed: bool,
+    /// What the person confirmed the settings for, when they needed confirming.
+    confirmed: Option<Confirmation>,
     secret: Option<TypedSecret>,
     pasted: Option<AccessToken>,
-    discovered: Option<Discovered>,
-    asked: Asked,
-    phase: Phase,
+    asked: Option<Asked>,
+    /// Where signing in stands when no sign-in runs (one that runs says so itself).
+    status: SignInStatus,
     trace: Vec<TraceLine>,
+    /// Who signed in, where and as which client: of the tokens held.
     claims: Option<Claims>,
     issuer: Option<String>,
     client_id: Option<String>,
@@ -339,18 +354,38 @@ impl Record {
     /// settings from a link, typed, or from a configuration that does not name this server, and
     /// a typed secret not yet confirmed for an issuer.
     fn needs_confirmation(&self) -> bool {
-        (self.source.needs_confirmation() && !self.confirmed)
+        (self.source.needs_confirmation() && self.confirmed.is_none())
             || self.secret.as_ref().is_some_and(|s| s.issuer.is_none())
     }
 
-    /// Whether the settings are fixed: the deployer's, or confirmed.
-    fn fixed(&self) -> bool {
-        self.source == Source::Config || self.confirmed
+    /// The scopes the settings hold the server to: the deployer's, or what was confirmed.
+    fn fixed(&self) -> Option<Fixed<'_>> {
+        match (&self.confirmed, self.source) {
+            (Some(confirmed), _) => Some(Fixed::Confirmed(&confirmed.scopes)),
+            (None, Source::Config) if !self.settings.scopes.is_empty() => {
+                Some(Fixed::Configured(&self.settings.scopes))
+            }
+            _ => None,
+        }
+    }
+
+    fn need(&self) -> Need {
+        self.asked.as_ref().map_or(Need::First, |a| a.need)
     }
 }
 
+/// One interactive sign-in: for which server, with which click, in which window.
+struct Attempt {
+    server: ServerUrl,
+    /// The sign-in runs in a popup (opened inside the click), which was since seen closed.
+    popup: bool,
+    closed: bool,
+    /// `None` while it holds for a confirmation (the confirmation's click starts the rest).
+    press: Option<Press>,
+}
+
 /// Where the one interactive sign-in stands.
-enum Stage {
+enum FlowState {
     Discovering {
         discovery: Discovery,
         fetch: Option<(FetchId, Url)>,
@@ -359,11 +394,13 @@ enum Stage {
     Confirming {
         discovery: Discovery,
         traced: usize,
+        proposal: Proposal,
     },
     Registering {
         fetch: FetchId,
         endpoint: String,
         discovered: Discovered,
+        redirect: String,
     },
     Authorizing {
         pending: PendingSignIn,
@@ -375,24 +412,42 @@ enum Stage {
         auth: ClientAuth,
     },
     /// The page is leaving for the sign-in page.
-    Left,
+    Leaving,
 }
 
-struct Flow {
-    server: ServerUrl,
-    popup: bool,
-    press: Option<Press>,
-    stage: Stage,
+impl FlowState {
+    fn status(&self, attempt: &Attempt) -> SignInStatus {
+        SignInStatus::Working(match self {
+            FlowState::Discovering { .. } => Step::LookingUp,
+            FlowState::Confirming { proposal, .. } => {
+                return SignInStatus::Confirm(proposal.clone());
+            }
+            FlowState::Registering { .. } => Step::Registering,
+            FlowState::Authorizing { .. } if attempt.popup && attempt.closed => Step::PopupClosed,
+            FlowState::Authorizing { .. } if attempt.popup => Step::InPopup,
+            FlowState::Authorizing { .. } | FlowState::Leaving => Step::OpeningPage,
+            FlowState::Redeeming { .. } => Step::Redeeming,
+        })
+    }
 }
 
-/// A refresh under way.
+/// A refresh under way, with what its answer needs.
 struct Refreshing {
     server: ServerUrl,
     issuer: String,
     ticket: u64,
-    token_endpoint: String,
-    redirect_uri: String,
+    grant: Grant,
     scopes: Vec<String>,
+    /// Its server was signed out since: a rotated refresh token that comes back is revoked.
+    signed_out: bool,
+}
+
+/// What a fetch under way is for.
+enum Purpose {
+    /// The interactive sign-in's (matched by id against its state).
+    Flow,
+    Refresh(Box<Refreshing>),
+    Revocation(ServerUrl),
 }
 
 /// The sign-in machine. See the module documentation.
@@ -400,20 +455,23 @@ pub struct SignIn {
     deployment: Deployment,
     mode: SignInMode,
     records: BTreeMap<ServerUrl, Record>,
-    /// What was typed before any server was chosen: it goes to the next server connected.
-    draft: Record,
     /// The link's settings and the server they are for.
     proposal: Option<(ServerUrl, SignInSettings)>,
     tokens: TokenStore,
+    /// Clients the console registered, by issuer (credentials are the issuer's).
+    registered: BTreeMap<String, Registered>,
     /// The server the page is connected to: the only one whose tokens are refreshed and handed
     /// out.
     selected: Option<ServerUrl>,
+    /// The server the view is about: the connected one, else the one in the address field.
+    shown: Option<ServerUrl>,
     /// Connections holding requests until a token comes.
     waiting: BTreeSet<ServerUrl>,
-    flow: Option<Flow>,
-    refreshes: BTreeMap<FetchId, Refreshing>,
-    revocations: BTreeSet<FetchId>,
+    flow: Option<(Attempt, FlowState)>,
+    fetches: BTreeMap<FetchId, (Purpose, Millis)>,
     next_fetch: FetchId,
+    /// A failure that belongs to no server (an answer the page came back with, unasked for).
+    notice: Option<AuthError>,
     outputs: VecDeque<Action>,
     view: AuthView,
 }
@@ -428,45 +486,22 @@ fn document_request(url: &Url) -> HttpRequest {
     }
 }
 
-/// What kind of token `token` is, when it is a readable JWT: "an app-only token …" for tokens
-/// without a user (`idtyp=app`, or `roles` without `scp`), "a delegated token …" otherwise.
-pub fn describe_token(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    let scp = claims.get("scp").and_then(Value::as_str);
-    let roles: Vec<&str> = claims
-        .get("roles")
-        .and_then(Value::as_array)
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let app_only = claims.get("idtyp").and_then(Value::as_str) == Some("app")
-        || (scp.is_none() && !roles.is_empty());
-    Some(if app_only {
-        format!(
-            "an app-only token (roles {}, no scp): it speaks for an application, not a person, and this server accepts only delegated user tokens",
-            if roles.is_empty() { "none".to_owned() } else { roles.join(" ") }
-        )
-    } else {
-        format!("a delegated token with scopes {}", scp.unwrap_or("(none)"))
-    })
-}
-
 impl SignIn {
     pub fn new(deployment: Deployment) -> SignIn {
         let mut machine = SignIn {
             mode: deployment.mode,
             deployment,
             records: BTreeMap::new(),
-            draft: Record::default(),
             proposal: None,
             tokens: TokenStore::default(),
+            registered: BTreeMap::new(),
             selected: None,
+            shown: None,
             waiting: BTreeSet::new(),
             flow: None,
-            refreshes: BTreeMap::new(),
-            revocations: BTreeSet::new(),
+            fetches: BTreeMap::new(),
             next_fetch: 0,
+            notice: None,
             outputs: VecDeque::new(),
             view: AuthView::default(),
         };
@@ -474,8 +509,8 @@ impl SignIn {
         machine
     }
 
-    /// The deployer's configuration has been read: it replaces the one the page started with.
-    /// Nothing was connected or signed in before, so nothing else is kept.
+    /// The deployer's configuration has been read: it replaces the one the page started with,
+    /// before anything was connected (the page does not connect before).
     pub fn configure(&mut self, deployment: Deployment) {
         self.mode = deployment.mode;
         self.deployment = deployment;
@@ -491,8 +526,7 @@ impl SignIn {
         {
             record.settings = settings.clone();
             record.source = Source::Link;
-            record.confirmed = false;
-            record.discovered = None;
+            record.confirmed = None;
         }
         self.proposal = Some((server, settings));
         self.update_view();
@@ -504,22 +538,35 @@ impl SignIn {
         self.update_view();
     }
 
+    /// The address field names `server` (or nothing usable): while not connected, the view and
+    /// what is typed into the settings are about it.
+    pub fn focus(&mut self, server: Option<ServerUrl>) {
+        if self.selected.is_none() {
+            if let Some(server) = &server {
+                self.record(server);
+            }
+            self.shown = server;
+            self.update_view();
+        }
+    }
+
     /// What a sign-in or a change did, one at a time.
     pub fn poll_output(&mut self) -> Option<Action> {
         self.outputs.pop_front()
     }
 
-    /// When to call [`SignIn::handle_timeout`]: the connected server's refresh, or the end of a
-    /// sign-in waiting for its answer.
+    /// When to call [`SignIn::handle_timeout`]: the connected server's refresh, the end of a
+    /// sign-in waiting for its answer, or a fetch's deadline.
     pub fn poll_timeout(&self) -> Option<Millis> {
         let refresh = self.selected.as_ref().and_then(|server| self.refresh_due(server));
         let expiry = match &self.flow {
-            Some(Flow { stage: Stage::Authorizing { pending, .. }, .. }) => {
+            Some((_, FlowState::Authorizing { pending, .. })) => {
                 Some(pending.expires_after().saturating_add(1))
             }
             _ => None,
         };
-        [refresh, expiry].into_iter().flatten().min()
+        let deadline = self.fetches.values().map(|(_, at)| *at).min();
+        [refresh, expiry, deadline].into_iter().flatten().min()
     }
 
     /// The Auth view, as of the last input.
@@ -527,41 +574,30 @@ impl SignIn {
         &self.view
     }
 
-    // ---- the connection ----
+    // The connection.
 
     /// The page connects to `server`: it becomes the one whose tokens are refreshed and handed
-    /// out (another server's timers and sign-in stop), and gets its bearer to start with, if
-    /// one is at hand. Refused when the deployer allows only other servers.
+    /// out (another server's sign-in stops, and its timers with it), and gets its bearer to start
+    /// with, if one is at hand. Refused when the deployer allows only other servers.
     pub fn connect(
         &mut self,
         server: &ServerUrl,
         now: Millis,
     ) -> Result<Option<Bearer>, AuthError> {
         self.deployment.check_server(server)?;
-        if self.selected.as_ref() != Some(server) {
-            self.stop_others(server);
+        if self.flow.as_ref().is_some_and(|(a, _)| &a.server != server) {
+            self.cancel_flow();
         }
+        self.waiting.clear();
         self.selected = Some(server.clone());
-        self.waiting.remove(server);
-        self.record(server);
-        let draft = std::mem::take(&mut self.draft);
-        if let Some(record) = self.records.get_mut(server) {
-            if !draft.settings.is_empty() && record.source != Source::Config {
-                record.settings = draft.settings;
-                record.source = Source::Typed;
-                record.confirmed = false;
-                record.discovered = None;
-            }
-            if draft.secret.is_some() {
-                record.secret = draft.secret;
-            }
-            if draft.pasted.is_some() {
-                record.pasted = draft.pasted;
-            }
-            if matches!(draft.phase, Phase::Failed(_)) && record.phase == Phase::SignedOut {
-                record.phase = draft.phase;
-                record.trace = draft.trace;
-            }
+        self.shown = Some(server.clone());
+        let notice = self.notice.take();
+        let record = self.record(server);
+        // An answer the page came back with, unasked for, is said on the server it opens.
+        if let Some(notice) = notice
+            && record.status == SignInStatus::SignedOut
+        {
+            record.status = SignInStatus::Failed(notice);
         }
         let bearer = self.bearer_for(server, now);
         self.update_view();
@@ -570,21 +606,21 @@ impl SignIn {
 
     /// The page disconnected: nothing is refreshed or handed out until it connects again.
     pub fn disconnect(&mut self) {
-        if let Some(server) = self.selected.take() {
-            self.waiting.remove(&server);
-            self.cancel_flow_for(&server);
+        if self.selected.take().is_some() {
+            self.waiting.clear();
+            self.cancel_flow();
         }
         self.update_view();
     }
 
-    fn bearer_for(&mut self, server: &ServerUrl, now: Millis) -> Option<Bearer> {
+    fn bearer_for(&self, server: &ServerUrl, now: Millis) -> Option<Bearer> {
         let record = self.records.get(server)?;
-        if let Some(token) = &record.pasted {
-            return server
-                .is_secure()
-                .then(|| Bearer { server: server.clone(), token: token.clone() });
+        match &record.pasted {
+            Some(token) => {
+                server.is_secure().then(|| Bearer { server: server.clone(), token: token.clone() })
+            }
+            None => self.tokens.bearer(server, now),
         }
-        self.tokens.bearer(server, now)
     }
 
     /// The connection of `server` was refused for want of a (better) token: refresh, ask the
@@ -596,198 +632,203 @@ impl SignIn {
         }
         self.waiting.insert(server.clone());
         let challenge = refusal.www_authenticate.as_deref().and_then(challenge::bearer);
-        let busy = self.flow.as_ref().is_some_and(|f| &f.server == server)
-            || self.refreshes.values().any(|r| &r.server == server);
+        let running = self.flow.as_ref().is_some_and(|(a, _)| &a.server == server);
+        let held = self.tokens.tokens(server).map(|t| t.refresh.is_some());
+        let refreshing = self.tokens.refreshing(server);
         let line = TraceLine::new(
             format!("HTTP {} from the MCP server", refusal.status),
-            refusal.www_authenticate.clone().unwrap_or_else(|| "(no WWW-Authenticate)".into()),
+            shown_challenge(refusal.www_authenticate.as_deref()),
         );
-        let has_refresh = self.tokens.tokens(server).is_some_and(|t| t.refresh.is_some());
-        let had_tokens = self.tokens.tokens(server).is_some();
         let record = self.record(server);
-        if let Some(token) = &record.pasted {
-            let error = AuthError::PastedTokenRefused {
-                status: refusal.status,
-                error: challenge.as_ref().and_then(|c| c.error.clone()),
-                kind: describe_token(token.secret()),
-            };
-            record.trace = vec![line];
-            record.phase = Phase::Failed(error.clone());
-            self.waiting.remove(server);
-            self.outputs.push_back(Action::GiveUp { server: server.clone(), error });
-            return self.update_view();
+        if let Some(token) = record.pasted.clone() {
+            return self.pasted_refused(server, token, refusal, challenge, line);
         }
-        if busy {
-            // A sign-in or refresh for this server is under way: its token will serve.
+        if running || refreshing {
+            // A sign-in or a refresh for this server is under way: its token will serve.
             return self.update_view();
         }
         record.trace = vec![line];
         let error = challenge.as_ref().and_then(|c| c.error.as_deref());
-        let need = match (refusal.status, error) {
-            (403, _) => Need::StepUp,
-            (_, Some("insufficient_claims")) => Need::Claims,
-            _ if has_refresh => return self.start_refresh(server),
-            _ if had_tokens || record.claims.is_some() => Need::Expired,
+        let need = match (refusal.status, error, held) {
+            (403, _, _) => Need::StepUp,
+            (_, Some("insufficient_claims"), _) => Need::Claims,
+            (_, _, Some(true)) => {
+                self.start_refresh(server, now);
+                return self.update_view();
+            }
+            (_, _, Some(false)) => Need::Expired,
+            _ if record.claims.is_some() => Need::Expired,
             _ => Need::First,
         };
-        record.asked = Asked { challenge, step_up: need == Need::StepUp };
+        record.asked = Some(Asked { challenge, need });
         if record.needs_confirmation() {
-            self.start_flow(server, None, now);
-        } else if !matches!(record.phase, Phase::Failed(_)) {
+            self.start(server, None, now);
+        } else if !matches!(record.status, SignInStatus::Failed(_)) {
             // A sign-in that just failed keeps its sentence in view: it says what to fix before
             // pressing Sign in again.
-            record.phase = Phase::Needed(need);
+            record.status = SignInStatus::Needed(need);
         }
         self.update_view();
     }
 
-    // ---- the person ----
+    /// A refusal while a pasted token is in use: one the token went with is the token's; one from
+    /// before it was pasted is answered with it.
+    fn pasted_refused(
+        &mut self,
+        server: &ServerUrl,
+        token: AccessToken,
+        refusal: &AuthRequired,
+        challenge: Option<BearerChallenge>,
+        line: TraceLine,
+    ) {
+        let error = if !server.is_secure() {
+            AuthError::Metadata(MetadataError::InsecureServer { server: server.to_string() })
+        } else if refusal.had_token {
+            AuthError::PastedTokenRefused {
+                status: refusal.status,
+                error: challenge.and_then(|c| c.error),
+                kind: token::describe_token(token.secret()),
+            }
+        } else {
+            self.waiting.remove(server);
+            self.outputs.push_back(Action::Bearer(Bearer { server: server.clone(), token }));
+            return self.update_view();
+        };
+        let record = self.record(server);
+        record.trace = vec![line];
+        record.status = SignInStatus::Failed(error.clone());
+        self.waiting.remove(server);
+        self.outputs.push_back(Action::GiveUp { server: server.clone(), error });
+        self.update_view();
+    }
+
+    // The person.
 
     /// The person pressed Sign in.
     pub fn sign_in(&mut self, press: Press, now: Millis) {
         let Some(server) = self.selected.clone() else { return };
-        self.cancel_flow_for(&server);
+        self.cancel_flow();
+        self.notice = None;
         self.record(&server).pasted = None;
-        self.start_flow(&server, Some(press), now);
+        self.start(&server, Some(press), now);
         self.update_view();
     }
 
-    /// The person accepted the proposal in view: the settings become this server's, a secret is
-    /// bound to the issuer named, and the sign-in goes on.
+    /// The person accepted the proposal in view: the settings become this server's, bound to the
+    /// issuer and scopes it named (a typed secret to that issuer), and the sign-in goes on.
     pub fn confirm(&mut self, press: Press, now: Millis) {
-        let Some(mut flow) = self.flow.take() else { return };
-        let Stage::Confirming { mut discovery, traced } = flow.stage else {
-            self.flow = Some(flow);
+        let Some((mut attempt, FlowState::Confirming { mut discovery, traced, proposal })) =
+            self.flow.take().filter(|(_, state)| matches!(state, FlowState::Confirming { .. }))
+        else {
             return;
         };
-        let proposal = match &self.record(&flow.server).phase {
-            Phase::Confirm(proposal) => proposal.clone(),
-            _ => return,
-        };
         let mode = self.mode;
-        let record = self.record(&flow.server);
-        record.confirmed = true;
-        if record.settings.scopes.is_empty() {
-            record.settings.scopes = proposal.scopes.clone();
-        }
+        let record = self.record(&attempt.server);
+        record.confirmed =
+            Some(Confirmation { issuer: proposal.issuer.clone(), scopes: proposal.scopes.clone() });
         if let Some(secret) = &mut record.secret {
             secret.issuer = Some(proposal.issuer.clone());
         }
-        flow.popup = mode.use_popup(press.framed, record.secret.is_some());
-        if flow.popup {
+        attempt.popup = mode.use_popup(press.framed, record.secret.is_some());
+        if attempt.popup {
             self.outputs.push_back(Action::OpenPopup);
         }
-        flow.press = Some(press);
+        attempt.press = Some(press);
         discovery.release();
-        flow.stage = Stage::Discovering { discovery, fetch: None, traced };
-        self.flow = Some(flow);
-        self.pump_discovery(now);
+        self.discover(attempt, discovery, traced, now);
         self.update_view();
     }
 
-    /// The person declined the proposal: this server's settings are dropped, and discovery alone
-    /// will decide if the person signs in.
+    /// The person declined the proposal: the proposed settings are dropped — for a server the
+    /// deployer configured, only the typed secret, whose confirmation it was — and the person
+    /// may sign in with what is left.
     pub fn reject(&mut self) {
-        let Some(flow) = self.flow.take() else { return };
-        let record = self.record(&flow.server);
-        record.settings = SignInSettings::default();
-        record.source = Source::Discovery;
-        record.confirmed = false;
-        record.secret = None;
-        record.discovered = None;
-        record.phase = Phase::Needed(Need::First);
-        self.update_view();
-    }
-
-    /// The person typed sign-in settings (for the connected server, else for the next one).
-    pub fn edit(&mut self, settings: SignInSettings) -> Result<(), AuthError> {
-        let result = match self.selected.clone() {
-            None => {
-                self.draft.settings = settings;
-                Ok(())
-            }
-            Some(server) => {
-                let record = self.record(&server);
-                if record.source == Source::Config {
-                    Err(AuthError::Trust(TrustError::Locked { server: server.origin() }))
-                } else if record.settings == settings {
-                    Ok(())
-                } else {
-                    record.source =
-                        if settings.is_empty() { Source::Discovery } else { Source::Typed };
-                    record.settings = settings;
-                    record.confirmed = false;
-                    record.discovered = None;
-                    self.cancel_flow_for(&server);
-                    Ok(())
-                }
-            }
+        let Some((attempt, _)) =
+            self.flow.take().filter(|(_, state)| matches!(state, FlowState::Confirming { .. }))
+        else {
+            return;
         };
-        self.update_view();
-        result
-    }
-
-    /// The person typed a client secret (or cleared it): it goes to no token endpoint until it
-    /// is confirmed for an issuer.
-    pub fn type_secret(&mut self, secret: Option<ClientSecret>) {
-        let typed = secret.map(|secret| TypedSecret { secret, issuer: None });
-        match self.selected.clone() {
-            None => self.draft.secret = typed,
-            Some(server) => {
-                self.record(&server).secret = typed;
-                self.cancel_flow_for(&server);
-            }
+        let record = self.record(&attempt.server);
+        if record.source != Source::Config {
+            record.settings = SignInSettings::default();
+            record.source = Source::Discovery;
+            record.confirmed = None;
         }
+        record.secret = None;
+        record.status = SignInStatus::Needed(record.need());
         self.update_view();
     }
 
-    /// The person pasted an access token (or cleared it): it is used for the server connected
-    /// next (or now), and for no other.
+    /// The person typed sign-in settings for the server shown. The deployer's settings cannot be
+    /// changed (the form shows them read-only); anything else must be confirmed again.
+    pub fn edit(&mut self, settings: SignInSettings) {
+        let Some(server) = self.shown.clone() else { return };
+        let record = self.record(&server);
+        if record.source == Source::Config || record.settings == settings {
+            return;
+        }
+        record.source = if settings.is_empty() { Source::Discovery } else { Source::Typed };
+        record.settings = settings;
+        record.confirmed = None;
+        self.cancel_flow_of(&server);
+        self.update_view();
+    }
+
+    /// The person typed a client secret (or cleared it) for the server shown: it goes to no
+    /// token endpoint until it is confirmed for an issuer.
+    pub fn type_secret(&mut self, secret: Option<ClientSecret>) {
+        let Some(server) = self.shown.clone() else { return };
+        self.record(&server).secret = secret.map(|secret| TypedSecret { secret, issuer: None });
+        self.cancel_flow_of(&server);
+        self.update_view();
+    }
+
+    /// The person pasted an access token (or cleared it) for the server shown: it is used for
+    /// that server only — at once, if its connection waits for a token.
     pub fn paste_token(&mut self, token: Option<AccessToken>) {
-        match self.selected.clone() {
-            None => self.draft.pasted = token,
-            Some(server) => self.record(&server).pasted = token,
+        let Some(server) = self.shown.clone() else { return };
+        self.record(&server).pasted = token;
+        if self.waiting.contains(&server)
+            && let Some(bearer) = self.bearer_for(&server, 0)
+        {
+            self.waiting.remove(&server);
+            self.outputs.push_back(Action::Bearer(bearer));
         }
         self.update_view();
     }
 
     /// Sign-out from the connected server: every token of it is forgotten, its refresh tokens
-    /// are revoked where the server offers revocation, and its session ends.
-    pub fn sign_out(&mut self) {
+    /// are revoked where the server offers revocation (a refresh still under way is revoked when
+    /// it comes back), and its session ends.
+    pub fn sign_out(&mut self, now: Millis) {
         let Some(server) = self.selected.clone() else { return };
-        self.cancel_flow_for(&server);
+        self.cancel_flow();
         self.waiting.remove(&server);
+        for (purpose, _) in self.fetches.values_mut() {
+            if let Purpose::Refresh(refreshing) = purpose
+                && refreshing.server == server
+            {
+                refreshing.signed_out = true;
+            }
+        }
         let mut lines = Vec::new();
         for (grant, refresh_token) in self.tokens.forget(&server) {
-            let Some(endpoint) = grant.revocation_endpoint.clone() else { continue };
-            match flow::revocation_request(&endpoint, &grant.client_id, &refresh_token, &grant.auth)
-            {
-                Ok(request) => {
-                    let id = self.fetch(request);
-                    self.revocations.insert(id);
-                    lines.push(TraceLine::new(
-                        format!("POST {endpoint}"),
-                        "revoking the refresh token",
-                    ));
-                }
-                Err(error) => {
-                    lines.push(TraceLine::new(format!("POST {endpoint}"), error.to_string()))
-                }
-            }
+            lines.extend(self.revoke(&server, &grant, &refresh_token, now));
         }
         let record = self.record(&server);
         record.pasted = None;
         record.secret = None;
-        record.discovered = None;
         record.claims = None;
-        record.asked = Asked::default();
-        record.phase = Phase::SignedOut;
+        record.issuer = None;
+        record.client_id = None;
+        record.asked = None;
+        record.status = SignInStatus::SignedOut;
         record.trace = lines;
         self.outputs.push_back(Action::EndSession(server));
         self.update_view();
     }
 
-    // ---- the browser ----
+    // The browser.
 
     /// The answer to fetch `id` (status and body, cut at [`MAX_ANSWER_BYTES`]).
     pub fn handle_response(&mut self, id: FetchId, status: u16, body: &[u8], now: Millis) {
@@ -797,69 +838,63 @@ impl SignIn {
 
     /// Fetch `id` got no answer: the network, or the browser's CORS refusal (a page cannot
     /// tell which).
-    pub fn handle_failure(&mut self, id: FetchId, reason: &str, now: Millis) {
-        self.answered(id, Err(reason), now);
+    pub fn handle_failure(&mut self, id: FetchId, now: Millis) {
+        self.answered(id, Err(NO_ANSWER), now);
         self.update_view();
     }
 
     pub fn handle_popup_blocked(&mut self) {
-        self.fail(AuthError::PopupBlocked);
-        self.update_view();
+        self.handle_browser_failure(AuthError::PopupBlocked);
     }
 
     /// The sign-in window looks closed: the person closed it, or a sign-in page with
     /// Cross-Origin-Opener-Policy cut it off (its answer still comes, so the wait goes on).
     pub fn handle_popup_closed(&mut self) {
-        if let Some(flow) = &self.flow
-            && flow.popup
-            && !matches!(flow.stage, Stage::Redeeming { .. })
+        if let Some((attempt, _)) = &mut self.flow
+            && attempt.popup
         {
-            let server = flow.server.clone();
-            self.record(&server).phase = Phase::Working(Step::PopupClosed);
+            attempt.closed = true;
         }
         self.update_view();
     }
 
-    /// Something the browser could not do for the sign-in under way.
+    /// Something the browser could not do for the sign-in under way (or about to be).
     pub fn handle_browser_problem(&mut self, problem: BrowserProblem) {
-        self.fail(AuthError::Browser(problem));
+        self.handle_browser_failure(AuthError::Browser(problem));
+    }
+
+    fn handle_browser_failure(&mut self, error: AuthError) {
+        match self.flow.take() {
+            Some((attempt, _)) => self.abort(attempt, error),
+            None => match self.selected.clone().or_else(|| self.shown.clone()) {
+                Some(server) => self.record(&server).status = SignInStatus::Failed(error),
+                None => self.notice = Some(error),
+            },
+        }
         self.update_view();
     }
 
-    /// The callback page's answer (its whole URL) for the sign-in in the popup.
+    /// The callback page's answer (its whole URL) for the sign-in in the popup. Only an answer on
+    /// the callback page's origin counts.
     pub fn handle_answer(&mut self, answer: &str, now: Millis) {
-        let Some(mut flow) = self.flow.take() else { return };
-        let Stage::Authorizing { pending, auth } = flow.stage else {
-            self.flow = Some(flow);
+        if !same_origin_text(answer, self.deployment.callback.as_str()) {
+            return;
+        }
+        let Some((attempt, FlowState::Authorizing { pending, auth })) =
+            self.flow.take().filter(|(_, state)| matches!(state, FlowState::Authorizing { .. }))
+        else {
             return;
         };
-        if flow.popup {
-            self.outputs.push_back(Action::StopListening);
-            self.outputs.push_back(Action::ClosePopup);
-        }
-        let code = match flow::read_callback(Some(&pending), answer, now) {
-            Ok(code) => code,
-            Err(error) => {
-                flow.stage = Stage::Left;
-                flow.popup = false;
-                self.flow = Some(flow);
-                self.fail(error.into());
-                return self.update_view();
-            }
-        };
-        match flow::token_request(&pending, &code.code, &auth) {
+        self.close_window(&attempt);
+        let request = flow::read_callback(Some(&pending), answer, now)
+            .map_err(AuthError::from)
+            .and_then(|code| Ok(token::token_request(&pending, &code.code, &auth)?));
+        match request {
             Ok(request) => {
-                let id = self.fetch(request);
-                let server = flow.server.clone();
-                flow.stage = Stage::Redeeming { fetch: id, pending, auth };
-                self.flow = Some(flow);
-                self.record(&server).phase = Phase::Working(Step::Redeeming);
+                let fetch = self.fetch(request, Purpose::Flow, now);
+                self.flow = Some((attempt, FlowState::Redeeming { fetch, pending, auth }));
             }
-            Err(error) => {
-                flow.stage = Stage::Left;
-                self.flow = Some(flow);
-                self.fail(error.into());
-            }
+            Err(error) => self.abort(attempt, error),
         }
         self.update_view();
     }
@@ -868,65 +903,52 @@ impl SignIn {
     /// what it kept across the load: the pending sign-in and its trace, read once. Without them
     /// the answer is a replay, or from another tab, and nothing is redeemed.
     pub fn resume(&mut self, kept: Option<Kept>, answer: &str, now: Millis) {
-        let Some((pending, trace)) = kept else {
+        let server = kept.as_ref().and_then(|(pending, _)| ServerUrl::parse(&pending.server).ok());
+        let (Some((pending, trace)), Some(server)) = (kept, server) else {
             let error =
                 flow::read_callback(None, answer, now).err().unwrap_or(SignInError::Replayed);
-            self.draft.phase = Phase::Failed(error.into());
-            return self.update_view();
-        };
-        let Ok(server) = ServerUrl::parse(&pending.server) else {
-            self.draft.phase = Phase::Failed(SignInError::Replayed.into());
+            self.notice = Some(error.into());
             return self.update_view();
         };
         let record = self.record(&server);
-        if let Some(settings) = pending.confirmed.clone()
+        if let Some((settings, confirmation)) = pending.confirmed.clone()
             && record.source != Source::Config
         {
             record.settings = settings;
-            record.confirmed = true;
+            record.source = Source::Typed;
+            record.confirmed = Some(confirmation);
         }
         record.trace = trace;
-        self.flow = Some(Flow {
-            server,
-            popup: false,
-            press: None,
-            stage: Stage::Authorizing { pending, auth: ClientAuth::None },
-        });
+        let attempt = Attempt { server, popup: false, closed: false, press: None };
+        self.flow = Some((attempt, FlowState::Authorizing { pending, auth: ClientAuth::None }));
         self.handle_answer(answer, now);
     }
 
-    /// The time came: refresh the connected server's tokens, or give up on an answer that
-    /// never came.
+    /// The time came: give up on fetches and answers that did not come, and refresh the
+    /// connected server's tokens when due.
     pub fn handle_timeout(&mut self, now: Millis) {
-        if let Some(Flow { stage: Stage::Authorizing { pending, .. }, .. }) = &self.flow
+        let late: Vec<FetchId> =
+            self.fetches.iter().filter(|(_, (_, at))| *at <= now).map(|(id, _)| *id).collect();
+        for id in late {
+            self.answered(id, Err(TOO_LATE), now);
+        }
+        if let Some((_, FlowState::Authorizing { pending, .. })) = &self.flow
             && pending.is_expired(now)
+            && let Some((attempt, _)) = self.flow.take()
         {
-            self.fail(AuthError::NotFinished);
+            self.abort(attempt, AuthError::NotFinished);
         }
         if let Some(server) = self.selected.clone()
             && self.refresh_due(&server).is_some_and(|due| now >= due)
         {
-            self.start_refresh(&server);
+            self.start_refresh(&server, now);
         }
         self.update_view();
     }
 
-    /// When `server`'s tokens are refreshed ahead of expiry: not for a pasted token, not while
-    /// its connection waits for an interactive sign-in (a refreshed token would not satisfy the
-    /// server), and not before a failed refresh may be tried again.
-    fn refresh_due(&self, server: &ServerUrl) -> Option<Millis> {
-        let record = self.records.get(server)?;
-        if record.pasted.is_some() || self.waiting.contains(server) {
-            return None;
-        }
-        let due = self.tokens.refresh_due(server)?;
-        Some(due.max(record.refresh_not_before))
-    }
+    // Inside.
 
-    // ---- inside ----
-
-    /// The record of `server`, made on first use from the deployment, the link's proposal, or
-    /// nothing.
+    /// The record of `server`, made on first use from the deployment or the link's proposal.
     fn record(&mut self, server: &ServerUrl) -> &mut Record {
         let (deployment, proposal) = (&self.deployment, &self.proposal);
         self.records.entry(server.clone()).or_insert_with(|| {
@@ -942,82 +964,69 @@ impl SignIn {
         })
     }
 
-    fn fetch(&mut self, request: HttpRequest) -> FetchId {
+    fn fetch(&mut self, request: HttpRequest, purpose: Purpose, now: Millis) -> FetchId {
         self.next_fetch += 1;
         let id = self.next_fetch;
+        self.fetches.insert(id, (purpose, now.saturating_add(FETCH_DEADLINE)));
         self.outputs.push_back(Action::Fetch { id, request });
         id
     }
 
-    /// Another server is connected now: this one's sign-in window, listening and waiting stop
-    /// (its timers follow the connected server by themselves). A refresh already sent is let
-    /// finish into the store — its answer may rotate the refresh token — but its token goes to
-    /// no connection.
-    fn stop_others(&mut self, server: &ServerUrl) {
-        let others: Vec<ServerUrl> =
-            self.waiting.iter().filter(|s| *s != server).cloned().collect();
-        for other in others {
-            self.waiting.remove(&other);
-        }
-        if let Some(flow) = &self.flow
-            && &flow.server != server
-        {
-            let other = flow.server.clone();
-            self.cancel_flow_for(&other);
-        }
-    }
-
-    fn cancel_flow_for(&mut self, server: &ServerUrl) {
-        if self.flow.as_ref().is_none_or(|f| &f.server != server) {
-            return;
-        }
-        if let Some(flow) = self.flow.take()
-            && flow.popup
-        {
+    fn close_window(&mut self, attempt: &Attempt) {
+        if attempt.popup {
             self.outputs.push_back(Action::StopListening);
             self.outputs.push_back(Action::ClosePopup);
         }
-        let signed_in = self.tokens.tokens(server).is_some();
-        let waiting = self.waiting.contains(server);
-        let record = self.record(server);
-        if matches!(record.phase, Phase::Working(_) | Phase::Confirm(_)) {
-            record.phase = if signed_in {
-                Phase::SignedIn
-            } else if waiting {
-                Phase::Needed(Need::First)
-            } else {
-                Phase::SignedOut
-            };
-        }
     }
 
-    /// Ends the sign-in under way with `error`, said in the Auth view.
-    fn fail(&mut self, error: AuthError) {
-        let Some(flow) = self.flow.take() else { return };
-        if flow.popup {
-            self.outputs.push_back(Action::StopListening);
-            self.outputs.push_back(Action::ClosePopup);
+    /// Ends the sign-in `attempt` with `error`, said in the Auth view.
+    fn abort(&mut self, attempt: Attempt, error: AuthError) {
+        self.close_window(&attempt);
+        self.record(&attempt.server).status = SignInStatus::Failed(error);
+    }
+
+    /// Stops the sign-in under way, if any: its window closes, and the view says what is needed.
+    fn cancel_flow(&mut self) {
+        let Some((attempt, _)) = self.flow.take() else { return };
+        self.close_window(&attempt);
+        let server = attempt.server;
+        let status = if self.waiting.contains(&server) {
+            SignInStatus::Needed(self.record(&server).need())
+        } else if self.tokens.tokens(&server).is_some() {
+            SignInStatus::SignedIn
+        } else {
+            SignInStatus::SignedOut
+        };
+        self.record(&server).status = status;
+    }
+
+    fn cancel_flow_of(&mut self, server: &ServerUrl) {
+        if self.flow.as_ref().is_some_and(|(a, _)| &a.server == server) {
+            self.cancel_flow();
         }
-        self.record(&flow.server).phase = Phase::Failed(error);
     }
 
     /// Starts an interactive sign-in for `server`: the checks that need no request, then
     /// discovery — held before the authorization server when the person must confirm first
     /// (then no window opens yet), else with the sign-in window opened inside the click.
-    fn start_flow(&mut self, server: &ServerUrl, press: Option<Press>, now: Millis) {
+    fn start(&mut self, server: &ServerUrl, press: Option<Press>, now: Millis) {
         let mode = self.mode;
         let configured = self.deployment.metadata.clone();
         let record = self.record(server);
         let (settings, source) = (record.settings.clone(), record.source);
-        let confirm = record.needs_confirmation();
+        let hold = record.needs_confirmation();
         let has_secret = record.secret.is_some();
-        let cached = record.discovered.clone().filter(|_| !confirm);
-        let challenge = record.asked.challenge.as_ref().map(BearerInfo::from);
+        let challenge =
+            record.asked.as_ref().and_then(|a| a.challenge.as_ref()).map(BearerInfo::from);
+        // The trace starts afresh with the refusal that asked for this sign-in.
+        record.trace.retain(|line| line.step.starts_with("HTTP "));
+        record.trace.truncate(1);
         let checked = (|| -> Result<Option<String>, AuthError> {
             if !server.is_secure() {
                 return Err(MetadataError::InsecureServer { server: server.to_string() }.into());
             }
             self.deployment.check_instance(&settings, source)?;
+            self.deployment.check_resource(&settings, source, server)?;
             let fixed = settings.fixed_issuer()?;
             if let Some(issuer) = &fixed {
                 self.deployment.check_authority(issuer)?;
@@ -1027,15 +1036,12 @@ impl SignIn {
         let fixed_issuer = match checked {
             Ok(fixed) => fixed,
             Err(error) => {
-                self.record(server).phase = Phase::Failed(error);
+                self.record(server).status = SignInStatus::Failed(error);
                 return;
             }
         };
-        if !confirm && press.is_none() {
-            return;
-        }
-        let popup =
-            !confirm && press.as_ref().is_some_and(|p| mode.use_popup(p.framed, has_secret));
+        let press = if hold { None } else { press };
+        let popup = press.as_ref().is_some_and(|p| mode.use_popup(p.framed, has_secret));
         if popup {
             self.outputs.push_back(Action::OpenPopup);
         }
@@ -1043,33 +1049,17 @@ impl SignIn {
             server.url().clone(),
             challenge,
             DiscoverySettings {
-                strict_pkce: false,
                 fixed_issuer,
                 configured: configured.filter(|_| source == Source::Config),
-                hold: confirm,
+                hold,
             },
         );
-        self.flow = Some(Flow {
-            server: server.clone(),
-            popup,
-            press,
-            stage: Stage::Discovering { discovery, fetch: None, traced: 0 },
-        });
-        self.record(server).phase = Phase::Working(Step::LookingUp);
-        match cached {
-            Some(discovered) => self.after_discovery(discovered, now),
-            None => self.pump_discovery(now),
-        }
+        let attempt = Attempt { server: server.clone(), popup, closed: false, press };
+        self.discover(attempt, discovery, 0, now);
     }
 
     /// Moves discovery on: its next GET, the confirmation when it holds, or what comes after.
-    fn pump_discovery(&mut self, now: Millis) {
-        let Some(mut flow) = self.flow.take() else { return };
-        let Stage::Discovering { mut discovery, fetch, mut traced } = flow.stage else {
-            self.flow = Some(flow);
-            return;
-        };
-        let server = flow.server.clone();
+    fn discover(&mut self, attempt: Attempt, mut discovery: Discovery, traced: usize, now: Millis) {
         let steps: Vec<TraceLine> = discovery.trace()[traced.min(discovery.trace().len())..]
             .iter()
             .map(|step| {
@@ -1080,65 +1070,59 @@ impl SignIn {
                 TraceLine::new(format!("GET {}", step.url), detail)
             })
             .collect();
-        traced = discovery.trace().len();
-        self.record(&server).trace.extend(steps);
-        if fetch.is_some() {
-            flow.stage = Stage::Discovering { discovery, fetch, traced };
-            self.flow = Some(flow);
-            return;
-        }
+        let traced = discovery.trace().len();
+        self.record(&attempt.server).trace.extend(steps);
         if let Some(url) = discovery.next_request() {
-            let id = self.fetch(document_request(&url));
-            flow.stage = Stage::Discovering { discovery, fetch: Some((id, url)), traced };
-            self.flow = Some(flow);
+            let fetch = self.fetch(document_request(&url), Purpose::Flow, now);
+            let state = FlowState::Discovering { discovery, fetch: Some((fetch, url)), traced };
+            self.flow = Some((attempt, state));
             return;
         }
         if let Some((issuer, prm)) = discovery.held() {
-            let proposal =
-                self.propose_for(&server, &issuer, prm.and_then(|p| p.scopes_supported.clone()));
-            flow.stage = Stage::Confirming { discovery, traced };
-            self.flow = Some(flow);
-            match proposal {
-                Ok(proposal) => self.record(&server).phase = Phase::Confirm(proposal),
-                Err(error) => self.fail(error),
+            let prm_scopes = prm.and_then(|p| p.scopes_supported.clone());
+            let prm_resource = prm.map(|p| p.resource.clone());
+            match self.propose_for(&attempt.server, &issuer, prm_scopes, prm_resource) {
+                Ok(proposal) => {
+                    self.flow =
+                        Some((attempt, FlowState::Confirming { discovery, traced, proposal }));
+                }
+                Err(error) => self.abort(attempt, error),
             }
             return;
         }
-        let outcome = discovery.outcome();
-        flow.stage = Stage::Discovering { discovery, fetch: None, traced };
-        self.flow = Some(flow);
-        match outcome {
-            Some(Ok(discovered)) => self.after_discovery(discovered, now),
-            Some(Err(error)) => self.fail(error.into()),
-            None => {}
+        match discovery.outcome() {
+            Some(Ok(discovered)) => self.after_discovery(attempt, discovered, now),
+            Some(Err(error)) => self.abort(attempt, error.into()),
+            None => {
+                self.flow =
+                    Some((attempt, FlowState::Discovering { discovery, fetch: None, traced }))
+            }
         }
     }
 
     /// What the person is asked to confirm, before anything is asked of the authorization
-    /// server: the server's origin, the issuer, the client and the scopes.
+    /// server: the server, the issuer, the client, the scopes and the resource.
     fn propose_for(
         &mut self,
         server: &ServerUrl,
         issuer: &str,
         prm_scopes: Option<Vec<String>>,
+        prm_resource: Option<String>,
     ) -> Result<Proposal, AuthError> {
         self.deployment.check_authority(issuer)?;
+        let reserved = self.deployment.reserved_scopes(server).to_vec();
         let record = self.record(server);
-        let challenged = record.asked.challenge.as_ref().and_then(|c| c.scope.clone());
         let settings = &record.settings;
-        let scopes = if settings.scopes.is_empty() {
-            let mut scopes =
-                scopes::choose_scopes(challenged.as_deref(), prm_scopes.as_deref(), &[], None);
-            if settings.names_a_tenant() && !scopes.is_empty() {
-                scopes = scopes::step_up(&scopes, &ENTRA_EXTRAS.map(str::to_owned));
-            }
-            scopes
-        } else {
-            scopes::within_fixed(
-                &settings.fixed_scopes(),
-                challenged.as_deref().unwrap_or_default(),
-            )?
-        };
+        let challenged =
+            record.asked.as_ref().and_then(|a| a.challenge.as_ref()).and_then(|c| c.scope.clone());
+        let scopes = scopes::for_request(&Choice {
+            fixed: (!settings.scopes.is_empty()).then_some(Fixed::Configured(&settings.scopes)),
+            challenged: challenged.as_deref().unwrap_or_default(),
+            offered_by_resource: prm_scopes.as_deref(),
+            entra: settings.names_a_tenant(),
+            reserved: &reserved,
+            ..Choice::default()
+        })?;
         let client = match (settings.client_id(), settings.client_metadata_url()) {
             (Some(id), _) => id.to_owned(),
             (None, Some(document)) => document.to_owned(),
@@ -1146,103 +1130,133 @@ impl SignIn {
         };
         Ok(Proposal {
             server: server.origin(),
+            server_url: server.to_string(),
             issuer: issuer.to_owned(),
             client,
             scopes,
+            resource: settings.resource_value(issuer, server.url(), prm_resource.as_deref()),
             source: record.source,
             secret: record.secret.is_some(),
         })
     }
 
-    /// Discovery found the authorization server: check it against the deployer's list, then
-    /// the client identity (registering if need be).
-    fn after_discovery(&mut self, discovered: Discovered, now: Millis) {
-        let Some(server) = self.flow.as_ref().map(|f| f.server.clone()) else { return };
+    /// Discovery found the authorization server: check it against the deployer's list and what
+    /// was confirmed, then the client identity (registering, once per issuer, if need be).
+    fn after_discovery(&mut self, attempt: Attempt, discovered: Discovered, now: Millis) {
         if let Err(error) = self.deployment.check_authority(&discovered.issuer) {
-            return self.fail(error.into());
+            return self.abort(attempt, error.into());
         }
-        let record = self.record(&server);
-        record.discovered = Some(discovered.clone());
-        let choice = match choose_client(&record.settings, &discovered.metadata) {
-            Ok(choice) => choice,
-            Err(error) => return self.fail(error.into()),
+        let callback = self.deployment.callback.clone();
+        let record = self.record(&attempt.server);
+        if let Some(confirmed) = &record.confirmed
+            && confirmed.issuer != discovered.issuer
+        {
+            let error = AuthError::ConfirmedElsewhere {
+                confirmed: confirmed.issuer.clone(),
+                found: discovered.issuer.clone(),
+            };
+            record.confirmed = None;
+            return self.abort(attempt, error);
+        }
+        let choice = choose_client(&record.settings, &discovered.metadata);
+        let auth = match &record.secret {
+            None => Ok(ClientAuth::None),
+            Some(TypedSecret { secret, issuer: Some(bound) }) if *bound == discovered.issuer => {
+                Ok(ClientAuth::Basic(secret.clone()))
+            }
+            Some(TypedSecret { issuer, .. }) => Err(AuthError::SecretForAnotherIssuer {
+                bound: issuer.clone().unwrap_or_default(),
+                issuer: discovered.issuer.clone(),
+            }),
         };
-        match choice {
-            ClientChoice::Configured(id) => {
-                let auth = match &record.secret {
-                    None => Ok(ClientAuth::None),
-                    Some(TypedSecret { secret, issuer: Some(bound) })
-                        if *bound == discovered.issuer =>
-                    {
-                        Ok(ClientAuth::Basic(secret.clone()))
-                    }
-                    Some(TypedSecret { issuer, .. }) => Err(AuthError::SecretForAnotherIssuer {
-                        bound: issuer.clone().unwrap_or_else(|| "no issuer yet".into()),
-                        issuer: discovered.issuer.clone(),
-                    }),
-                };
-                match auth {
-                    Ok(auth) => self.authorize(discovered, id, auth, now),
-                    Err(error) => self.fail(error),
+        match (choice, auth) {
+            (Err(error), _) => self.abort(attempt, error.into()),
+            (Ok(ClientChoice::Configured(id)), Ok(auth)) => {
+                self.authorize(attempt, discovered, id, auth, callback.to_string(), now);
+            }
+            (Ok(ClientChoice::Configured(_)), Err(error)) => self.abort(attempt, error),
+            (Ok(ClientChoice::MetadataDocument(id)), _) => {
+                self.authorize(
+                    attempt,
+                    discovered,
+                    id,
+                    ClientAuth::None,
+                    callback.to_string(),
+                    now,
+                );
+            }
+            (Ok(ClientChoice::Register(endpoint)), _) => {
+                let redirect = registered_redirect(&callback, &discovered.issuer);
+                if let Some(registered) = self.registered.get(&discovered.issuer).cloned() {
+                    return self.use_registration(attempt, discovered, registered, redirect, now);
                 }
-            }
-            ClientChoice::MetadataDocument(id) => {
-                self.authorize(discovered, id, ClientAuth::None, now)
-            }
-            ClientChoice::Register(endpoint) => {
-                let scopes = match self.scopes_for(&server, &discovered) {
+                let scopes = match self.scopes_for(&attempt.server, &discovered) {
                     Ok(scopes) => scopes,
-                    Err(error) => return self.fail(error),
+                    Err(error) => return self.abort(attempt, error),
                 };
-                let callback = self.deployment.callback.to_string();
-                match registration_request(&endpoint, &callback, &scopes) {
+                match registration_request(&endpoint, &redirect, &scopes) {
                     Ok(request) => {
-                        let id = self.fetch(request);
-                        if let Some(flow) = &mut self.flow {
-                            flow.stage = Stage::Registering { fetch: id, endpoint, discovered };
-                        }
-                        self.record(&server).phase = Phase::Working(Step::Registering);
+                        let fetch = self.fetch(request, Purpose::Flow, now);
+                        let state =
+                            FlowState::Registering { fetch, endpoint, discovered, redirect };
+                        self.flow = Some((attempt, state));
                     }
-                    Err(error) => self.fail(error.into()),
+                    Err(error) => self.abort(attempt, error.into()),
                 }
             }
         }
     }
 
-    /// The scopes to ask for: for fixed settings with scopes, those and only more of the same
-    /// API; otherwise the challenge's, the protected resource's or the settings', a step-up
-    /// adding to what was granted, and Entra's extras for settings naming a tenant.
+    /// Signs in as a client the console registered. A full-page sign-in cannot carry a secret
+    /// across the page load; a server that also takes public clients is then used as one.
+    fn use_registration(
+        &mut self,
+        attempt: Attempt,
+        discovered: Discovered,
+        registered: Registered,
+        redirect: String,
+        now: Millis,
+    ) {
+        let public_ok = discovered
+            .metadata
+            .token_endpoint_auth_methods_supported
+            .as_ref()
+            .is_some_and(|m| m.iter().any(|m| m == "none"));
+        let secret = registered.client_secret.clone().filter(|_| attempt.popup || !public_ok);
+        let auth = ClientAuth::for_method(registered.token_endpoint_auth_method.as_deref(), secret);
+        self.authorize(attempt, discovered, registered.client_id, auth, redirect, now);
+    }
+
+    /// The scopes to ask for (see `scopes::for_request`): what the server's challenge, its
+    /// resource metadata and the authorization server offer, within what the settings fix.
     fn scopes_for(
         &mut self,
         server: &ServerUrl,
         discovered: &Discovered,
     ) -> Result<Vec<String>, AuthError> {
         let granted = self.tokens.tokens(server).map(|t| t.scopes.clone()).unwrap_or_default();
+        let reserved = self.deployment.reserved_scopes(server).to_vec();
         let record = self.record(server);
-        let challenged = record.asked.challenge.as_ref().and_then(|c| c.scope.clone());
-        let granted = if record.asked.step_up { granted } else { Vec::new() };
-        let offered = discovered.metadata.scopes_supported.as_deref().unwrap_or_default();
-        let settings = &record.settings;
-        let mut scopes = if record.fixed() && !settings.scopes.is_empty() {
-            let asked = scopes::step_up(&granted, challenged.as_deref().unwrap_or_default());
-            scopes::within_fixed(&settings.fixed_scopes(), &asked)?
-        } else {
-            let prm = discovered.prm.as_ref().and_then(|p| p.scopes_supported.as_deref());
-            let mut chosen =
-                scopes::choose_scopes(challenged.as_deref(), prm, &settings.scopes, Some(offered));
-            if record.asked.step_up {
-                chosen = scopes::step_up(&granted, &chosen);
-            }
-            if settings.names_a_tenant() && !chosen.is_empty() {
-                chosen = scopes::step_up(&chosen, &ENTRA_EXTRAS.map(str::to_owned));
-            }
-            chosen
-        };
-        let wants_refresh = offered.iter().any(|s| s == OFFLINE_ACCESS);
-        if wants_refresh && !scopes.is_empty() && !scopes.iter().any(|s| s == OFFLINE_ACCESS) {
-            scopes.push(OFFLINE_ACCESS.to_owned());
+        let step_up = record.need() == Need::StepUp;
+        let challenged =
+            record.asked.as_ref().and_then(|a| a.challenge.as_ref()).and_then(|c| c.scope.clone());
+        let chosen = scopes::for_request(&Choice {
+            fixed: record.fixed(),
+            challenged: challenged.as_deref().unwrap_or_default(),
+            granted: if step_up { &granted } else { &[] },
+            offered_by_resource: discovered
+                .prm
+                .as_ref()
+                .and_then(|p| p.scopes_supported.as_deref()),
+            offered_by_server: discovered.metadata.scopes_supported.as_deref(),
+            entra: record.settings.names_a_tenant(),
+            reserved: &reserved,
+        });
+        if let Err(ScopeError::NotConfirmed { .. }) = chosen {
+            // Asked again on the next Sign in, with the new scopes in view.
+            record.confirmed = None;
         }
-        Ok(scopes)
+        Ok(chosen?)
     }
 
     /// The address a full-page sign-in comes back to: the console, opening `server` and what
@@ -1265,163 +1279,128 @@ impl SignIn {
     /// page (which cannot carry a client secret across the load).
     fn authorize(
         &mut self,
+        attempt: Attempt,
         discovered: Discovered,
         client_id: String,
         auth: ClientAuth,
+        redirect: String,
         now: Millis,
     ) {
-        let Some((server, popup, press)) =
-            self.flow.as_ref().map(|f| (f.server.clone(), f.popup, f.press.clone()))
-        else {
-            return;
+        let Some(press) = attempt.press.clone() else {
+            // Only a confirmation's click lets a held sign-in reach this far.
+            return self.abort(attempt, AuthError::NotFinished);
         };
-        let Some(press) = press else { return };
-        let scopes = match self.scopes_for(&server, &discovered) {
-            Ok(scopes) => scopes,
-            Err(error) => return self.fail(error),
-        };
-        if !popup && !matches!(auth, ClientAuth::None) {
-            return self.fail(AuthError::SecretNeedsPopup);
+        if attempt.popup && attempt.closed {
+            return self.abort(attempt, AuthError::PopupClosedEarly);
         }
-        let return_to = self.return_address(&server, press.open.as_ref());
-        let callback = self.deployment.callback.to_string();
-        let record = self.record(&server);
-        let mut request = match SignInRequest::new(&discovered.metadata, &client_id, &callback) {
-            Ok(request) => request,
-            Err(error) => return self.fail(error.into()),
+        if !attempt.popup && !matches!(auth, ClientAuth::None) {
+            return self.abort(attempt, AuthError::SecretNeedsPopup);
+        }
+        let scopes = match self.scopes_for(&attempt.server, &discovered) {
+            Ok(scopes) => scopes,
+            Err(error) => return self.abort(attempt, error),
         };
-        let policy = record.settings.resource_policy(&discovered.issuer, discovered.prm.is_some());
+        let return_to = self.return_address(&attempt.server, press.open.as_ref());
+        let record = self.record(&attempt.server);
+        let mut request = match SignInRequest::new(&discovered.metadata, &client_id, &redirect) {
+            Ok(request) => request,
+            Err(error) => return self.abort(attempt, error.into()),
+        };
+        let prm_resource = discovered.prm.as_ref().map(|p| p.resource.as_str());
         // Under Entra's multi-tenant authorities the metadata's issuer holds `{tenantid}`; the
         // callback's `iss` is compared to it with that placeholder.
         request.issuer = discovered.metadata.issuer.clone();
         request.scopes = scopes;
-        request.resource = resource_value(
-            &policy,
-            server.url(),
-            discovered.prm.as_ref().map(|p| p.resource.as_str()),
-        );
+        request.resource =
+            record.settings.resource_value(&discovered.issuer, attempt.server.url(), prm_resource);
         request.login_hint = record.settings.login_hint().map(str::to_owned);
-        request.claims = record.asked.challenge.as_ref().and_then(|c| c.claims.clone());
+        request.claims =
+            record.asked.as_ref().and_then(|a| a.challenge.as_ref()).and_then(|c| c.claims.clone());
         request.return_to = return_to;
-        request.server = server.to_string();
-        request.confirmed = record.confirmed.then(|| record.settings.clone());
-        request.popup = popup;
+        request.server = attempt.server.to_string();
+        request.confirmed = record.confirmed.clone().map(|c| (record.settings.clone(), c));
+        request.popup = attempt.popup;
         let (url, pending) = flow::begin(request, &press.random.0, now);
         record.trace.push(TraceLine::new("Authorization request", shown_authorization_url(&url)));
-        record.issuer = Some(discovered.metadata.issuer.clone());
-        record.client_id = Some(client_id);
-        if popup {
+        if attempt.popup {
             let state = pending.state.secret().clone();
-            record.phase = Phase::Working(Step::InPopup);
             self.outputs.push_back(Action::NavigatePopup(url));
             self.outputs.push_back(Action::Listen { state });
-            if let Some(flow) = &mut self.flow {
-                flow.stage = Stage::Authorizing { pending, auth };
-            }
+            self.flow = Some((attempt, FlowState::Authorizing { pending, auth }));
         } else {
-            record.phase = Phase::Working(Step::OpeningPage);
             let trace = record.trace.clone();
             self.outputs.push_back(Action::Leave { url, pending: Box::new(pending), trace });
-            if let Some(flow) = &mut self.flow {
-                flow.stage = Stage::Left;
-            }
+            self.flow = Some((attempt, FlowState::Leaving));
         }
     }
 
     /// Routes a fetch's answer to what asked for it; answers nobody waits for are dropped.
-    fn answered(&mut self, id: FetchId, answer: Result<(u16, &[u8]), &str>, now: Millis) {
-        if self.revocations.remove(&id) {
-            let detail = match answer {
-                Ok((status, body)) => format!("HTTP {status}: {}", shown_answer(body)),
-                Err(reason) => format!("no response: {reason}"),
-            };
-            if let Some(server) = self.selected.clone() {
-                self.record(&server).trace.push(TraceLine::new("Revocation", detail));
+    fn answered(&mut self, id: FetchId, reply: Result<(u16, &[u8]), &str>, now: Millis) {
+        let Some((purpose, _)) = self.fetches.remove(&id) else { return };
+        match purpose {
+            Purpose::Revocation(server) => {
+                self.record(&server).trace.push(TraceLine::new("Revocation", shown_reply(reply)));
             }
-            return;
+            Purpose::Refresh(refreshing) => self.refreshed(*refreshing, reply, now),
+            Purpose::Flow => {
+                let Some((attempt, state)) = self.flow.take() else { return };
+                self.flow_answered(attempt, state, id, reply, now);
+            }
         }
-        if let Some(refreshing) = self.refreshes.remove(&id) {
-            return self.refreshed(refreshing, answer, now);
-        }
-        let Some(mut flow) = self.flow.take() else { return };
-        let server = flow.server.clone();
-        match flow.stage {
-            Stage::Discovering { mut discovery, fetch: Some((fetched, url)), traced }
-                if fetched == id =>
+    }
+
+    fn flow_answered(
+        &mut self,
+        attempt: Attempt,
+        state: FlowState,
+        id: FetchId,
+        reply: Result<(u16, &[u8]), &str>,
+        now: Millis,
+    ) {
+        match state {
+            FlowState::Discovering { mut discovery, fetch: Some((fetch, url)), traced }
+                if fetch == id =>
             {
-                match answer {
+                match reply {
                     Ok((status, body)) => {
                         discovery.handle_response(&url, status, &String::from_utf8_lossy(body))
                     }
                     Err(reason) => discovery.handle_failure(&url, reason),
                 }
-                flow.stage = Stage::Discovering { discovery, fetch: None, traced };
-                self.flow = Some(flow);
-                self.pump_discovery(now);
+                self.discover(attempt, discovery, traced, now);
             }
-            Stage::Registering { fetch, endpoint, discovered } if fetch == id => {
-                flow.stage = Stage::Left;
-                let popup = flow.popup;
-                self.flow = Some(flow);
-                let (status, body) = match answer {
-                    Ok(answer) => answer,
+            FlowState::Registering { fetch, endpoint, discovered, redirect } if fetch == id => {
+                let line = TraceLine::new(format!("POST {endpoint}"), shown_reply(reply));
+                self.record(&attempt.server).trace.push(line);
+                let registered = match reply {
+                    Ok((status, body)) => read_registration_response(status, body),
                     Err(reason) => {
-                        let line = TraceLine::new(
-                            format!("POST {endpoint}"),
-                            format!("no response: {reason}"),
-                        );
-                        self.record(&server).trace.push(line);
-                        return self.fail(
-                            RegistrationError::Unreachable { endpoint, reason: reason.to_owned() }
-                                .into(),
-                        );
+                        Err(RegistrationError::Unreachable { endpoint, reason: reason.to_owned() })
                     }
                 };
-                let line = TraceLine::new(
-                    format!("POST {endpoint}"),
-                    format!("HTTP {status}: {}", shown_answer(body)),
-                );
-                self.record(&server).trace.push(line);
-                match read_registration_response(status, body) {
+                match registered {
                     Ok(registered) => {
-                        // A full-page sign-in cannot carry a secret across the page load; a
-                        // server that also takes public clients is then used as one.
-                        let public_ok = discovered
-                            .metadata
-                            .token_endpoint_auth_methods_supported
-                            .as_ref()
-                            .is_some_and(|m| m.iter().any(|m| m == "none"));
-                        let secret = registered.client_secret.filter(|_| popup || !public_ok);
-                        let auth = ClientAuth::for_method(
-                            registered.token_endpoint_auth_method.as_deref(),
-                            secret,
-                        );
-                        self.authorize(discovered, registered.client_id, auth, now);
+                        self.registered.insert(discovered.issuer.clone(), registered.clone());
+                        self.use_registration(attempt, discovered, registered, redirect, now);
                     }
-                    Err(error) => self.fail(error.into()),
+                    Err(error) => self.abort(attempt, error.into()),
                 }
             }
-            Stage::Redeeming { fetch, pending, auth } if fetch == id => {
-                flow.stage = Stage::Left;
-                flow.popup = false;
-                self.flow = Some(flow);
-                let (status, body) = match answer {
-                    Ok(answer) => answer,
-                    Err(reason) => {
-                        let url = pending.token_endpoint.clone();
-                        return self.fail(
-                            SignInError::Unreachable { url, reason: reason.to_owned() }.into(),
-                        );
+            FlowState::Redeeming { fetch, pending, auth } if fetch == id => {
+                let line =
+                    TraceLine::new(format!("POST {}", pending.token_endpoint), shown_reply(reply));
+                self.record(&attempt.server).trace.push(line);
+                let granted = match reply {
+                    Ok((status, body)) => {
+                        token::read_token_response(status, body, now, &pending.token_context())
                     }
+                    Err(reason) => Err(SignInError::Unreachable {
+                        url: pending.token_endpoint.clone(),
+                        reason: reason.to_owned(),
+                    }),
                 };
-                let line = TraceLine::new(
-                    format!("POST {}", pending.token_endpoint),
-                    format!("HTTP {status}: {}", shown_answer(body)),
-                );
-                self.record(&server).trace.push(line);
-                match flow::read_token_response(status, body, now, &pending.token_context()) {
+                match granted {
                     Ok(granted) => {
-                        self.flow = None;
                         let grant = Grant {
                             token_endpoint: pending.token_endpoint.clone(),
                             revocation_endpoint: pending.revocation_endpoint.clone(),
@@ -1430,6 +1409,7 @@ impl SignIn {
                             resource: pending.resource.clone(),
                             redirect_uri: pending.redirect_uri.clone(),
                         };
+                        let server = attempt.server;
                         self.tokens.insert(&server, granted.tokens, grant);
                         let record = self.record(&server);
                         if granted.claims.is_some() {
@@ -1437,18 +1417,16 @@ impl SignIn {
                         }
                         record.issuer = Some(pending.issuer.clone());
                         record.client_id = Some(pending.client_id.clone());
-                        record.asked = Asked::default();
-                        record.phase = Phase::SignedIn;
+                        record.asked = None;
+                        record.status = SignInStatus::SignedIn;
                         record.refresh_not_before = 0;
+                        record.refresh_failed = false;
                         self.hand_out(&server, now);
                     }
-                    Err(error) => self.fail(error.into()),
+                    Err(error) => self.abort(attempt, error.into()),
                 }
             }
-            stage => {
-                flow.stage = stage;
-                self.flow = Some(flow);
-            }
+            state => self.flow = Some((attempt, state)),
         }
     }
 
@@ -1463,131 +1441,175 @@ impl SignIn {
         }
     }
 
-    fn start_refresh(&mut self, server: &ServerUrl) {
-        match self.tokens.begin_refresh(server) {
-            RefreshStart::Start { ticket, issuer, refresh_token, grant, scopes } => {
-                let request = flow::refresh_request(
-                    &grant.token_endpoint,
-                    &grant.client_id,
-                    &refresh_token,
-                    &scopes,
-                    grant.resource.as_deref(),
-                    &grant.auth,
-                );
-                match request {
-                    Ok(request) => {
-                        let id = self.fetch(request);
-                        self.refreshes.insert(
-                            id,
-                            Refreshing {
-                                server: server.clone(),
-                                issuer,
-                                ticket,
-                                token_endpoint: grant.token_endpoint,
-                                redirect_uri: grant.redirect_uri,
-                                scopes,
-                            },
-                        );
-                    }
-                    Err(error) => {
-                        let result = RefreshResult::Rejected(error.to_string());
-                        self.tokens.finish_refresh(server, &issuer, ticket, result);
-                        self.record(server).phase = Phase::Failed(error.into());
-                    }
-                }
+    /// When `server`'s tokens are refreshed ahead of expiry: not for a pasted token, not while
+    /// its connection waits for an interactive sign-in (a refreshed token would not satisfy the
+    /// server), and not before a failed refresh may be tried again.
+    fn refresh_due(&self, server: &ServerUrl) -> Option<Millis> {
+        let record = self.records.get(server)?;
+        if record.pasted.is_some() || self.waiting.contains(server) {
+            return None;
+        }
+        let due = self.tokens.refresh_due(server)?;
+        Some(due.max(record.refresh_not_before))
+    }
+
+    fn start_refresh(&mut self, server: &ServerUrl, now: Millis) {
+        let RefreshStart::Start { ticket, issuer, refresh_token, grant, scopes } =
+            self.tokens.begin_refresh(server)
+        else {
+            // Another refresh is under way (its answer serves), or there is nothing to refresh
+            // with (only a refusal gets here then, which asked for a sign-in).
+            return;
+        };
+        let request = token::refresh_request(
+            &grant.token_endpoint,
+            &grant.client_id,
+            &refresh_token,
+            &scopes,
+            grant.resource.as_deref(),
+            &grant.auth,
+        );
+        match request {
+            Ok(request) => {
+                let refreshing = Refreshing {
+                    server: server.clone(),
+                    issuer,
+                    ticket,
+                    grant: *grant,
+                    scopes,
+                    signed_out: false,
+                };
+                self.fetch(request, Purpose::Refresh(Box::new(refreshing)), now);
             }
-            RefreshStart::InFlight => {}
-            RefreshStart::NoRefreshToken => {
-                let record = self.record(server);
-                if !matches!(record.phase, Phase::Failed(_)) {
-                    record.phase = Phase::Needed(Need::Expired);
-                }
+            Err(error) => {
+                self.tokens.finish_refresh(server, &issuer, ticket, RefreshResult::Rejected);
+                self.record(server).status = SignInStatus::Failed(error.into());
             }
         }
     }
 
-    /// A refresh came back: new tokens (handed out if their server is connected), a dead grant
-    /// (one interactive sign-in), or no answer (kept for a later try; a connection waiting for
+    /// A refresh came back: new tokens (handed out if their server is connected), a refusal (one
+    /// interactive sign-in), or no usable answer (kept for a later try; a connection waiting for
     /// it gives up with the sentence).
-    fn refreshed(&mut self, r: Refreshing, answer: Result<(u16, &[u8]), &str>, now: Millis) {
-        let read = match answer {
+    fn refreshed(&mut self, r: Refreshing, reply: Result<(u16, &[u8]), &str>, now: Millis) {
+        let read = match reply {
             Err(reason) => Err(SignInError::Unreachable {
-                url: r.token_endpoint.clone(),
+                url: r.grant.token_endpoint.clone(),
                 reason: reason.to_owned(),
             }),
             Ok((status, body)) => {
-                let line = TraceLine::new(
-                    format!("POST {} (refresh)", r.token_endpoint),
-                    format!("HTTP {status}: {}", shown_answer(body)),
-                );
-                self.record(&r.server).trace.push(line);
                 let ctx = TokenContext {
                     issuer: &r.issuer,
                     nonce: None,
                     scopes: &r.scopes,
-                    redirect_uri: Some(&r.redirect_uri),
+                    redirect_uri: Some(&r.grant.redirect_uri),
                 };
-                flow::read_token_response(status, body, now, &ctx)
+                token::read_token_response(status, body, now, &ctx)
             }
         };
-        let (result, error) = match read {
-            Ok(granted) => {
-                if granted.claims.is_some() {
-                    self.record(&r.server).claims = granted.claims;
-                }
-                (RefreshResult::Granted(granted.tokens), None)
+        if r.signed_out {
+            // The refresh token it may have rotated is the grant's last: revoke it too.
+            if let Ok(Some(rotated)) = read.as_ref().map(|g| g.tokens.refresh.clone()) {
+                let lines = self.revoke(&r.server, &r.grant, &rotated, now);
+                self.record(&r.server).trace.extend(lines);
             }
+            return;
+        }
+        let step = format!("POST {} (refresh)", r.grant.token_endpoint);
+        let record = self.record(&r.server);
+        // Only the latest refresh is worth a line.
+        record.trace.retain(|line| line.step != step);
+        record.trace.push(TraceLine::new(step, shown_reply(reply)));
+        let (result, error, claims) = match read {
+            Ok(granted) => (RefreshResult::Granted(granted.tokens), None, granted.claims),
             Err(error) if error.needs_interactive_sign_in() => {
-                (RefreshResult::Rejected(error.to_string()), Some(error))
+                (RefreshResult::Rejected, Some(error), None)
             }
-            Err(error) => (RefreshResult::Unavailable(error.to_string()), Some(error)),
+            Err(error) => (RefreshResult::Unavailable, Some(error), None),
         };
-        let connected = self.selected.as_ref() == Some(&r.server);
-        let answers_refusal = connected && self.waiting.contains(&r.server);
-        match self.tokens.finish_refresh(&r.server, &r.issuer, r.ticket, result) {
-            RefreshOutcome::Refreshed => {
-                let record = self.record(&r.server);
-                // A proactive refresh leaves a sign-in's progress or sentence in view.
-                if answers_refusal || record.refresh_failed || record.phase == Phase::SignedIn {
-                    record.phase = Phase::SignedIn;
+        let answers_refusal =
+            self.selected.as_ref() == Some(&r.server) && self.waiting.contains(&r.server);
+        let outcome = self.tokens.finish_refresh(&r.server, &r.issuer, r.ticket, result);
+        let record = self.record(&r.server);
+        match (outcome, error) {
+            (RefreshOutcome::Refreshed, _) => {
+                if claims.is_some() {
+                    record.claims = claims;
+                }
+                // A proactive refresh leaves a sign-in's sentence in view.
+                if answers_refusal
+                    || record.refresh_failed
+                    || record.status == SignInStatus::SignedIn
+                {
+                    record.status = SignInStatus::SignedIn;
                 }
                 record.refresh_failed = false;
                 self.hand_out(&r.server, now);
             }
-            RefreshOutcome::SignInNeeded(why) => {
-                let record = self.record(&r.server);
-                record.trace.push(TraceLine::new("Refresh refused", why));
-                if !matches!(record.phase, Phase::Working(_) | Phase::Confirm(_)) {
-                    record.phase = Phase::Needed(Need::Expired);
-                }
+            (RefreshOutcome::SignInNeeded, error) => {
+                // An expired or revoked grant asks for a sign-in; any other refusal says what is
+                // wrong (a registration, consent) — a sign-in is still the way on, once fixed.
+                record.asked = Some(Asked { challenge: None, need: Need::Expired });
+                record.status = match error {
+                    Some(error @ SignInError::Refused { .. })
+                        if !matches!(
+                            error,
+                            SignInError::Refused { reason: flow::Reason::GrantExpired, .. }
+                        ) =>
+                    {
+                        SignInStatus::Failed(error.into())
+                    }
+                    _ => SignInStatus::Needed(Need::Expired),
+                };
             }
-            RefreshOutcome::Retry(_) => {
-                let error =
-                    AuthError::Flow(error.unwrap_or(SignInError::ServerFailed { status: 0 }));
-                let record = self.record(&r.server);
+            (RefreshOutcome::Retry, Some(error)) => {
+                let error = AuthError::Flow(error);
                 record.refresh_not_before = now.saturating_add(REFRESH_RETRY);
                 record.refresh_failed = true;
-                record.phase = Phase::Failed(error.clone());
-                if connected && self.waiting.remove(&r.server) {
+                record.status = SignInStatus::Failed(error.clone());
+                if answers_refusal {
+                    self.waiting.remove(&r.server);
                     self.outputs.push_back(Action::GiveUp { server: r.server, error });
                 }
             }
-            RefreshOutcome::Stale => {}
+            (RefreshOutcome::Retry | RefreshOutcome::Stale, _) => {}
         }
     }
 
-    /// The view of the connected server (or of what is typed for the next one).
-    fn update_view(&mut self) {
-        let callback = self.deployment.callback.to_string();
-        let mode = self.mode;
-        let (server, record, tokens) = match &self.selected {
-            Some(server) => {
-                (Some(server.clone()), self.records.get(server), self.tokens.tokens(server))
+    /// Revokes `refresh_token` where `grant`'s server offers revocation (RFC 7009), and says so
+    /// in the trace lines returned.
+    fn revoke(
+        &mut self,
+        server: &ServerUrl,
+        grant: &Grant,
+        refresh_token: &RefreshToken,
+        now: Millis,
+    ) -> Vec<TraceLine> {
+        let Some(endpoint) = grant.revocation_endpoint.clone() else { return Vec::new() };
+        let line = |detail: String| vec![TraceLine::new(format!("POST {endpoint}"), detail)];
+        match token::revocation_request(&endpoint, &grant.client_id, refresh_token, &grant.auth) {
+            Ok(request) => {
+                self.fetch(request, Purpose::Revocation(server.clone()), now);
+                line("revoking the refresh token".to_owned())
             }
-            None => (None, Some(&self.draft), None),
-        };
+            Err(error) => line(error.to_string()),
+        }
+    }
+
+    /// The view of the shown server.
+    fn update_view(&mut self) {
         let empty = Record::default();
-        let record = record.unwrap_or(&empty);
+        let record = self.shown.as_ref().and_then(|s| self.records.get(s)).unwrap_or(&empty);
+        let tokens = self.shown.as_ref().and_then(|s| self.tokens.tokens(s));
+        let mut status = match &self.flow {
+            Some((attempt, state)) if Some(&attempt.server) == self.shown.as_ref() => {
+                state.status(attempt)
+            }
+            _ => record.status.clone(),
+        };
+        if let (Some(notice), SignInStatus::SignedOut) = (&self.notice, &status) {
+            status = SignInStatus::Failed(notice.clone());
+        }
         // Entra's multi-tenant issuer names `{tenantid}`: shown with the tenant signed in to.
         let tid = record.claims.as_ref().and_then(|c| c.tid.clone());
         let issuer = record.issuer.clone().map(|i| match &tid {
@@ -1595,8 +1617,9 @@ impl SignIn {
             None => i,
         });
         self.view = AuthView {
-            server: server.map(|s| s.to_string()),
-            phase: record.phase.clone(),
+            server: self.shown.as_ref().map(ToString::to_string),
+            connected: self.shown.is_some() && self.shown == self.selected,
+            status,
             claims: record.claims.clone(),
             scopes: tokens.map(|t| t.scopes.clone()).unwrap_or_default(),
             expires_at: tokens.and_then(|t| t.expires_at),
@@ -1605,19 +1628,19 @@ impl SignIn {
             trace: record.trace.clone(),
             settings: record.settings.clone(),
             source: record.source,
-            locked: record.source == Source::Config,
             secret_typed: record.secret.is_some(),
             token_pasted: record.pasted.is_some(),
-            mode,
-            redirect_uri: callback,
+            mode: self.mode,
+            redirect_uri: self.deployment.callback.to_string(),
         };
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::launch::{Config, Link};
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
 
     const CONSOLE: &str = "https://console.contoso.example/";
@@ -1773,7 +1796,7 @@ mod tests {
                             Some((status, body)) => {
                                 self.m.handle_response(id, status, body.as_bytes(), self.now)
                             }
-                            None => self.m.handle_failure(id, "Failed to fetch", self.now),
+                            None => self.m.handle_failure(id, self.now),
                         }
                     }
                     other => self.actions.push(other),
@@ -1814,15 +1837,32 @@ mod tests {
         }
 
         /// The authorization server approves the request the window (or page) was sent to.
-        fn approve(&mut self) {
-            let state = self.authorization_url().and_then(|u| {
-                u.query_pairs().find(|(k, _)| k == "state").map(|(_, v)| v.into_owned())
+        /// The parameter `name` of the last authorization request.
+        fn asked(&self, name: &str) -> String {
+            let url = self.authorization_url();
+            let value = url.and_then(|u| {
+                u.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
             });
-            let state =
-                state.unwrap_or_else(|| panic!("no authorization request: {:?}", self.actions));
-            let answer = format!("{CONSOLE}callback.html?code=the-code&state={state}");
+            value.unwrap_or_else(|| {
+                panic!("no {name} in an authorization request: {:?}", self.actions)
+            })
+        }
+
+        /// The authorization server approves the request the window (or page) was sent to, and
+        /// sends the browser back to the redirect URI it was given.
+        fn approve(&mut self) {
+            let answer = format!(
+                "{}&code=the-code&state={}",
+                self.redirect_with_query(),
+                self.asked("state")
+            );
             self.m.handle_answer(&answer, self.now);
             self.run();
+        }
+
+        fn redirect_with_query(&self) -> String {
+            let redirect = self.asked("redirect_uri");
+            if redirect.contains('?') { redirect } else { format!("{redirect}?") }
         }
 
         fn authorization_url(&self) -> Option<Url> {
@@ -1839,8 +1879,8 @@ mod tests {
             self.run();
         }
 
-        fn phase(&self) -> Phase {
-            self.m.view().phase.clone()
+        fn phase(&self) -> SignInStatus {
+            self.m.view().status.clone()
         }
 
         fn bearers(&self) -> Vec<Bearer> {
@@ -1878,29 +1918,32 @@ mod tests {
         w.prm(CORP, &entra_issuer());
         assert_eq!(w.connect(CORP), None);
         w.refused(CORP, 401, &format!(r#"Bearer scope="{CORP_API}""#));
-        assert_eq!(w.phase(), Phase::Needed(Need::First));
+        assert_eq!(w.phase(), SignInStatus::Needed(Need::First));
         w.sign_in();
         assert!(matches!(w.actions.first(), Some(Action::OpenPopup)), "{:?}", w.actions);
         w.approve();
-        assert_eq!(w.phase(), Phase::SignedIn, "{:?}", w.m.view().trace);
+        assert_eq!(w.phase(), SignInStatus::SignedIn, "{:?}", w.m.view().trace);
+    }
+
+    /// An MCP server at `IDP` whose protected resource names `IDP` as its authorization server.
+    fn idp_server(w: &mut World) -> String {
+        w.idp();
+        let mcp = format!("{IDP}/mcp");
+        w.prm(&mcp, IDP);
+        mcp
     }
 
     #[test]
     fn a_configured_entra_sign_in_runs_in_the_popup_and_hands_the_token_to_its_server() {
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
-        let auth = w.authorization_url().unwrap_or_else(|| panic!("no authorization URL"));
-        let get = |k: &str| auth.query_pairs().find(|(n, _)| n == k).map(|(_, v)| v.into_owned());
-        assert_eq!(
-            get("redirect_uri").as_deref(),
-            Some("https://console.contoso.example/callback.html")
+        assert_eq!(w.asked("redirect_uri"), "https://console.contoso.example/callback.html");
+        assert_eq!(w.asked("client_id"), "console-app");
+        assert_eq!(w.asked("scope"), "api://corp-mcp/mcp:tools openid profile offline_access");
+        assert!(
+            w.authorization_url().is_some_and(|u| !u.query_pairs().any(|(k, _)| k == "resource")),
+            "Entra settings leave resource out"
         );
-        assert_eq!(get("client_id").as_deref(), Some("console-app"));
-        assert_eq!(
-            get("scope").as_deref(),
-            Some("api://corp-mcp/mcp:tools openid profile offline_access")
-        );
-        assert_eq!(get("resource"), None, "Entra settings leave resource out");
         assert_eq!(
             w.bearers(),
             vec![Bearer { server: server(CORP), token: AccessToken::new("at-1".into()) }]
@@ -1913,8 +1956,7 @@ mod tests {
         );
         let view = w.m.view();
         assert_eq!(view.issuer.as_deref(), Some(entra_issuer().as_str()));
-        assert!(view.locked && view.source == Source::Config);
-        // Every request the sign-in made went to the server's metadata or to Entra.
+        assert!(view.connected && view.source == Source::Config);
         assert!(
             w.seen
                 .iter()
@@ -1961,7 +2003,7 @@ mod tests {
         w.connect(CORP);
         w.refused(CORP, 401, "Bearer");
         w.sign_in();
-        let Phase::Failed(error) = w.phase() else { panic!("{:?}", w.phase()) };
+        let SignInStatus::Failed(error) = w.phase() else { panic!("{:?}", w.phase()) };
         assert!(
             matches!(error, AuthError::Metadata(MetadataError::ForeignEndpoint { .. })),
             "{error}"
@@ -1969,6 +2011,43 @@ mod tests {
         assert_eq!(w.authorization_url(), None, "no sign-in page");
         assert!(w.seen.iter().all(|s| s.method == "GET"), "nothing posted: {:?}", w.seen);
         assert!(w.actions.iter().any(|a| matches!(a, Action::ClosePopup)), "the window closes");
+    }
+
+    /// Attack 1, third form (the attacker's review): a self-consistent hostile authorization
+    /// server, found by discovery alone, relays the window to Entra with the deployer's (public)
+    /// client id and the console's callback; Entra's code comes back without `iss`. A client the
+    /// console registers returns to a callback marked with its issuer, so the relayed answer,
+    /// which lacks the mark, is refused and its code goes nowhere.
+    #[test]
+    fn attack_1_an_answer_relayed_from_another_sign_in_service_is_not_redeemed() {
+        let mut w = World::new(Config { mode: SignInMode::Popup, ..Config::default() }, "");
+        let evil_mcp = "https://evil.example/mcp";
+        w.prm(evil_mcp, "https://evil-as.example");
+        w.document(
+            "https://evil-as.example/.well-known/oauth-authorization-server",
+            json!({"issuer": "https://evil-as.example", "authorization_endpoint": "https://evil-as.example/authorize", "token_endpoint": "https://evil-as.example/token", "registration_endpoint": "https://evil-as.example/register"}),
+        );
+        w.connect(evil_mcp);
+        w.refused(evil_mcp, 401, "Bearer");
+        w.sign_in();
+        let redirect = w.asked("redirect_uri");
+        assert!(redirect.starts_with(&format!("{CONSOLE}callback.html?as=")), "{redirect}");
+        // evil-as bounces to Entra, which answers at the callback registered there.
+        let relayed = format!("{CONSOLE}callback.html?code=entra-code&state={}", w.asked("state"));
+        w.m.handle_answer(&relayed, w.now);
+        w.run();
+        let SignInStatus::Failed(error) = w.phase() else { panic!("{:?}", w.phase()) };
+        assert!(matches!(error, AuthError::Flow(SignInError::WrongCallback { .. })), "{error}");
+        assert!(w.requests_to("https://evil-as.example/token").is_empty(), "the code went nowhere");
+        // The registered client's own answer still works.
+        w.sign_in();
+        w.approve();
+        assert_eq!(w.requests_to("https://evil-as.example/token").len(), 1);
+        assert_eq!(
+            w.requests_to("https://evil-as.example/register").len(),
+            1,
+            "registered once per issuer"
+        );
     }
 
     /// Attack 2: `?server=https://evil.example/mcp&connect=1&tenant=<corp>&client_id=<console>`;
@@ -1983,8 +2062,11 @@ mod tests {
         w.entra();
         assert_eq!(w.connect(EVIL), None);
         w.refused(EVIL, 401, &format!(r#"Bearer scope="{CORP_API}""#));
-        let Phase::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
-        assert_eq!(proposal.server, "https://evil.example");
+        let SignInStatus::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
+        assert_eq!(
+            (proposal.server.as_str(), proposal.server_url.as_str()),
+            ("https://evil.example", EVIL)
+        );
         assert_eq!(proposal.issuer, entra_issuer());
         assert_eq!(proposal.client, "console-app");
         assert!(proposal.scopes.contains(&CORP_API.to_owned()), "{:?}", proposal.scopes);
@@ -1997,85 +2079,138 @@ mod tests {
         assert!(w.actions.is_empty(), "no window, no page: {:?}", w.actions);
         // Declined: the link's settings are gone; nothing was sent anywhere.
         w.m.reject();
-        assert_eq!(w.phase(), Phase::Needed(Need::First));
+        assert_eq!(w.phase(), SignInStatus::Needed(Need::First));
         assert!(w.m.view().settings.is_empty());
         assert!(w.requests_to(ENTRA).is_empty());
     }
 
     /// Attack 2, without a link: the config's tenant and client id, and the person types evil's
-    /// URL.
+    /// URL. Only who the console is is offered; the configured API stays the configured server's.
     #[test]
-    fn attack_2_the_configs_settings_are_only_offered_for_a_server_it_does_not_name() {
+    fn attack_2_the_configs_api_is_kept_for_the_server_it_names() {
         let mut w = World::new(corp_config(), "");
         w.entra();
         w.connect(EVIL);
+        assert!(w.m.view().settings.scopes.is_empty(), "the configured scopes are not offered");
         w.refused(EVIL, 401, &format!(r#"Bearer scope="{CORP_API}""#));
-        let Phase::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
-        assert_eq!(proposal.source, Source::ConfigElsewhere);
-        assert!(w.requests_to(ENTRA).is_empty());
-        // Accepted by the person, evil can still not turn the sign-in to another API.
-        w.confirm();
-        w.approve();
-        assert_eq!(w.phase(), Phase::SignedIn);
-        w.refused(EVIL, 403, r#"Bearer error="insufficient_scope", scope="api://payroll/read""#);
-        w.sign_in();
-        let Phase::Failed(AuthError::Scope(ScopeError::OtherApi { asked, fixed })) = w.phase()
+        let SignInStatus::Failed(AuthError::Scope(ScopeError::Reserved { asked })) = w.phase()
         else {
             panic!("{:?}", w.phase())
         };
-        assert_eq!((asked.as_str(), fixed.as_str()), ("api://payroll/read", CORP_API));
+        assert_eq!(asked, CORP_API);
+        assert!(w.requests_to(ENTRA).is_empty());
+        // Another API of evil's own may be confirmed, and signed in for.
+        w.refused(EVIL, 401, r#"Bearer scope="api://evil-api/read""#);
+        let SignInStatus::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
+        assert_eq!(proposal.source, Source::ConfigElsewhere);
+        w.confirm();
+        w.approve();
+        assert_eq!(w.phase(), SignInStatus::SignedIn);
+        // And evil cannot step up to the configured API, nor to anything unconfirmed.
+        w.refused(EVIL, 403, &format!(r#"Bearer error="insufficient_scope", scope="{CORP_API}""#));
+        w.sign_in();
+        assert!(
+            matches!(
+                w.phase(),
+                SignInStatus::Failed(AuthError::Scope(ScopeError::Reserved { .. }))
+            ),
+            "{:?}",
+            w.phase()
+        );
+        w.refused(
+            EVIL,
+            403,
+            r#"Bearer error="insufficient_scope", scope="https://graph.microsoft.com/Mail.Read""#,
+        );
+        w.sign_in();
+        assert!(
+            matches!(
+                w.phase(),
+                SignInStatus::Failed(AuthError::Scope(ScopeError::NotConfirmed { .. }))
+            ),
+            "{:?}",
+            w.phase()
+        );
+        // Asked again, the new scope is shown for confirming.
+        w.sign_in();
+        let SignInStatus::Confirm(again) = w.phase() else { panic!("{:?}", w.phase()) };
+        assert!(
+            again.scopes.contains(&"https://graph.microsoft.com/Mail.Read".to_owned()),
+            "{:?}",
+            again.scopes
+        );
     }
 
     #[test]
     fn a_confirmed_proposal_signs_in_and_a_step_up_of_the_same_api_needs_no_new_confirmation() {
-        let link = format!("?server={IDP}/mcp&connect=1&client_id=c1&scope=mcp:tools&signin=popup");
-        let mut w = World::new(Config::default(), &link);
-        w.idp();
-        let mcp = format!("{IDP}/mcp");
-        w.prm(&mcp, IDP);
+        let mut w = World::new(
+            Config::default(),
+            &format!("?server={IDP}/mcp&connect=1&client_id=c1&scope=mcp:tools"),
+        );
+        let mcp = idp_server(&mut w);
         w.m.set_mode(SignInMode::Popup);
         w.connect(&mcp);
         w.refused(&mcp, 401, "Bearer");
-        assert!(matches!(w.phase(), Phase::Confirm(_)), "{:?}", w.phase());
+        assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "{:?}", w.phase());
         assert!(w.requests_to(&format!("{IDP}/.well-known/oauth-authorization-server")).is_empty());
         w.confirm();
         w.approve();
-        assert_eq!(w.phase(), Phase::SignedIn);
-        let auth = w.authorization_url().unwrap_or_else(|| panic!("no request"));
-        assert!(auth.as_str().contains("scope=mcp%3Atools+offline_access"), "{auth}");
-        assert!(
-            auth.as_str().contains(&format!(
-                "resource={}",
-                url::form_urlencoded::byte_serialize(mcp.as_bytes()).collect::<String>()
-            )),
-            "{auth}"
-        );
+        assert_eq!(w.phase(), SignInStatus::SignedIn);
+        assert_eq!(w.asked("scope"), "mcp:tools offline_access");
+        assert_eq!(w.asked("resource"), mcp);
         w.refused(&mcp, 403, r#"Bearer error="insufficient_scope", scope="mcp:admin""#);
-        assert_eq!(w.phase(), Phase::Needed(Need::StepUp));
+        assert_eq!(w.phase(), SignInStatus::Needed(Need::StepUp));
         w.sign_in();
+        assert!(
+            matches!(
+                w.phase(),
+                SignInStatus::Failed(AuthError::Scope(ScopeError::NotConfirmed { .. }))
+            ),
+            "a bare scope beyond what was confirmed: {:?}",
+            w.phase()
+        );
+        w.sign_in();
+        let SignInStatus::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
+        assert!(proposal.scopes.contains(&"mcp:admin".to_owned()));
+        w.confirm();
         w.approve();
-        let auth = w.authorization_url().unwrap_or_else(|| panic!("no request"));
-        let scope = auth
-            .query_pairs()
-            .find(|(k, _)| k == "scope")
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default();
-        assert!(scope.contains("mcp:tools") && scope.contains("mcp:admin"), "{auth}");
+        let scope = w.asked("scope");
+        assert!(scope.contains("mcp:tools") && scope.contains("mcp:admin"), "{scope}");
+        // A confirmation is for its issuer: the server names another one, and it is asked again.
+        w.refused(&mcp, 401, r#"Bearer error="insufficient_claims", claims="e30""#);
+        w.prm(&mcp, "https://other.example");
+        w.document("https://other.example/.well-known/oauth-authorization-server", json!({"issuer": "https://other.example", "authorization_endpoint": "https://other.example/authorize", "token_endpoint": "https://other.example/token"}));
+        w.sign_in();
+        assert!(
+            matches!(w.phase(), SignInStatus::Failed(AuthError::ConfirmedElsewhere { .. })),
+            "{:?}",
+            w.phase()
+        );
+        assert!(
+            w.requests_to("https://other.example/token").is_empty() && w.asked("client_id") == "c1"
+        );
+        w.sign_in();
+        assert!(
+            matches!(w.phase(), SignInStatus::Confirm(ref p) if p.issuer == "https://other.example"),
+            "{:?}",
+            w.phase()
+        );
     }
 
     /// Attack 3: after signing in to A and connecting to B, A's proactive refresh installed A's
     /// token on B's connection; a token pasted for one server went to every server.
     #[test]
     fn attack_3_a_token_for_one_server_never_reaches_another() {
+        let everything = "https://everything.example/mcp";
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
         w.actions.clear();
-        let everything = "https://everything.example/mcp";
         assert_eq!(w.connect(everything), None, "B gets no token of A's");
         assert_eq!(w.m.poll_timeout(), None, "A's refresh timer stopped");
         w.advance(60_000);
-        assert!(
-            w.requests_to(&format!("{ENTRA}{TENANT}/oauth2/v2.0/token")).len() == 1,
+        assert_eq!(
+            w.requests_to(&format!("{ENTRA}{TENANT}/oauth2/v2.0/token")).len(),
+            1,
             "no refresh of A while B is open"
         );
         assert!(w.bearers().is_empty(), "{:?}", w.actions);
@@ -2090,35 +2225,36 @@ mod tests {
         w.m.handle_response(id, 200, body.as_bytes(), w.now + 8_000);
         w.run();
         assert!(w.bearers().is_empty(), "{:?}", w.actions);
+        let back = w.m.connect(&server(CORP), w.now + 8_001).ok().flatten();
         assert_eq!(
-            w.m.connect(&server(CORP), w.now + 8_001)
-                .ok()
-                .flatten()
-                .map(|b| b.token.secret().clone())
-                .as_deref(),
+            back.map(|b| b.token.secret().clone()).as_deref(),
             Some("at-late"),
             "kept for A"
         );
-        // A pasted token belongs to the server it was pasted for.
+        // A pasted token belongs to the server it was pasted for: the connected one, or the one
+        // in the address field.
         let mut w = World::new(Config::default(), "");
         w.connect(CORP);
         w.m.paste_token(Some(AccessToken::new("pasted".into())));
         assert_eq!(w.connect(everything), None);
         assert_eq!(w.connect(CORP).map(|b| b.token.secret().clone()).as_deref(), Some("pasted"));
-        // Pasted before connecting: bound to the first server connected.
         let mut w = World::new(Config::default(), "");
+        w.m.focus(Some(server(everything)));
         w.m.paste_token(Some(AccessToken::new("early".into())));
-        assert!(w.connect(everything).is_some());
         assert_eq!(w.connect(CORP), None);
+        assert!(w.connect(everything).is_some());
+        let mut w = World::new(Config::default(), "");
+        w.m.paste_token(Some(AccessToken::new("nowhere".into())));
+        assert_eq!(w.connect(CORP), None, "no server named: the token is not kept for any");
     }
 
     #[test]
-    fn refresh_is_single_flight_before_expiry_and_only_for_the_connected_server() {
+    fn refresh_is_single_flight_before_expiry() {
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
         assert_eq!(w.m.poll_timeout(), Some(w.now + 8_000), "a fifth of 10 s early");
         w.actions.clear();
-        // Several refused requests and the timer at once: one refresh.
+        // The timer and several refused requests at once: one refresh.
         w.m.handle_timeout(w.now + 8_000);
         for _ in 0..3 {
             let refusal = AuthRequired {
@@ -2134,19 +2270,36 @@ mod tests {
         assert_eq!(refreshes.len(), 1, "{refreshes:?}");
         assert!(refreshes[0].body.contains("refresh_token=rt-1"));
         assert_eq!(w.bearers().last().map(|b| b.token.secret().clone()).as_deref(), Some("at-2"));
-        // A dead grant asks for one interactive sign-in.
-        w.token_error = Some((
-            400,
-            json!({"error": "invalid_grant", "error_description": "AADSTS700084: expired"})
-                .to_string(),
-        ));
+        assert_eq!(w.m.view().trace.iter().filter(|l| l.step.ends_with("(refresh)")).count(), 1);
         w.advance(8_000);
-        assert_eq!(w.phase(), Phase::Needed(Need::Expired));
-        assert!(w.m.view().trace.iter().any(|l| l.step == "Refresh refused"));
+        assert_eq!(
+            w.m.view().trace.iter().filter(|l| l.step.ends_with("(refresh)")).count(),
+            1,
+            "only the latest refresh is kept in the trace"
+        );
     }
 
     #[test]
-    fn an_unreachable_token_endpoint_fails_the_waiting_connection_and_is_tried_later() {
+    fn any_refusal_of_a_refresh_asks_for_one_sign_in_and_no_answer_is_tried_again_later() {
+        for (error, description, expired) in [
+            ("invalid_grant", "AADSTS700084: expired", true),
+            ("invalid_client", "unknown client", false),
+            ("consent_required", "AADSTS65001", false),
+        ] {
+            let mut w = World::new(corp_config(), "");
+            signed_in_to_corp(&mut w);
+            w.token_error =
+                Some((400, json!({"error": error, "error_description": description}).to_string()));
+            w.advance(8_000);
+            match w.phase() {
+                SignInStatus::Needed(Need::Expired) => assert!(expired, "{error}"),
+                SignInStatus::Failed(AuthError::Flow(SignInError::Refused { .. })) => {
+                    assert!(!expired, "{error}")
+                }
+                other => panic!("{error}: {other:?}"),
+            }
+            assert_eq!(w.m.poll_timeout(), None, "{error}: nothing more to refresh");
+        }
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
         w.actions.clear();
@@ -2154,7 +2307,11 @@ mod tests {
         w.refused(CORP, 401, r#"Bearer error="invalid_token""#);
         let gave_up = w.actions.iter().any(|a| matches!(a, Action::GiveUp { server: s, error: AuthError::Flow(SignInError::Unreachable { .. }) } if *s == server(CORP)));
         assert!(gave_up, "{:?}", w.actions);
-        assert!(w.m.poll_timeout().is_some_and(|t| t >= w.now + REFRESH_RETRY), "no busy loop");
+        let next = w.m.poll_timeout().unwrap_or_default();
+        assert!(next >= w.now + REFRESH_RETRY, "no busy loop: {next}");
+        w.down.clear();
+        w.advance(REFRESH_RETRY);
+        assert_eq!(w.phase(), SignInStatus::SignedIn, "tried again later, and it worked");
     }
 
     /// Attack 4: a link set the client metadata URL, scopes, resource and account hint and
@@ -2165,20 +2322,43 @@ mod tests {
             "login_hint=victim@contoso.example",
             "client_metadata_url=https://evil.example/c.json",
             "scope=api://corp-mcp/mcp:tools",
-            "resource=api://corp-mcp",
+            "resource=https://idp.example/mcp",
         ] {
             let mut w =
                 World::new(Config::default(), &format!("?server={IDP}/mcp&connect=1&{extra}"));
-            w.idp();
-            w.prm(&format!("{IDP}/mcp"), IDP);
-            w.connect(&format!("{IDP}/mcp"));
-            w.refused(&format!("{IDP}/mcp"), 401, "Bearer");
-            assert!(matches!(w.phase(), Phase::Confirm(_)), "{extra}: {:?}", w.phase());
+            let mcp = idp_server(&mut w);
+            w.connect(&mcp);
+            w.refused(&mcp, 401, "Bearer");
+            assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "{extra}: {:?}", w.phase());
             assert!(
                 w.requests_to(&format!("{IDP}/.well-known/oauth-authorization-server")).is_empty(),
                 "{extra}"
             );
         }
+        // A resource that names another server is refused outright, and shown otherwise.
+        let mut w =
+            World::new(Config::default(), &format!("?server={IDP}/mcp&connect=1&resource={CORP}"));
+        let mcp = idp_server(&mut w);
+        w.connect(&mcp);
+        w.refused(&mcp, 401, "Bearer");
+        assert!(
+            matches!(
+                w.phase(),
+                SignInStatus::Failed(AuthError::Trust(TrustError::ResourceElsewhere { .. }))
+            ),
+            "{:?}",
+            w.phase()
+        );
+        let mut w =
+            World::new(Config::default(), &format!("?server={IDP}/mcp&connect=1&resource=server"));
+        let mcp = idp_server(&mut w);
+        w.connect(&mcp);
+        w.refused(&mcp, 401, "Bearer");
+        assert!(
+            matches!(w.phase(), SignInStatus::Confirm(ref p) if p.resource.as_deref() == Some(mcp.as_str())),
+            "{:?}",
+            w.phase()
+        );
     }
 
     /// Attack 5: a registration access token in the trace (Auth view, Copy trace, the pending
@@ -2186,9 +2366,7 @@ mod tests {
     #[test]
     fn attack_5_no_registration_access_token_is_kept_anywhere() {
         let mut w = World::new(Config { mode: SignInMode::Redirect, ..Config::default() }, "");
-        w.idp();
-        let mcp = format!("{IDP}/mcp");
-        w.prm(&mcp, IDP);
+        let mcp = idp_server(&mut w);
         w.connect(&mcp);
         w.refused(&mcp, 401, "Bearer");
         w.sign_in();
@@ -2197,7 +2375,7 @@ mod tests {
         else {
             panic!("{:?}", w.actions)
         };
-        let kept = serde_json::to_string(pending.as_ref()).unwrap_or_default();
+        let kept = serde_json::to_string(pending.as_ref()).unwrap_or_else(|e| panic!("{e}"));
         let shown = crate::core::auth::trace::trace_text(trace);
         for text in [
             kept.as_str(),
@@ -2210,19 +2388,22 @@ mod tests {
         assert_eq!(pending.client_id, "dcr-client");
     }
 
-    /// Attack 5: sign-out revoked nothing.
+    /// Attack 5: sign-out revoked nothing. Now it revokes, also a refresh token a refresh under
+    /// way rotates after the sign-out.
     #[test]
     fn attack_5_sign_out_revokes_forgets_and_ends_the_session() {
         let mut w = World::new(Config { mode: SignInMode::Popup, ..Config::default() }, "");
-        w.idp();
-        let mcp = format!("{IDP}/mcp");
-        w.prm(&mcp, IDP);
+        let mcp = idp_server(&mut w);
         w.connect(&mcp);
         w.refused(&mcp, 401, "Bearer");
         w.sign_in();
         w.approve();
-        assert_eq!(w.phase(), Phase::SignedIn);
-        w.m.sign_out();
+        assert_eq!(w.phase(), SignInStatus::SignedIn);
+        w.m.handle_timeout(w.now + 8_000);
+        let Some(Action::Fetch { id: refresh, .. }) = w.m.poll_output() else {
+            panic!("a refresh")
+        };
+        w.m.sign_out(w.now);
         w.run();
         let revoked = w.requests_to(&format!("{IDP}/revoke"));
         assert_eq!(revoked.len(), 1);
@@ -2231,13 +2412,31 @@ mod tests {
                 && revoked[0].body.contains("token_type_hint=refresh_token")
         );
         assert!(w.actions.iter().any(|a| matches!(a, Action::EndSession(s) if *s == server(&mcp))));
-        assert_eq!(w.phase(), Phase::SignedOut);
+        assert_eq!(w.phase(), SignInStatus::SignedOut);
+        assert!(
+            w.m.view()
+                .trace
+                .iter()
+                .any(|l| l.step == "Revocation" && l.detail.starts_with("HTTP 200")),
+            "{:?}",
+            w.m.view().trace
+        );
+        let rotated = json!({"access_token": "at-late", "refresh_token": "rt-rotated", "token_type": "Bearer", "expires_in": 10}).to_string();
+        w.m.handle_response(refresh, 200, rotated.as_bytes(), w.now);
+        w.run();
+        assert!(
+            w.requests_to(&format!("{IDP}/revoke"))
+                .iter()
+                .any(|s| s.body.contains("token=rt-rotated"))
+        );
         assert_eq!(w.connect(&mcp), None, "every token forgotten");
+        // Connected again, a refusal is answered (no stale refresh makes it wait).
+        w.refused(&mcp, 401, "Bearer");
+        assert_eq!(w.phase(), SignInStatus::Needed(Need::First));
     }
 
     #[test]
     fn cleartext_and_unlisted_sign_in_services_are_refused_before_anything_is_sent() {
-        // A plain-http server off this machine.
         let mut w = World::new(Config::default(), "");
         w.connect("http://mcp.example/mcp");
         w.refused("http://mcp.example/mcp", 401, "Bearer");
@@ -2245,13 +2444,12 @@ mod tests {
         assert!(
             matches!(
                 w.phase(),
-                Phase::Failed(AuthError::Metadata(MetadataError::InsecureServer { .. }))
+                SignInStatus::Failed(AuthError::Metadata(MetadataError::InsecureServer { .. }))
             ),
             "{:?}",
             w.phase()
         );
         assert!(w.seen.is_empty() && w.actions.is_empty(), "{:?} {:?}", w.seen, w.actions);
-        // An instance from a link that is not Entra's.
         let mut w = World::new(
             Config::default(),
             &format!("?server={CORP}&instance=https://evil.example/&tenant=t&client_id=c"),
@@ -2261,13 +2459,12 @@ mod tests {
         assert!(
             matches!(
                 w.phase(),
-                Phase::Failed(AuthError::Trust(TrustError::InstanceNotAllowed { .. }))
+                SignInStatus::Failed(AuthError::Trust(TrustError::InstanceNotAllowed { .. }))
             ),
             "{:?}",
             w.phase()
         );
         assert!(w.seen.is_empty());
-        // An issuer the deployer does not allow, named by the server.
         let config = Config { allowed_authorities: Some(vec![ENTRA.into()]), ..Config::default() };
         let mut w = World::new(config, "");
         w.idp();
@@ -2278,18 +2475,12 @@ mod tests {
         assert!(
             matches!(
                 w.phase(),
-                Phase::Failed(AuthError::Trust(TrustError::AuthorityNotAllowed { .. }))
+                SignInStatus::Failed(AuthError::Trust(TrustError::AuthorityNotAllowed { .. }))
             ),
             "{:?}",
             w.phase()
         );
-        assert!(
-            w.requests_to(IDP)
-                .iter()
-                .all(|s| s.url.contains("/.well-known/oauth-protected-resource")
-                    || s.url.contains("/.well-known/oauth-authorization-server"))
-        );
-        // A server the deployer does not allow.
+        assert!(w.requests_to(IDP).iter().all(|s| s.url.contains("/.well-known/")));
         let config = Config {
             allowed_servers: Some(vec!["https://mcp.contoso.example/".into()]),
             ..Config::default()
@@ -2305,15 +2496,13 @@ mod tests {
     /// confirmed for, and nowhere else.
     #[test]
     fn a_typed_secret_goes_only_to_the_issuer_it_was_confirmed_for() {
-        let link = format!("?server={IDP}/mcp&connect=1&client_id=c1");
-        let mut w = World::new(Config::default(), &link);
-        w.idp();
-        let mcp = format!("{IDP}/mcp");
-        w.prm(&mcp, IDP);
+        let mut w =
+            World::new(Config::default(), &format!("?server={IDP}/mcp&connect=1&client_id=c1"));
+        let mcp = idp_server(&mut w);
         w.connect(&mcp);
         w.m.type_secret(Some(ClientSecret::new("s3cret".into())));
         w.refused(&mcp, 401, "Bearer");
-        let Phase::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
+        let SignInStatus::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
         assert!(proposal.secret && proposal.issuer == IDP);
         w.confirm();
         assert!(matches!(w.actions.first(), Some(Action::OpenPopup)), "a secret needs the popup");
@@ -2325,28 +2514,38 @@ mod tests {
             .collect();
         assert_eq!(with_secret.len(), 1, "{:?}", w.seen);
         assert_eq!(with_secret[0].url, format!("{IDP}/token"));
-        // The server now names another issuer: the secret is not sent there.
-        let record = w.m.records.get_mut(&server(&mcp)).unwrap_or_else(|| panic!("a record"));
-        record.discovered = None;
+        // The server now names another issuer: neither the confirmation nor the secret goes there.
         w.prm(&mcp, "https://other.example");
         w.document("https://other.example/.well-known/oauth-authorization-server", json!({"issuer": "https://other.example", "authorization_endpoint": "https://other.example/authorize", "token_endpoint": "https://other.example/token"}));
         w.refused(&mcp, 401, r#"Bearer error="insufficient_claims", claims="e30""#);
         w.sign_in();
         assert!(
-            matches!(w.phase(), Phase::Failed(AuthError::SecretForAnotherIssuer { .. })),
+            matches!(w.phase(), SignInStatus::Failed(AuthError::ConfirmedElsewhere { .. })),
             "{:?}",
             w.phase()
         );
-        assert!(w.requests_to("https://other.example/token").is_empty());
+        assert!(w.seen.iter().all(|s| !s.url.starts_with("https://other.example/token")));
+        // A configured server's secret declined at its confirmation keeps the configuration.
+        let mut w = World::new(corp_config(), "");
+        w.entra();
+        w.prm(CORP, &entra_issuer());
+        w.connect(CORP);
+        w.m.type_secret(Some(ClientSecret::new("s".into())));
+        w.refused(CORP, 401, "Bearer");
+        assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "{:?}", w.phase());
+        w.m.reject();
+        assert_eq!(w.m.view().source, Source::Config);
+        assert_eq!(w.m.view().settings, corp_config().sign_in);
+        assert!(!w.m.view().secret_typed);
     }
 
     #[test]
     fn a_full_page_sign_in_comes_back_to_its_server_with_its_confirmed_settings() {
-        let link = format!("?server={IDP}/mcp&connect=1&client_id=c1&tool=echo");
-        let mut w = World::new(Config::default(), &link);
-        w.idp();
-        let mcp = format!("{IDP}/mcp");
-        w.prm(&mcp, IDP);
+        let mut w = World::new(
+            Config::default(),
+            &format!("?server={IDP}/mcp&connect=1&client_id=c1&tool=echo"),
+        );
+        let mcp = idp_server(&mut w);
         w.connect(&mcp);
         w.refused(&mcp, 401, "Bearer");
         let press = Press { open: Some(Opened::Tool("echo".into())), ..w.press() };
@@ -2355,57 +2554,66 @@ mod tests {
         let Some(Action::Leave { pending, trace, .. }) = w.actions.pop() else {
             panic!("{:?}", w.actions)
         };
-        assert_eq!(
-            pending.return_to,
-            format!(
-                "{CONSOLE}?server={}&connect=1&tool=echo",
-                url::form_urlencoded::byte_serialize(mcp.as_bytes()).collect::<String>()
-            )
-        );
+        let encoded: String = url::form_urlencoded::byte_serialize(mcp.as_bytes()).collect();
+        assert_eq!(pending.return_to, format!("{CONSOLE}?server={encoded}&connect=1&tool=echo"));
         assert!(
             !pending.return_to.contains("client_id"),
             "settings travel in the pending sign-in, not the address"
         );
         let state = pending.state.secret().clone();
+        let redirect = pending.redirect_uri.clone();
         // The page loads again: a new machine, no link settings.
         let (deployment, _) = Deployment::new(&url(CONSOLE), Config::default());
         w.m = SignIn::new(deployment);
-        w.m.resume(
-            Some((*pending, trace)),
-            &format!("{CONSOLE}callback.html?code=c&state={state}"),
-            w.now,
-        );
+        w.m.resume(Some((*pending, trace)), &format!("{redirect}?code=c&state={state}"), w.now);
         w.run();
-        assert_eq!(
-            w.m.connect(&server(&mcp), w.now)
-                .ok()
-                .flatten()
-                .map(|b| b.token.secret().clone())
-                .as_deref(),
-            Some("at-1")
-        );
+        let bearer = w.m.connect(&server(&mcp), w.now).ok().flatten();
+        assert_eq!(bearer.map(|b| b.token.secret().clone()).as_deref(), Some("at-1"));
         assert_eq!(w.m.view().settings.client_id.as_deref(), Some("c1"));
-        assert!(w.m.records.get(&server(&mcp)).is_some_and(|r| r.confirmed));
-        // A replayed answer redeems nothing.
+        assert!(
+            w.m.records
+                .get(&server(&mcp))
+                .is_some_and(|r| r.confirmed.as_ref().is_some_and(|c| c.issuer == IDP))
+        );
+        // A replayed answer redeems nothing, and so does one with an error.
         let mut again = SignIn::new(Deployment::new(&url(CONSOLE), Config::default()).0);
         again.resume(None, &format!("{CONSOLE}callback.html?code=c&state={state}"), w.now);
         assert!(matches!(
-            again.view().phase,
-            Phase::Failed(AuthError::Flow(SignInError::Replayed))
+            again.view().status,
+            SignInStatus::Failed(AuthError::Flow(SignInError::Replayed))
         ));
         assert!(again.poll_output().is_none());
+        // The page then opens its server, which asks for a sign-in: the sentence stays in view.
+        assert!(again.connect(&server(&mcp), w.now).is_ok());
+        let refusal = AuthRequired { status: 401, www_authenticate: None, had_token: false };
+        again.handle_refusal(&server(&mcp), &refusal, w.now);
+        assert!(
+            matches!(
+                again.view().status,
+                SignInStatus::Failed(AuthError::Flow(SignInError::Replayed))
+            ),
+            "{:?}",
+            again.view().status
+        );
     }
 
     #[test]
-    fn a_pasted_token_that_is_refused_is_explained_and_the_connection_gives_up() {
-        let mut w = World::new(Config::default(), "");
+    fn a_pasted_token_is_explained_when_refused_and_handed_over_when_waited_for() {
         let app = format!(
             "e30.{}.sig",
             URL_SAFE_NO_PAD.encode(json!({"idtyp": "app", "roles": ["mcp.app"]}).to_string())
         );
+        let mut w = World::new(Config::default(), "");
+        w.m.focus(Some(server(CORP)));
         w.m.paste_token(Some(AccessToken::new(app.clone())));
         assert!(w.connect(CORP).is_some());
-        w.refused(CORP, 403, r#"Bearer error="insufficient_scope""#);
+        let refusal = AuthRequired {
+            status: 403,
+            www_authenticate: Some(r#"Bearer error="insufficient_scope""#.into()),
+            had_token: true,
+        };
+        w.m.handle_refusal(&server(CORP), &refusal, w.now);
+        w.run();
         let Some(Action::GiveUp { error, .. }) = w.actions.last() else {
             panic!("{:?}", w.actions)
         };
@@ -2416,15 +2624,17 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains(&app));
-        assert_eq!(
-            describe_token(&format!("e30.{}.s", URL_SAFE_NO_PAD.encode(r#"{"scp":"mcp:read"}"#)))
-                .as_deref(),
-            Some("a delegated token with scopes mcp:read")
-        );
+        // Pasted while the connection waits (its refusal came without a token): handed over.
+        let mut w = World::new(Config::default(), "");
+        w.connect(CORP);
+        w.refused(CORP, 401, "Bearer");
+        w.m.paste_token(Some(AccessToken::new("now".into())));
+        w.run();
+        assert_eq!(w.bearers().last().map(|b| b.token.secret().clone()).as_deref(), Some("now"));
     }
 
     #[test]
-    fn a_blocked_or_closed_window_and_a_late_answer_are_each_said() {
+    fn a_blocked_or_closed_window_and_an_answer_that_never_comes_are_each_said() {
         let mut w = World::new(corp_config(), "");
         w.entra();
         w.prm(CORP, &entra_issuer());
@@ -2432,34 +2642,101 @@ mod tests {
         w.refused(CORP, 401, "Bearer");
         w.sign_in();
         w.m.handle_popup_blocked();
-        assert_eq!(w.phase(), Phase::Failed(AuthError::PopupBlocked));
+        assert_eq!(w.phase(), SignInStatus::Failed(AuthError::PopupBlocked));
         w.sign_in();
         w.m.handle_popup_closed();
-        assert_eq!(w.phase(), Phase::Working(Step::PopupClosed));
+        assert_eq!(w.phase(), SignInStatus::Working(Step::PopupClosed));
         w.approve();
-        assert_eq!(w.phase(), Phase::SignedIn, "a cut-off window's answer still counts");
+        assert_eq!(w.phase(), SignInStatus::SignedIn, "a cut-off window's answer still counts");
         w.refused(CORP, 401, r#"Bearer error="insufficient_claims", claims="e30""#);
         w.sign_in();
+        assert!(w.asked("claims").contains('{'), "the claims challenge is replayed");
         w.advance(flow::PENDING_LIFETIME + 1);
-        assert_eq!(w.phase(), Phase::Failed(AuthError::NotFinished));
+        assert_eq!(w.phase(), SignInStatus::Failed(AuthError::NotFinished));
         assert!(w.actions.iter().rev().take(2).any(|a| matches!(a, Action::ClosePopup)));
     }
 
     #[test]
-    fn settings_of_a_configured_server_are_locked_and_typed_ones_need_confirming() {
+    fn a_window_closed_before_the_sign_in_page_opened_is_said_and_nothing_is_sent_to_it() {
+        let mut w = World::new(corp_config(), "");
+        w.entra();
+        w.prm(CORP, &entra_issuer());
+        w.connect(CORP);
+        w.refused(CORP, 401, "Bearer");
+        let press = w.press();
+        w.m.sign_in(press, w.now);
+        // Closed while discovery is still asking.
+        w.m.handle_popup_closed();
+        w.run();
+        assert_eq!(w.phase(), SignInStatus::Failed(AuthError::PopupClosedEarly));
+        assert!(
+            !w.actions.iter().any(|a| matches!(a, Action::NavigatePopup(_))),
+            "{:?}",
+            w.actions
+        );
+    }
+
+    #[test]
+    fn a_secret_the_server_registers_cannot_ride_a_full_page_sign_in() {
+        let mut w = World::new(Config { mode: SignInMode::Redirect, ..Config::default() }, "");
+        w.document(&format!("{IDP}/.well-known/oauth-authorization-server"), json!({
+            "issuer": IDP, "authorization_endpoint": format!("{IDP}/authorize"), "token_endpoint": format!("{IDP}/token"),
+            "registration_endpoint": format!("{IDP}/confidential/register"), "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+        }));
+        let mcp = format!("{IDP}/mcp");
+        w.prm(&mcp, IDP);
+        w.connect(&mcp);
+        w.refused(&mcp, 401, "Bearer");
+        // The scripted registration answers with no secret; give it one.
+        let press = w.press();
+        w.m.sign_in(press, w.now);
+        let mut registered = false;
+        while let Some(action) = w.m.poll_output() {
+            if let Action::Fetch { id, request } = action {
+                let body = if request.url.ends_with("/register") {
+                    registered = true;
+                    json!({"client_id": "conf", "client_secret": "shh", "token_endpoint_auth_method": "client_secret_basic"}).to_string()
+                } else {
+                    w.documents.get(&request.url).cloned().unwrap_or_default()
+                };
+                let status = if body.is_empty() { 404 } else { 200 };
+                w.m.handle_response(
+                    id,
+                    if registered && request.url.ends_with("/register") { 201 } else { status },
+                    body.as_bytes(),
+                    w.now,
+                );
+            }
+        }
+        assert!(registered);
+        assert_eq!(w.phase(), SignInStatus::Failed(AuthError::SecretNeedsPopup));
+    }
+
+    #[test]
+    fn settings_of_a_configured_server_are_read_only_and_typed_ones_need_confirming() {
         let mut w = World::new(corp_config(), "");
         w.connect(CORP);
         let changed =
             SignInSettings { client_id: Some("other".into()), ..w.m.view().settings.clone() };
-        assert!(matches!(w.m.edit(changed), Err(AuthError::Trust(TrustError::Locked { .. }))));
+        w.m.edit(changed);
+        assert_eq!(w.m.view().settings, corp_config().sign_in, "unchanged");
         w.connect(EVIL);
         let typed = SignInSettings { client_id: Some("typed".into()), ..Default::default() };
-        assert_eq!(w.m.edit(typed.clone()), Ok(()));
+        w.m.edit(typed.clone());
         assert_eq!((w.m.view().source, w.m.view().settings.clone()), (Source::Typed, typed));
-        // Typed before connecting: they go to the server connected next, and only to it.
+        w.refused(EVIL, 401, "Bearer");
+        assert!(
+            matches!(w.phase(), SignInStatus::Confirm(ref p) if p.source == Source::Typed),
+            "{:?}",
+            w.phase()
+        );
+        // Typed before connecting, for the server in the address field, and only for it.
         let mut w = World::new(Config::default(), "");
         let draft = SignInSettings { tenant_id: Some(TENANT.into()), ..Default::default() };
-        assert_eq!(w.m.edit(draft.clone()), Ok(()));
+        w.m.edit(draft.clone());
+        assert!(w.m.view().settings.is_empty(), "no server named: nothing to type settings for");
+        w.m.focus(Some(server(EVIL)));
+        w.m.edit(draft.clone());
         w.connect(EVIL);
         assert_eq!((w.m.view().source, w.m.view().settings.clone()), (Source::Typed, draft));
         w.connect(CORP);
@@ -2467,12 +2744,98 @@ mod tests {
     }
 
     #[test]
+    fn editing_or_disconnecting_during_a_sign_in_closes_its_window_and_says_what_is_needed() {
+        let mut w = World::new(
+            Config::default(),
+            &format!("?server={IDP}/mcp&connect=1&client_id=c1&scope=mcp:tools"),
+        );
+        let mcp = idp_server(&mut w);
+        w.m.set_mode(SignInMode::Popup);
+        w.connect(&mcp);
+        w.refused(&mcp, 401, "Bearer");
+        w.confirm();
+        w.approve();
+        w.refused(&mcp, 403, r#"Bearer error="insufficient_scope", scope="mcp:tools""#);
+        w.sign_in();
+        assert_eq!(w.phase(), SignInStatus::Working(Step::InPopup));
+        w.actions.clear();
+        w.m.edit(SignInSettings { client_id: Some("c2".into()), ..Default::default() });
+        w.run();
+        let closed: Vec<&Action> = w
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::ClosePopup | Action::StopListening))
+            .collect();
+        assert_eq!(closed.len(), 2, "{:?}", w.actions);
+        assert_eq!(
+            w.phase(),
+            SignInStatus::Needed(Need::StepUp),
+            "the step-up is still what is needed"
+        );
+        w.sign_in();
+        assert!(
+            matches!(w.phase(), SignInStatus::Confirm(_)),
+            "edited settings are confirmed first"
+        );
+        w.confirm();
+        assert_eq!(w.phase(), SignInStatus::Working(Step::InPopup));
+        w.actions.clear();
+        w.m.disconnect();
+        w.run();
+        assert!(w.actions.iter().any(|a| matches!(a, Action::ClosePopup)), "{:?}", w.actions);
+        assert!(!w.m.view().connected);
+    }
+
+    #[test]
+    fn a_browser_problem_before_any_sign_in_is_said_and_a_fetch_without_answer_ends() {
+        let mut w = World::new(corp_config(), "");
+        w.connect(CORP);
+        w.m.handle_browser_problem(BrowserProblem::NoRandomness);
+        assert_eq!(
+            w.phase(),
+            SignInStatus::Failed(AuthError::Browser(BrowserProblem::NoRandomness))
+        );
+        // A metadata GET that never answers is given up at its deadline.
+        w.refused(CORP, 401, "Bearer");
+        let press = w.press();
+        w.m.sign_in(press, w.now);
+        let Some(Action::OpenPopup) = w.m.poll_output() else { panic!() };
+        let Some(Action::Fetch { .. }) = w.m.poll_output() else { panic!("a GET") };
+        assert_eq!(w.m.poll_timeout(), Some(w.now + FETCH_DEADLINE));
+        w.now += FETCH_DEADLINE;
+        w.m.handle_timeout(w.now);
+        // Given up as unanswered, so discovery goes on to its next place.
+        assert!(
+            w.m.view().trace.iter().any(|l| l.detail.contains("no answer within 30 s")),
+            "{:?}",
+            w.m.view().trace
+        );
+        assert!(matches!(w.m.poll_output(), Some(Action::Fetch { .. })), "the next GET");
+        assert_eq!(w.phase(), SignInStatus::Working(Step::LookingUp));
+    }
+
+    #[test]
+    fn the_trace_shows_no_challenge_field_it_does_not_know() {
+        let mut w = World::new(corp_config(), "");
+        w.connect(CORP);
+        w.refused(CORP, 401, r#"Bearer error="invalid_token", echoed="at-leaked""#);
+        let trace = crate::core::auth::trace::trace_text(&w.m.view().trace);
+        assert!(trace.contains("invalid_token") && !trace.contains("at-leaked"), "{trace}");
+    }
+
+    #[test]
     fn secrets_never_print() {
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
         w.advance(8_000);
+        let verifier = w
+            .seen
+            .iter()
+            .find_map(|s| s.body.split('&').find_map(|p| p.strip_prefix("code_verifier=")))
+            .map(str::to_owned);
+        let verifier = verifier.unwrap_or_else(|| panic!("a verifier was sent"));
         let printed = format!("{:?} {:?}", w.actions, w.m.view());
-        for secret in ["at-1", "at-2", "rt-1", "the-code", "code_verifier"] {
+        for secret in ["at-1", "at-2", "rt-1", "the-code", verifier.as_str()] {
             assert!(!printed.contains(secret), "{secret}: {printed}");
         }
         assert!(format!("{:?}", w.press()).contains("[redacted]"));

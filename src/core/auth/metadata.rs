@@ -160,10 +160,6 @@ pub enum MetadataError {
     )]
     PkceUnsupported { issuer: String },
     #[error(
-        "The authorization server {issuer} does not advertise PKCE with S256 (its metadata has no code_challenge_methods_supported); turn off strict PKCE in the settings to try anyway."
-    )]
-    PkceNotAdvertised { issuer: String },
-    #[error(
         "The authorization server's {name} {url} does not use https:// (plain http:// is allowed only on this machine), so the console will not send sign-in data there — ask its operator to serve it over https."
     )]
     InsecureEndpoint { name: &'static str, url: String },
@@ -172,7 +168,7 @@ pub enum MetadataError {
     )]
     InvalidEndpoint { name: &'static str, value: String },
     #[error(
-        "The metadata of {issuer} puts its {name} at {url}, on another origin than the issuer, so the console refuses it: a sign-in code or token sent there could reach someone else. If this is right, the deployer can give this metadata in config.json."
+        "The metadata of {issuer} puts its {name} at {url}, on another origin than the issuer, so the console refuses it (a sign-in code or token sent there could reach someone else); if this is right, the deployer can give this metadata in config.json."
     )]
     ForeignEndpoint { name: &'static str, url: String, issuer: String },
     #[error(
@@ -214,18 +210,14 @@ pub fn check_endpoint(name: &'static str, value: &str) -> Result<Url, MetadataEr
     }
 }
 
-/// S256 must be listed. An absent list passes unless `strict`: Entra's metadata omits it while
+/// S256 must be listed, if methods are listed at all: Entra's metadata omits the list while
 /// requiring PKCE, so refusing absence would lock Entra out.
-pub fn check_pkce(
-    metadata: &AuthorizationServerMetadata,
-    strict: bool,
-) -> Result<(), MetadataError> {
-    let issuer = || metadata.issuer.clone();
+pub fn check_pkce(metadata: &AuthorizationServerMetadata) -> Result<(), MetadataError> {
     match &metadata.code_challenge_methods_supported {
-        Some(methods) if methods.iter().any(|m| m == "S256") => Ok(()),
-        Some(_) => Err(MetadataError::PkceUnsupported { issuer: issuer() }),
-        None if strict => Err(MetadataError::PkceNotAdvertised { issuer: issuer() }),
-        None => Ok(()),
+        Some(methods) if !methods.iter().any(|m| m == "S256") => {
+            Err(MetadataError::PkceUnsupported { issuer: metadata.issuer.clone() })
+        }
+        _ => Ok(()),
     }
 }
 
@@ -234,7 +226,8 @@ pub fn is_entra(url: &Url) -> bool {
     url.host_str().is_some_and(|host| ENTRA_HOSTS.iter().any(|h| host.eq_ignore_ascii_case(h)))
 }
 
-fn on_entra(issuer: &str) -> bool {
+/// Whether `issuer` (or an instance) is on Entra's sign-in service, over https.
+pub fn on_entra(issuer: &str) -> bool {
     Url::parse(issuer).is_ok_and(|url| is_entra(&url) && url.scheme() == "https")
 }
 
@@ -292,22 +285,25 @@ fn entra_tenant_by_id(expected: &str, found: &str) -> bool {
                 if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() }
             })
     };
+    // Only a tenant named by its domain is stated by an id; one id never stands for another.
     es.len() == fs.len()
         && es.len() >= 2
         && es.get(1..) == fs.get(1..)
+        && es.first().is_some_and(|t| !is_guid(t))
         && fs.first().is_some_and(|t| is_guid(t))
 }
 
 /// Checks protected resource metadata fetched from `url` for the server at `server_url`, and
-/// returns the issuer to sign in with, as the document spells it: `fixed` (from the sign-in
-/// settings) when the document lists it, else the first one it lists (RFC 9728 §7.6 leaves the
-/// choice to the client).
+/// returns the issuer to sign in with: `fixed` (from the settings) when the document lists it
+/// exactly, else the first one it lists (RFC 9728 §7.6 leaves the choice to the client). An
+/// Entra tenant named by its domain in the settings is listed by its id: then the issuers are
+/// returned too, and the one Entra's own metadata states for the domain must be among them.
 pub fn validate_resource_metadata(
     prm: &ProtectedResourceMetadata,
     server_url: &Url,
     url: &Url,
     fixed: Option<&str>,
-) -> Result<String, MetadataError> {
+) -> Result<(String, Option<Vec<String>>), MetadataError> {
     if !resource_identifies_server(&prm.resource, server_url) {
         return Err(MetadataError::ResourceMismatch {
             url: url.to_string(),
@@ -320,13 +316,20 @@ pub fn validate_resource_metadata(
         return Err(MetadataError::NoAuthorizationServer { url: url.to_string() });
     };
     let chosen = match fixed {
-        None => first,
-        Some(fixed) => listed.iter().find(|l| issuer_matches(fixed, l, None)).ok_or_else(|| {
-            MetadataError::IssuerNotListed { issuer: fixed.to_owned(), listed: listed.join(", ") }
-        })?,
+        None => (first.clone(), None),
+        Some(fixed) if listed.iter().any(|l| l == fixed) => (fixed.to_owned(), None),
+        Some(fixed) if on_entra(fixed) && listed.iter().any(|l| entra_tenant_by_id(fixed, l)) => {
+            (fixed.to_owned(), Some(listed.to_vec()))
+        }
+        Some(fixed) => {
+            return Err(MetadataError::IssuerNotListed {
+                issuer: fixed.to_owned(),
+                listed: listed.join(", "),
+            });
+        }
     };
-    check_issuer(chosen)?;
-    Ok(chosen.clone())
+    check_issuer(&chosen.0)?;
+    Ok(chosen)
 }
 
 /// Every endpoint over https (except on this machine), and the ones that receive sign-in data on
@@ -359,7 +362,6 @@ pub fn validate_server_metadata(
     metadata: &AuthorizationServerMetadata,
     expected_issuer: &str,
     url: &Url,
-    strict_pkce: bool,
 ) -> Result<(), MetadataError> {
     if !issuer_matches(expected_issuer, &metadata.issuer, None) {
         return Err(MetadataError::IssuerMismatch {
@@ -368,7 +370,7 @@ pub fn validate_server_metadata(
             found: metadata.issuer.clone(),
         });
     }
-    check_pkce(metadata, strict_pkce)?;
+    check_pkce(metadata)?;
     let home = check_issuer(expected_issuer)?;
     check_endpoints(metadata, Some(&home))
 }
@@ -377,10 +379,9 @@ pub fn validate_server_metadata(
 /// origins (some providers do), but nothing is sent in cleartext.
 pub fn validate_configured_metadata(
     metadata: &AuthorizationServerMetadata,
-    strict_pkce: bool,
 ) -> Result<(), MetadataError> {
     check_issuer(&metadata.issuer)?;
-    check_pkce(metadata, strict_pkce)?;
+    check_pkce(metadata)?;
     check_endpoints(metadata, None)
 }
 
@@ -390,9 +391,8 @@ pub fn validate_configured_metadata(
 pub fn validate_legacy_metadata(
     metadata: &AuthorizationServerMetadata,
     server_url: &Url,
-    strict_pkce: bool,
 ) -> Result<(), MetadataError> {
-    check_pkce(metadata, strict_pkce)?;
+    check_pkce(metadata)?;
     check_endpoints(metadata, Some(server_url))
 }
 
@@ -493,6 +493,9 @@ mod tests {
         assert!(!issuer_matches(by_domain, &format!("https://evil.example/{guid}/v2.0"), None));
         let elsewhere = "https://idp.example/contoso/v2.0";
         assert!(!issuer_matches(elsewhere, &format!("https://idp.example/{guid}/v2.0"), None));
+        let other_id =
+            "https://login.microsoftonline.com/5f2c9a31-8d4e-4b6a-9f1c-2e7d3a8b4c6d/v2.0";
+        assert!(!issuer_matches(other_id, &by_id, None), "one tenant id never stands for another");
     }
 
     #[test]
@@ -517,18 +520,17 @@ mod tests {
     }
 
     #[test]
-    fn pkce_needs_s256_and_absence_passes_unless_strict() {
+    fn pkce_needs_s256_and_absence_passes_for_entras_sake() {
         let mut meta = doc("https://as.example", "https://as.example/a", "https://as.example/t");
-        let cases: [(Option<&[&str]>, bool, bool); 5] = [
-            (Some(&["S256"]), true, true),
-            (Some(&["plain", "S256"]), false, true),
-            (Some(&["plain"]), false, false),
-            (None, false, true),
-            (None, true, false),
+        let cases: [(Option<&[&str]>, bool); 4] = [
+            (Some(&["S256"]), true),
+            (Some(&["plain", "S256"]), true),
+            (Some(&["plain"]), false),
+            (None, true),
         ];
-        for (methods, strict, ok) in cases {
+        for (methods, ok) in cases {
             meta.code_challenge_methods_supported = methods.map(strings);
-            assert_eq!(check_pkce(&meta, strict).is_ok(), ok, "{methods:?} strict={strict}");
+            assert_eq!(check_pkce(&meta).is_ok(), ok, "{methods:?}");
         }
     }
 
@@ -544,7 +546,7 @@ mod tests {
             "https://login.microsoftonline.com/t/oauth2/v2.0/authorize",
             "https://evil.example/t/oauth2/v2.0/token",
         );
-        let refused = validate_server_metadata(&split, evil, &at, false);
+        let refused = validate_server_metadata(&split, evil, &at);
         assert!(
             matches!(
                 &refused,
@@ -554,23 +556,23 @@ mod tests {
         );
         let mut other = doc(evil, "https://evil.example/a", "https://login.microsoftonline.com/t");
         assert!(matches!(
-            validate_server_metadata(&other, evil, &at, false),
+            validate_server_metadata(&other, evil, &at),
             Err(MetadataError::ForeignEndpoint { name: "token_endpoint", .. })
         ));
         other.token_endpoint = "https://evil.example/token".into();
         other.revocation_endpoint = Some("https://collector.example/revoke".into());
         assert!(matches!(
-            validate_server_metadata(&other, evil, &at, false),
+            validate_server_metadata(&other, evil, &at),
             Err(MetadataError::ForeignEndpoint { name: "revocation_endpoint", .. })
         ));
         // Where the data does not go, another origin is fine (Entra's keys, say).
         other.revocation_endpoint = None;
         other.jwks_uri = Some("https://keys.example/jwks".into());
-        assert_eq!(validate_server_metadata(&other, evil, &at, false), Ok(()));
+        assert_eq!(validate_server_metadata(&other, evil, &at), Ok(()));
         // The deployer may write such a document into config.json; cleartext stays refused.
-        assert_eq!(validate_configured_metadata(&split, false), Ok(()));
+        assert_eq!(validate_configured_metadata(&split), Ok(()));
         let cleartext = doc("https://idp.example", "http://idp.example/a", "https://idp.example/t");
-        assert!(validate_configured_metadata(&cleartext, false).is_err());
+        assert!(validate_configured_metadata(&cleartext).is_err());
     }
 
     #[test]
@@ -580,10 +582,13 @@ mod tests {
         let real = "https://login.microsoftonline.com/5f2c9a31-8d4e-4b6a-9f1c-2e7d3a8b4c6d/v2.0";
         let doc = prm("https://mcp.example/mcp", &["https://idp.example", real]);
         assert_eq!(
-            validate_resource_metadata(&doc, &server, &at, None).as_deref(),
-            Ok("https://idp.example")
+            validate_resource_metadata(&doc, &server, &at, None),
+            Ok(("https://idp.example".to_owned(), None))
         );
-        assert_eq!(validate_resource_metadata(&doc, &server, &at, Some(real)).as_deref(), Ok(real));
+        assert_eq!(
+            validate_resource_metadata(&doc, &server, &at, Some(real)),
+            Ok((real.to_owned(), None))
+        );
         let evil = "https://evil.example/5f2c9a31-8d4e-4b6a-9f1c-2e7d3a8b4c6d/v2.0";
         let refused = validate_resource_metadata(&doc, &server, &at, Some(evil));
         assert!(matches!(&refused, Err(MetadataError::IssuerNotListed { .. })), "{refused:?}");
@@ -595,7 +600,13 @@ mod tests {
             "https://mcp.example/mcp",
             &["https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"],
         );
-        assert!(validate_resource_metadata(&by_id, &server, &at, Some(by_domain)).is_ok());
+        // A domain-named Entra tenant is listed by id: which id Entra states for the domain is
+        // checked against the list once Entra's metadata is read (see `discovery`).
+        let (issuer, must_state) =
+            validate_resource_metadata(&by_id, &server, &at, Some(by_domain))
+                .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(issuer, by_domain);
+        assert_eq!(must_state, by_id.authorization_servers.clone());
         let insecure = prm("https://mcp.example/mcp", &["http://idp.example"]);
         assert!(matches!(
             validate_resource_metadata(&insecure, &server, &at, None),
@@ -615,7 +626,7 @@ mod tests {
             ("http://mcp.internal:8080", "http://mcp.internal:8080/mcp", false),
         ];
         for (base, server, ok) in cases {
-            let got = validate_legacy_metadata(&meta(base), &url(server), false);
+            let got = validate_legacy_metadata(&meta(base), &url(server));
             assert_eq!(got.is_ok(), ok, "{base}: {got:?}");
         }
     }
@@ -658,7 +669,7 @@ mod tests {
         assert_eq!(meta.endpoints().count(), 4);
         let common = "https://login.microsoftonline.com/common/v2.0";
         let at = url(&format!("{common}/.well-known/openid-configuration"));
-        assert_eq!(validate_server_metadata(&meta, common, &at, false), Ok(()));
+        assert_eq!(validate_server_metadata(&meta, common, &at), Ok(()));
 
         let missing = serde_json::from_str::<AuthorizationServerMetadata>(r#"{"issuer":"x"}"#);
         assert!(missing.is_err());

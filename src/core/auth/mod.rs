@@ -2,7 +2,7 @@
 //! reading a server's `WWW-Authenticate` challenge (`challenge`), the documents and their checks
 //! (`metadata`), finding the authorization server (`discovery`), who may set what (`trust`) and
 //! the settings themselves (`settings`), which scopes to ask for (`scopes`), the client identity
-//! (`registration`), the authorization code flow with PKCE and the token endpoint (`flow`),
+//! (`registration`), the authorization code flow with PKCE (`flow`), the token endpoint (`token`),
 //! tokens held in memory per server and issuer (`tokens`), the trace the page shows (`trace`),
 //! and the sign-in machine that ties them together (`machine`). No storage, no clock, no
 //! randomness here: the platform passes random bytes and the time.
@@ -15,6 +15,7 @@ pub mod metadata;
 pub mod registration;
 pub mod scopes;
 pub mod settings;
+pub mod token;
 pub mod tokens;
 pub mod trace;
 pub mod trust;

@@ -8,10 +8,14 @@
 use crate::core::auth::metadata::AuthorizationServerMetadata;
 use crate::core::auth::settings::SignInSettings;
 use crate::core::http::{ACCEPT_HEADER, CONTENT_TYPE_HEADER, HttpRequest};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use oauth2::ClientSecret;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use std::fmt;
 use thiserror::Error;
+use url::Url;
 
 /// The name the console registers under.
 const CLIENT_NAME: &str = "MCP Console";
@@ -73,6 +77,18 @@ pub fn choose_client(
         Some(endpoint) => Ok(ClientChoice::Register(endpoint.to_owned())),
         None => Err(RegistrationError::NoWay { issuer: metadata.issuer.clone() }),
     }
+}
+
+/// The redirect URI of a client the console registers at `issuer`: its callback page with the
+/// issuer's fingerprint. A sign-in service that relays the window to another (say, to Entra with
+/// a client id this console's deployer registered there) can only have the other redirect to
+/// what is registered there, which lacks the fingerprint: the answer is then refused
+/// (`flow::read_callback`) and its code goes nowhere.
+pub fn registered_redirect(callback: &Url, issuer: &str) -> String {
+    let digest = Sha256::digest(issuer.as_bytes());
+    let mut url = callback.clone();
+    url.query_pairs_mut().append_pair("as", &URL_SAFE_NO_PAD.encode(&digest[..9]));
+    url.to_string()
 }
 
 /// A client the server registered for the console.
@@ -197,6 +213,15 @@ mod tests {
         );
         settings.client_id = Some("pre".into());
         assert_eq!(choose_client(&settings, &m), Ok(ClientChoice::Configured("pre".into())));
+    }
+
+    #[test]
+    fn a_registered_client_returns_to_a_callback_marked_with_its_issuer() {
+        let callback = Url::parse(REDIRECT).unwrap_or_else(|e| panic!("{e}"));
+        let a = registered_redirect(&callback, "https://a.example");
+        assert!(a.starts_with("http://127.0.0.1:8080/callback.html?as="), "{a}");
+        assert_eq!(a, registered_redirect(&callback, "https://a.example"), "stable per issuer");
+        assert_ne!(a, registered_redirect(&callback, "https://b.example"));
     }
 
     #[test]

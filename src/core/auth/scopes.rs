@@ -15,13 +15,21 @@ pub const ENTRA_EXTRAS: [&str; 3] = ["openid", "profile", OFFLINE_ACCESS];
 const IDENTITY_SCOPES: [&str; 6] =
     ["openid", "profile", "email", "address", "phone", OFFLINE_ACCESS];
 
-/// A server asked for more than its fixed settings allow.
+/// A server asked for more than the rules allow, each said in one sentence.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ScopeError {
     #[error(
-        "The server asks for {asked}, a permission of another API than {fixed}, which its sign-in settings name, so the console will not ask for it: a token for that API would be handed to this server. Check that this is the server you meant, or ask its operator."
+        "The server asks for {asked}, a permission of another API than {fixed}, which its sign-in settings name, so the console will not ask for it (a token for that API would be handed to this server); check that this is the server you meant, or ask its operator."
     )]
     OtherApi { asked: String, fixed: String },
+    #[error(
+        "The server now asks for {asked}, which you did not confirm for it, so the console stopped; press Sign in to see the settings and confirm them again."
+    )]
+    NotConfirmed { asked: String },
+    #[error(
+        "The server asks for {asked}, a permission of an API this console's configuration keeps for its own servers, so the console will not ask for it for this server; open the server the configuration names instead."
+    )]
+    Reserved { asked: String },
 }
 
 /// Each scope once, in first-seen order; space-separated strings are split.
@@ -89,24 +97,105 @@ fn api(scope: &str) -> Api<'_> {
     }
 }
 
-/// The scopes for a server whose settings fix `fixed`: those, plus whatever `asked` (a challenge)
-/// adds of the same APIs. A scope of any other API is refused with a sentence naming both.
-/// Without an API among the fixed scopes there is nothing to hold the challenge to.
-pub fn within_fixed(fixed: &[String], asked: &[String]) -> Result<Vec<String>, ScopeError> {
+/// Scopes that settings hold the server to.
+#[derive(Debug, Clone, Copy)]
+pub enum Fixed<'a> {
+    /// The deployer's `config.json`: more of the same APIs (bare names count as one API).
+    Configured(&'a [String]),
+    /// What the person confirmed: more of the same named APIs, nothing else unconfirmed.
+    Confirmed(&'a [String]),
+}
+
+/// Everything that decides the scopes of one authorization request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Choice<'a> {
+    /// Scopes the settings hold the server to, if any.
+    pub fixed: Option<Fixed<'a>>,
+    /// What the server's challenge asked for.
+    pub challenged: &'a [String],
+    /// What was granted before, when the server asks to step up.
+    pub granted: &'a [String],
+    /// The protected resource's `scopes_supported`.
+    pub offered_by_resource: Option<&'a [String]>,
+    /// The authorization server's `scopes_supported` (unknown before it is asked).
+    pub offered_by_server: Option<&'a [String]>,
+    /// Settings that name an Entra tenant: `openid profile offline_access` are added.
+    pub entra: bool,
+    /// Scopes of the APIs the deployer keeps for the servers it names (for any other server).
+    pub reserved: &'a [String],
+}
+
+/// The scopes to ask for. Without fixed settings: the challenge's, else the protected
+/// resource's, else none, a step-up adding them to what was granted. With fixed settings: those,
+/// and only more of the same API — configured settings refuse another API, confirmed ones ask to
+/// confirm again. A scope of a reserved API is refused. Entra's extras, and `offline_access` when
+/// the authorization server offers it, are added to anything chosen (never to nothing: `scope` is
+/// then left out).
+pub fn for_request(choice: &Choice<'_>) -> Result<Vec<String>, ScopeError> {
+    let asked = step_up(choice.granted, choice.challenged);
+    let reserved: Vec<Api<'_>> =
+        choice.reserved.iter().map(|s| api(s)).filter(|a| matches!(a, Api::Named(_))).collect();
+    let is_reserved = |scope: &String| reserved.contains(&api(scope));
+    if let Some(scope) = asked.iter().find(|s| is_reserved(s)) {
+        return Err(ScopeError::Reserved { asked: scope.clone() });
+    }
+    let mut scopes = match choice.fixed {
+        Some(Fixed::Configured(fixed) | Fixed::Confirmed(fixed)) if !fixed.is_empty() => {
+            within_fixed(choice.fixed, fixed, &asked)?
+        }
+        Some(Fixed::Confirmed(_)) => match asked.iter().find(|s| api(s) != Api::Identity) {
+            Some(scope) => return Err(ScopeError::NotConfirmed { asked: scope.clone() }),
+            None => asked,
+        },
+        _ => {
+            let challenged = (!choice.challenged.is_empty()).then_some(choice.challenged);
+            let chosen = choose_scopes(challenged, choice.offered_by_resource, &[], None);
+            step_up(choice.granted, &chosen)
+        }
+    };
+    if let Some(scope) = scopes.iter().find(|s| is_reserved(s)) {
+        return Err(ScopeError::Reserved { asked: scope.clone() });
+    }
+    if scopes.is_empty() {
+        return Ok(scopes);
+    }
+    if choice.entra {
+        scopes = step_up(&scopes, &ENTRA_EXTRAS.map(str::to_owned));
+    }
+    let offered =
+        choice.offered_by_server.is_some_and(|list| list.iter().any(|s| s == OFFLINE_ACCESS));
+    if offered && !scopes.iter().any(|s| s == OFFLINE_ACCESS) {
+        scopes.push(OFFLINE_ACCESS.to_owned());
+    }
+    Ok(scopes)
+}
+
+/// `fixed` and what `asked` adds of the same APIs; anything else is refused (configured) or
+/// needs a new confirmation (confirmed).
+fn within_fixed(
+    kind: Option<Fixed<'_>>,
+    fixed: &[String],
+    asked: &[String],
+) -> Result<Vec<String>, ScopeError> {
+    let configured = matches!(kind, Some(Fixed::Configured(_)));
     let fixed_apis: Vec<Api<'_>> =
         fixed.iter().map(|s| api(s)).filter(|a| *a != Api::Identity).collect();
-    if !fixed_apis.is_empty() {
-        for scope in asked.iter().flat_map(|s| s.split_whitespace()) {
-            let wanted = api(scope);
-            if wanted != Api::Identity && !fixed_apis.contains(&wanted) {
-                let shown: Vec<&str> =
-                    fixed.iter().filter(|s| api(s) != Api::Identity).map(String::as_str).collect();
-                return Err(ScopeError::OtherApi {
-                    asked: scope.to_owned(),
-                    fixed: shown.join(" "),
-                });
-            }
+    for scope in asked.iter().flat_map(|s| s.split_whitespace()) {
+        let wanted = api(scope);
+        let same_api = match wanted {
+            Api::Identity => true,
+            Api::Named(_) => fixed_apis.contains(&wanted),
+            Api::Bare => configured && fixed_apis.contains(&Api::Bare),
+        };
+        if same_api || fixed.iter().any(|f| f == scope) {
+            continue;
         }
+        if !configured {
+            return Err(ScopeError::NotConfirmed { asked: scope.to_owned() });
+        }
+        let shown: Vec<&str> =
+            fixed.iter().filter(|s| api(s) != Api::Identity).map(String::as_str).collect();
+        return Err(ScopeError::OtherApi { asked: scope.to_owned(), fixed: shown.join(" ") });
     }
     Ok(step_up(fixed, asked))
 }
@@ -178,28 +267,80 @@ mod tests {
         }
     }
 
+    fn configured<'a>(fixed: &'a [String], asked: &'a [String]) -> Choice<'a> {
+        Choice { fixed: Some(Fixed::Configured(fixed)), challenged: asked, ..Choice::default() }
+    }
+
     /// Attack 2 of the security review, at its root: a server whose sign-in settings name one API
     /// asks for a permission of another, whose token the console would then hand to it.
     #[test]
     fn fixed_scopes_admit_more_of_the_same_api_and_refuse_any_other() {
         let fixed = strings(&["api://corp-mcp/mcp:tools"]);
+        let asked = strings(&["api://corp-mcp/mcp:admin openid"]);
         assert_eq!(
-            within_fixed(&fixed, &strings(&["api://corp-mcp/mcp:admin openid"])),
+            for_request(&configured(&fixed, &asked)),
             Ok(strings(&["api://corp-mcp/mcp:tools", "api://corp-mcp/mcp:admin", "openid"]))
         );
-        assert_eq!(within_fixed(&fixed, &[]), Ok(fixed.clone()));
+        assert_eq!(for_request(&configured(&fixed, &[])), Ok(fixed.clone()));
         for other in ["api://payroll/read", "https://graph.microsoft.com/Mail.Read", "mcp:tools"] {
-            let refused = within_fixed(&fixed, &strings(&[other]));
+            let refused = for_request(&configured(&fixed, &strings(&[other])));
             let text = refused.err().map(|e| e.to_string()).unwrap_or_default();
             assert!(text.contains(other) && text.contains("api://corp-mcp/mcp:tools"), "{text}");
         }
         let bare = strings(&["mcp:tools"]);
-        assert!(within_fixed(&bare, &strings(&["mcp:admin"])).is_ok());
-        assert!(within_fixed(&bare, &strings(&["api://payroll/read"])).is_err());
+        assert!(for_request(&configured(&bare, &strings(&["mcp:admin"]))).is_ok());
+        assert!(for_request(&configured(&bare, &strings(&["api://payroll/read"]))).is_err());
+    }
+
+    /// What the person confirmed binds too: a scope outside it needs a new confirmation, also when
+    /// the confirmation named none at all.
+    #[test]
+    fn confirmed_scopes_bind_and_anything_new_asks_again() {
+        let confirmed = strings(&["mcp:tools"]);
+        let choice = |fixed: &'static [&'static str], asked: &[&str]| {
+            let fixed = strings(fixed);
+            let asked = strings(asked);
+            for_request(&Choice {
+                fixed: Some(Fixed::Confirmed(&fixed)),
+                challenged: &asked,
+                ..Choice::default()
+            })
+        };
+        assert_eq!(choice(&["mcp:tools"], &["mcp:tools"]), Ok(confirmed.clone()));
+        assert!(matches!(
+            choice(&["mcp:tools"], &["mcp:admin"]),
+            Err(ScopeError::NotConfirmed { .. })
+        ));
+        assert!(matches!(choice(&[], &["api://corp/x"]), Err(ScopeError::NotConfirmed { .. })));
+        assert_eq!(choice(&[], &["openid"]), Ok(strings(&["openid"])));
+        assert!(choice(&["api://corp/a"], &["api://corp/b"]).is_ok(), "the same named API");
+    }
+
+    #[test]
+    fn a_reserved_api_is_refused_and_extras_go_only_onto_a_choice() {
+        let reserved = strings(&["api://corp-mcp/mcp:tools"]);
+        let asked = strings(&["api://corp-mcp/mcp:admin"]);
+        let choice = Choice { challenged: &asked, reserved: &reserved, ..Choice::default() };
+        assert!(matches!(for_request(&choice), Err(ScopeError::Reserved { .. })));
+        let offered = strings(&["offline_access"]);
+        let other = strings(&["api://mine/x"]);
+        let choice = Choice {
+            challenged: &other,
+            reserved: &reserved,
+            entra: true,
+            offered_by_server: Some(&offered),
+            ..Choice::default()
+        };
         assert_eq!(
-            within_fixed(&strings(&["openid"]), &strings(&["x"])),
-            Ok(strings(&["openid", "x"])),
-            "no API fixed: nothing to hold the challenge to"
+            for_request(&choice),
+            Ok(strings(&["api://mine/x", "openid", "profile", "offline_access"]))
         );
+        let nothing =
+            Choice { entra: true, offered_by_server: Some(&offered), ..Choice::default() };
+        assert_eq!(for_request(&nothing), Ok(Vec::new()), "nothing is added to nothing");
+        let granted = strings(&["a"]);
+        let more = strings(&["b"]);
+        let step = Choice { granted: &granted, challenged: &more, ..Choice::default() };
+        assert_eq!(for_request(&step), Ok(strings(&["a", "b"])));
     }
 }

@@ -5,8 +5,7 @@
 //! may set them for which server is `trust`'s business.
 
 use crate::core::address::is_secure;
-use crate::core::auth::metadata::{ENTRA_HOSTS, MetadataError, is_entra};
-use crate::core::auth::scopes::ENTRA_EXTRAS;
+use crate::core::auth::metadata::{ENTRA_HOSTS, MetadataError, on_entra};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -43,17 +42,6 @@ impl SignInMode {
             SignInMode::Popup => true,
         }
     }
-}
-
-/// Whether and how the RFC 8707 `resource` parameter goes into authorization and token requests.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResourcePolicy {
-    /// Send none (Entra v2 rejects it; 2025-03-26 servers predate it).
-    Omit,
-    /// The protected resource's `resource`, else the server URL.
-    ServerUrl,
-    /// A value set in the settings, e.g. an App ID URI.
-    Explicit(String),
 }
 
 /// The settings' choice for RFC 8707 `resource`.
@@ -161,63 +149,20 @@ impl SignInSettings {
         }
     }
 
-    /// The scopes these settings fix, with what Entra needs besides (`openid profile
-    /// offline_access`) when they name a tenant; empty when none are set.
-    pub fn fixed_scopes(&self) -> Vec<String> {
-        if self.scopes.is_empty() || !self.names_a_tenant() {
-            return self.scopes.clone();
-        }
-        let extras: Vec<String> = ENTRA_EXTRAS.iter().map(|s| (*s).to_owned()).collect();
-        crate::core::auth::scopes::step_up(&self.scopes, &extras)
-    }
-
-    /// The `resource` policy for an issuer: the setting's, or by default none for Entra (its
-    /// hosts, or settings naming a tenant) and for servers without protected resource metadata,
-    /// the server otherwise (the MCP specification requires it in both requests).
-    pub fn resource_policy(&self, issuer: &str, has_prm: bool) -> ResourcePolicy {
-        match &self.resource {
-            ResourceSetting::Omit => ResourcePolicy::Omit,
-            ResourceSetting::Server => ResourcePolicy::ServerUrl,
-            ResourceSetting::Explicit(value) => ResourcePolicy::Explicit(value.clone()),
-            ResourceSetting::Auto => {
-                let entra = Url::parse(issuer).is_ok_and(|u| is_entra(&u));
-                if !has_prm || entra || self.names_a_tenant() {
-                    ResourcePolicy::Omit
-                } else {
-                    ResourcePolicy::ServerUrl
-                }
-            }
-        }
-    }
-}
-
-/// Whether `instance` is one of Entra's sign-in hosts (over https).
-pub fn is_entra_instance(instance: &str) -> bool {
-    Url::parse(instance).is_ok_and(|u| u.scheme() == "https" && is_entra(&u))
-}
-
-/// The Entra hosts, for a sentence.
-pub fn entra_hosts() -> String {
-    ENTRA_HOSTS.join(", ")
-}
-
-fn without_fragment(value: &str) -> &str {
-    value.split('#').next().unwrap_or(value)
-}
-
-/// The `resource` value to send under `policy`, without fragment (RFC 8707 §2). `ServerUrl` prefers
-/// the protected resource's own `resource` (already checked to identify the server); the server
-/// URL itself is written without the trailing slash of a bare origin, the MCP canonical form.
-pub fn resource_value(
-    policy: &ResourcePolicy,
-    server_url: &Url,
-    prm_resource: Option<&str>,
-) -> Option<String> {
-    let value = match policy {
-        ResourcePolicy::Omit => return None,
-        ResourcePolicy::Explicit(value) => without_fragment(value).to_owned(),
-        ResourcePolicy::ServerUrl => match prm_resource {
-            Some(resource) => without_fragment(resource).to_owned(),
+    /// The RFC 8707 `resource` to send to `issuer` for `server_url` (whose protected resource
+    /// metadata names `prm_resource`, if it has some): the setting's; by default none for Entra
+    /// (its hosts, or settings naming a tenant) and for servers without protected resource
+    /// metadata, and the server otherwise (the MCP specification requires it in both requests):
+    /// its metadata's `resource`, else its URL without the trailing slash of a bare origin.
+    /// Never with a fragment (RFC 8707 §2).
+    pub fn resource_value(
+        &self,
+        issuer: &str,
+        server_url: &Url,
+        prm_resource: Option<&str>,
+    ) -> Option<String> {
+        let server = || match prm_resource {
+            Some(resource) => resource.to_owned(),
             None => {
                 let mut url = server_url.clone();
                 url.set_fragment(None);
@@ -225,9 +170,25 @@ pub fn resource_value(
                 let text = url.as_str();
                 if bare_origin { text.trim_end_matches('/') } else { text }.to_owned()
             }
-        },
-    };
-    Some(value).filter(|v| !v.is_empty())
+        };
+        let value = match &self.resource {
+            ResourceSetting::Omit => return None,
+            ResourceSetting::Server => server(),
+            ResourceSetting::Explicit(value) => value.clone(),
+            ResourceSetting::Auto
+                if prm_resource.is_none() || on_entra(issuer) || self.names_a_tenant() =>
+            {
+                return None;
+            }
+            ResourceSetting::Auto => server(),
+        };
+        Some(value.split('#').next().unwrap_or_default().to_owned()).filter(|v| !v.is_empty())
+    }
+}
+
+/// The Entra hosts, for a sentence.
+pub fn entra_hosts() -> String {
+    ENTRA_HOSTS.join(", ")
 }
 
 #[cfg(test)]
@@ -270,30 +231,10 @@ mod tests {
         }
         assert_eq!(SignInSettings::default().fixed_issuer(), Ok(None));
         assert!(SignInSettings::default().is_empty() && !entra.is_empty());
-        assert!(is_entra_instance("https://login.microsoftonline.us/"));
-        assert!(!is_entra_instance("https://login.microsoftonline.com.evil.example/"));
-        assert!(!is_entra_instance("http://login.microsoftonline.com/"));
         assert_eq!(
             split_scopes(" api://x/mcp:tools,openid  profile\n"),
             strings(&["api://x/mcp:tools", "openid", "profile"])
         );
-    }
-
-    #[test]
-    fn entra_settings_fix_their_scopes_with_what_entra_needs() {
-        let entra = SignInSettings {
-            tenant_id: Some("t".into()),
-            scopes: strings(&["api://x/mcp:tools"]),
-            ..Default::default()
-        };
-        assert_eq!(
-            entra.fixed_scopes(),
-            strings(&["api://x/mcp:tools", "openid", "profile", "offline_access"])
-        );
-        let plain = SignInSettings { scopes: strings(&["mcp:tools"]), ..Default::default() };
-        assert_eq!(plain.fixed_scopes(), strings(&["mcp:tools"]));
-        let none = SignInSettings { tenant_id: Some("t".into()), ..Default::default() };
-        assert!(none.fixed_scopes().is_empty(), "nothing is invented");
     }
 
     #[test]
@@ -311,50 +252,65 @@ mod tests {
 
     #[test]
     fn resource_is_omitted_for_entra_and_servers_without_metadata() {
+        let server = url("http://127.0.0.1:3000/mcp");
+        let prm = Some("http://127.0.0.1:3000/mcp");
         let plain = SignInSettings::default();
         let tenant = SignInSettings { tenant_id: Some("t".into()), ..Default::default() };
         let cases = [
-            (&plain, "https://login.microsoftonline.com/common/v2.0", true, ResourcePolicy::Omit),
-            (&plain, "https://login.microsoftonline.us/t/v2.0", true, ResourcePolicy::Omit),
-            (&plain, "https://login.chinacloudapi.cn/t/v2.0", true, ResourcePolicy::Omit),
-            (&plain, "https://login.partner.microsoftonline.cn/t/v2.0", true, ResourcePolicy::Omit),
-            (&plain, "http://localhost:4000", false, ResourcePolicy::Omit),
-            (&plain, "http://localhost:4000", true, ResourcePolicy::ServerUrl),
-            (&tenant, "http://localhost:4000/t/v2.0", true, ResourcePolicy::Omit),
-            (
-                &plain,
-                "https://login.microsoftonline.com.evil.example/t",
-                true,
-                ResourcePolicy::ServerUrl,
-            ),
+            (&plain, "https://login.microsoftonline.com/common/v2.0", prm, None),
+            (&plain, "https://login.microsoftonline.us/t/v2.0", prm, None),
+            (&plain, "https://login.chinacloudapi.cn/t/v2.0", prm, None),
+            (&plain, "https://login.partner.microsoftonline.cn/t/v2.0", prm, None),
+            (&plain, "http://localhost:4000", None, None),
+            (&plain, "http://localhost:4000", prm, prm),
+            (&tenant, "http://localhost:4000/t/v2.0", prm, None),
+            (&plain, "https://login.microsoftonline.com.evil.example/t", prm, prm),
         ];
-        for (settings, issuer, has_prm, expected) in cases {
-            assert_eq!(settings.resource_policy(issuer, has_prm), expected, "{issuer}");
+        for (settings, issuer, prm_resource, expected) in cases {
+            assert_eq!(
+                settings.resource_value(issuer, &server, prm_resource).as_deref(),
+                expected,
+                "{issuer}"
+            );
         }
-        let omit = SignInSettings { resource: ResourceSetting::Omit, ..Default::default() };
-        assert_eq!(omit.resource_policy("http://localhost:4000", true), ResourcePolicy::Omit);
     }
 
     #[test]
     fn resource_value_prefers_the_metadata_and_never_carries_a_fragment() {
-        use ResourcePolicy::{Explicit, Omit, ServerUrl};
+        let with = |resource: ResourceSetting| SignInSettings { resource, ..Default::default() };
+        let issuer = "http://h:4000";
         let cases = [
-            (Omit, "http://h:3000/mcp", Some("http://h:3000/mcp"), None),
-            (ServerUrl, "http://h:3000/mcp#f", None, Some("http://h:3000/mcp")),
-            (ServerUrl, "https://mcp.example.com/", None, Some("https://mcp.example.com")),
-            (ServerUrl, "https://mcp.example.com/?a=1", None, Some("https://mcp.example.com/?a=1")),
-            (ServerUrl, "http://h:3000/mcp", Some("http://h:3000#f"), Some("http://h:3000")),
+            (ResourceSetting::Omit, "http://h:3000/mcp", Some("http://h:3000/mcp"), None),
+            (ResourceSetting::Server, "http://h:3000/mcp#f", None, Some("http://h:3000/mcp")),
             (
-                Explicit("api://app-id#x".to_owned()),
+                ResourceSetting::Server,
+                "https://mcp.example.com/",
+                None,
+                Some("https://mcp.example.com"),
+            ),
+            (
+                ResourceSetting::Server,
+                "https://mcp.example.com/?a=1",
+                None,
+                Some("https://mcp.example.com/?a=1"),
+            ),
+            (
+                ResourceSetting::Server,
+                "http://h:3000/mcp",
+                Some("http://h:3000#f"),
+                Some("http://h:3000"),
+            ),
+            (
+                ResourceSetting::Explicit("api://app-id#x".into()),
                 "http://h:3000/mcp",
                 None,
                 Some("api://app-id"),
             ),
-            (Explicit(String::new()), "http://h:3000/mcp", None, None),
+            (ResourceSetting::Explicit(String::new()), "http://h:3000/mcp", None, None),
         ];
-        for (policy, server, prm, expected) in cases {
-            let got = resource_value(&policy, &url(server), prm);
-            assert_eq!(got.as_deref(), expected, "{policy:?} {server}");
+        for (setting, server, prm, expected) in cases {
+            let got = with(setting.clone()).resource_value(issuer, &url(server), prm);
+            assert_eq!(got.as_deref(), expected, "{setting:?} {server}");
         }
     }
 }

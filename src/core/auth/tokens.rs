@@ -7,7 +7,7 @@
 //! Secrets are `oauth2` secret types, whose `Debug` prints `[redacted]`. Time is passed in.
 
 use crate::core::address::ServerUrl;
-use crate::core::auth::flow::ClientAuth;
+use crate::core::auth::token::ClientAuth;
 use crate::core::session::Millis;
 use oauth2::{AccessToken, RefreshToken};
 use std::collections::BTreeMap;
@@ -107,19 +107,19 @@ pub enum RefreshStart {
 #[derive(Debug)]
 pub enum RefreshResult {
     Granted(TokenSet),
-    /// The grant is gone (`invalid_grant`, AADSTS700084…): sign in again.
-    Rejected(String),
-    /// The server could not be asked (network): keep the tokens, try again later.
-    Unavailable(String),
+    /// The authorization server refused (`invalid_grant`, AADSTS700084, consent…): sign in again.
+    Rejected,
+    /// No usable answer (the network, a failing server): keep the tokens, try again later.
+    Unavailable,
 }
 
 /// What became of a refresh.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RefreshOutcome {
     Refreshed,
-    /// One interactive sign-in is needed; the sentence says why.
-    SignInNeeded(String),
-    Retry(String),
+    /// The grant is forgotten: one interactive sign-in is needed.
+    SignInNeeded,
+    Retry,
     /// The ticket was not the refresh under way (a stale answer, or signed out since): ignored.
     Stale,
 }
@@ -166,6 +166,11 @@ impl TokenStore {
         let slot = self.slot(server)?;
         (!slot.tokens.is_expired(now))
             .then(|| Bearer { server: server.clone(), token: slot.tokens.access.clone() })
+    }
+
+    /// Whether a refresh of `server`'s tokens is under way.
+    pub fn refreshing(&self, server: &ServerUrl) -> bool {
+        self.slot(server).is_some_and(|s| s.refreshing.is_some())
     }
 
     /// When `server`'s tokens are due for refresh, if they can be refreshed and no refresh is
@@ -227,15 +232,15 @@ impl TokenStore {
                 slot.tokens = tokens;
                 RefreshOutcome::Refreshed
             }
-            RefreshResult::Rejected(why) => {
+            RefreshResult::Rejected => {
                 // The grant is dead: forget everything it gave, so nothing stale is sent.
                 self.slots.remove(&key);
                 if self.current.get(server).is_some_and(|i| i == issuer) {
                     self.current.remove(server);
                 }
-                RefreshOutcome::SignInNeeded(why)
+                RefreshOutcome::SignInNeeded
             }
-            RefreshResult::Unavailable(why) => RefreshOutcome::Retry(why),
+            RefreshResult::Unavailable => RefreshOutcome::Retry,
         }
     }
 
@@ -359,6 +364,7 @@ mod tests {
         let (ticket, refresh) = start(&mut store, &a());
         assert_eq!(refresh, "rt-1");
         assert_eq!(store.refresh_due(&a()), None, "under way");
+        assert!(store.refreshing(&a()));
         for _ in 0..5 {
             assert!(
                 matches!(store.begin_refresh(&a()), RefreshStart::InFlight),
@@ -375,17 +381,12 @@ mod tests {
         assert_eq!(refresh, "rt-2", "the rotated token is never used again");
         assert_ne!(second, ticket);
         assert_eq!(
-            store.finish_refresh(&a(), ISSUER, ticket, RefreshResult::Unavailable("late".into())),
+            store.finish_refresh(&a(), ISSUER, ticket, RefreshResult::Unavailable),
             RefreshOutcome::Stale,
             "a stale answer changes nothing"
         );
         assert_eq!(
-            store.finish_refresh(
-                &a(),
-                "https://other.example",
-                second,
-                RefreshResult::Unavailable("x".into())
-            ),
+            store.finish_refresh(&a(), "https://other.example", second, RefreshResult::Unavailable),
             RefreshOutcome::Stale,
             "another issuer's key is another slot"
         );
@@ -406,13 +407,8 @@ mod tests {
         let mut store = TokenStore::default();
         store.insert(&a(), tokens("at-1", Some("rt-1"), 0, Some(10_000)), grant("t"));
         let (ticket, _) = start(&mut store, &a());
-        let outcome = store.finish_refresh(
-            &a(),
-            ISSUER,
-            ticket,
-            RefreshResult::Rejected("AADSTS700084".into()),
-        );
-        assert_eq!(outcome, RefreshOutcome::SignInNeeded("AADSTS700084".into()));
+        let outcome = store.finish_refresh(&a(), ISSUER, ticket, RefreshResult::Rejected);
+        assert_eq!(outcome, RefreshOutcome::SignInNeeded);
         assert_eq!(store.bearer(&a(), 0), None);
         assert!(matches!(store.begin_refresh(&a()), RefreshStart::NoRefreshToken));
     }
@@ -423,8 +419,8 @@ mod tests {
         store.insert(&a(), tokens("at-1", Some("rt-1"), 0, Some(10_000)), grant("t"));
         let (ticket, _) = start(&mut store, &a());
         assert_eq!(
-            store.finish_refresh(&a(), ISSUER, ticket, RefreshResult::Unavailable("down".into())),
-            RefreshOutcome::Retry("down".into())
+            store.finish_refresh(&a(), ISSUER, ticket, RefreshResult::Unavailable),
+            RefreshOutcome::Retry
         );
         assert!(matches!(store.begin_refresh(&a()), RefreshStart::Start { .. }));
     }

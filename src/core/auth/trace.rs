@@ -5,6 +5,8 @@
 //! parameters the console sets, with `state`, `nonce` and `code_challenge` redacted. A secret the
 //! console has never heard of therefore cannot appear either.
 
+use crate::core::auth::challenge;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -53,7 +55,7 @@ const MARK: &str = "[redacted]";
 const MAX_VALUE: usize = 300;
 
 /// One step of the last sign-in; never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceLine {
     pub step: String,
     pub detail: String,
@@ -109,6 +111,42 @@ pub fn shown_answer(body: &[u8]) -> String {
     }
     let text = Value::Object(shown).to_string();
     if hidden == 0 { text } else { format!("{text} (+{hidden} more members not shown)") }
+}
+
+/// An answer as the trace shows it: its status and the allow-listed body, or that none came.
+pub fn shown_reply(reply: Result<(u16, &[u8]), &str>) -> String {
+    match reply {
+        Ok((status, body)) => format!("HTTP {status}: {}", shown_answer(body)),
+        Err(reason) => format!("no response: {reason}"),
+    }
+}
+
+/// A server's `WWW-Authenticate` as the trace shows it: of a Bearer challenge its `error`,
+/// `error_description`, `scope` and `resource_metadata`, and whether it carries a claims
+/// challenge; of any other, only its scheme. A server could echo anything there.
+pub fn shown_challenge(header: Option<&str>) -> String {
+    let Some(header) = header else { return "(no WWW-Authenticate)".to_owned() };
+    let Some(bearer) = challenge::bearer(header) else {
+        let schemes: Vec<String> = challenge::parse(header).into_iter().map(|c| c.scheme).collect();
+        return format!("no Bearer challenge (schemes: {})", schemes.join(", "));
+    };
+    let clip = |text: &str| clipped(Value::from(text)).as_str().unwrap_or_default().to_owned();
+    let mut shown = vec!["Bearer".to_owned()];
+    let fields = [
+        ("error", bearer.error.clone()),
+        ("error_description", bearer.error_description.clone()),
+        ("scope", bearer.scope.map(|s| s.join(" "))),
+        ("resource_metadata", bearer.resource_metadata),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            shown.push(format!("{name}=\"{}\"", clip(&value)));
+        }
+    }
+    if bearer.claims.is_some() {
+        shown.push("claims=(a claims challenge)".to_owned());
+    }
+    shown.join(" ")
 }
 
 /// An authorization URL as the trace shows it: the parameters the console sets, with `state`,
@@ -182,6 +220,19 @@ mod tests {
         assert!(shown.contains("state=[redacted]") && shown.contains("scope=a+b"), "{shown}");
         let long = format!("{{\"error_description\":\"{}\"}}", "x".repeat(1000));
         assert!(shown_answer(long.as_bytes()).len() < 400);
+        let challenge = shown_challenge(Some(
+            r#"Bearer error="invalid_token", scope="a b", leak="AT-secret", claims="e30""#,
+        ));
+        assert_eq!(
+            challenge,
+            r#"Bearer error="invalid_token" scope="a b" claims=(a claims challenge)"#
+        );
+        assert_eq!(
+            shown_challenge(Some("Basic realm=\"x\", token=secret")),
+            "no Bearer challenge (schemes: Basic)"
+        );
+        assert_eq!(shown_challenge(None), "(no WWW-Authenticate)");
+        assert_eq!(shown_reply(Err("down")), "no response: down");
         let lines = [TraceLine::new("GET x", "404"), TraceLine::new("token", "ok")];
         assert_eq!(trace_text(&lines), "GET x: 404\ntoken: ok\n");
     }

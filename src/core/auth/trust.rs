@@ -9,9 +9,9 @@
 //! verdicts out.
 
 use crate::core::address::{ServerUrl, is_secure, lies_under, origin_of, same_origin};
-use crate::core::auth::metadata::AuthorizationServerMetadata;
-use crate::core::auth::settings::{SignInMode, SignInSettings, entra_hosts, is_entra_instance};
-use crate::core::launch::{Config, Link, Opened};
+use crate::core::auth::metadata::{AuthorizationServerMetadata, on_entra};
+use crate::core::auth::settings::{ResourceSetting, SignInMode, SignInSettings, entra_hosts};
+use crate::core::launch::{Config, ConfigError, Link, Opened};
 use thiserror::Error;
 use url::Url;
 
@@ -51,9 +51,13 @@ pub enum TrustError {
     )]
     BadAllowList { list: &'static str, entry: String },
     #[error(
-        "The sign-in settings of {server} are set by this console's configuration and cannot be changed here."
+        "This console's config.json could not be used ({reason}), so it connects to no server; ask whoever runs this console to fix it."
     )]
-    Locked { server: String },
+    ConfigUnusable { reason: String },
+    #[error(
+        "The sign-in settings ask for a token for {resource}, which is not this server ({server}), so the console will not ask for it: such a token would be handed to this server; fix the resource setting."
+    )]
+    ResourceElsewhere { resource: String, server: String },
 }
 
 /// Where a server's sign-in settings came from, which decides what they may do.
@@ -122,6 +126,8 @@ pub struct Deployment {
     pub metadata: Option<AuthorizationServerMetadata>,
     allowed_servers: Option<Vec<Url>>,
     allowed_authorities: Option<Vec<Url>>,
+    /// Why `config.json` could not be used, if it could not: then nothing is allowed.
+    unusable: Option<String>,
 }
 
 fn allow_list(
@@ -194,8 +200,17 @@ impl Deployment {
             metadata: config.metadata,
             allowed_servers,
             allowed_authorities,
+            unusable: None,
         };
         (deployment, refusals)
+    }
+
+    /// The deployment when `config.json` is there but cannot be used: it allows nothing, for the
+    /// deployer's limits cannot be known.
+    pub fn unusable(console: &Url, error: &ConfigError) -> Deployment {
+        let (mut deployment, _) = Deployment::new(console, Config::default());
+        deployment.unusable = Some(error.to_string());
+        deployment
     }
 
     /// Whether `config.json` names `server`, so that its settings are fixed for it.
@@ -207,19 +222,39 @@ impl Deployment {
                 .is_some_and(|list| list.iter().any(|base| lies_under(server.url(), base)))
     }
 
-    /// The settings a server starts with, and where they come from.
+    /// The settings a server starts with, and where they come from. A server `config.json`
+    /// does not name is offered only who the console is and where it signs in (instance, tenant,
+    /// client, metadata document) — never the configured scopes or `resource`, which are for the
+    /// configured servers' APIs.
     pub fn settings_for(&self, server: &ServerUrl) -> (SignInSettings, Source) {
         if self.names(server) {
-            (self.settings.clone(), Source::Config)
-        } else if self.settings.is_empty() {
-            (SignInSettings::default(), Source::Discovery)
-        } else {
-            (self.settings.clone(), Source::ConfigElsewhere)
+            return (self.settings.clone(), Source::Config);
         }
+        let identity = SignInSettings {
+            instance: self.settings.instance.clone(),
+            tenant_id: self.settings.tenant_id.clone(),
+            client_id: self.settings.client_id.clone(),
+            client_metadata_url: self.settings.client_metadata_url.clone(),
+            ..SignInSettings::default()
+        };
+        if identity.is_empty() {
+            (identity, Source::Discovery)
+        } else {
+            (identity, Source::ConfigElsewhere)
+        }
+    }
+
+    /// The scopes whose APIs are kept for the servers `config.json` names: none for those, the
+    /// configured ones for any other server.
+    pub fn reserved_scopes(&self, server: &ServerUrl) -> &[String] {
+        if self.names(server) { &[] } else { &self.settings.scopes }
     }
 
     /// Whether the console may connect to `server` at all.
     pub fn check_server(&self, server: &ServerUrl) -> Result<(), TrustError> {
+        if let Some(reason) = &self.unusable {
+            return Err(TrustError::ConfigUnusable { reason: reason.clone() });
+        }
         match &self.allowed_servers {
             Some(list) if !list.iter().any(|base| lies_under(server.url(), base)) => {
                 Err(TrustError::ServerNotAllowed {
@@ -255,7 +290,7 @@ impl Deployment {
             return Ok(());
         }
         let instance = settings.instance();
-        if is_entra_instance(instance) {
+        if on_entra(instance) {
             return Ok(());
         }
         let Ok(url) = Url::parse(instance) else {
@@ -275,6 +310,34 @@ impl Deployment {
                 hosts: entra_hosts(),
             })
         }
+    }
+
+    /// Whether settings from `source` may ask for their `resource` for `server`: the deployer's
+    /// always; anyone else's only a resource the server lies under (the rule for a protected
+    /// resource's own metadata), so that no token for another API is minted for it.
+    pub fn check_resource(
+        &self,
+        settings: &SignInSettings,
+        source: Source,
+        server: &ServerUrl,
+    ) -> Result<(), TrustError> {
+        let ResourceSetting::Explicit(resource) = &settings.resource else { return Ok(()) };
+        let covers = Url::parse(resource).is_ok_and(|r| lies_under(server.url(), &r));
+        if source == Source::Config || covers {
+            Ok(())
+        } else {
+            Err(TrustError::ResourceElsewhere {
+                resource: resource.clone(),
+                server: server.to_string(),
+            })
+        }
+    }
+
+    /// Whether a link may propose settings for `server`: not for a server `config.json` names,
+    /// nor for any other address on such a server's origin (another spelling of it, say).
+    fn guards(&self, server: &ServerUrl) -> bool {
+        self.names(server)
+            || self.server.as_ref().is_some_and(|own| same_origin(own.url(), server.url()))
     }
 
     /// What a link may do. It names the server to show and whether to connect, the tool or
@@ -310,7 +373,7 @@ impl Deployment {
         let server = link.server_url.as_deref().and_then(|s| ServerUrl::parse(s).ok());
         match server {
             None => opening.refusals.push(TrustError::LinkSettingsWithoutServer),
-            Some(server) if self.names(&server) => {
+            Some(server) if self.guards(&server) => {
                 let (mine, _) = self.settings_for(&server);
                 if !link_agrees(&mine, &link.sign_in) {
                     opening
@@ -529,4 +592,72 @@ mod tests {
             "an instance alone names no issuer"
         );
     }
+
+    /// Review findings: another spelling of the configured server's URL is still the deployer's
+    /// to set; config's scopes and resource are never offered to another server, whose tokens
+    /// for the configured APIs are refused; a link's resource must cover its server; a broken
+    /// config.json allows nothing.
+    #[test]
+    fn the_config_servers_origin_is_guarded_and_its_apis_are_reserved() {
+        let d = deployment(Config {
+            sign_in: SignInSettings {
+                resource: ResourceSetting::Explicit("api://corp-mcp".into()),
+                ..corp_config().sign_in
+            },
+            ..corp_config()
+        });
+        for spelling in [
+            "https://mcp.contoso.example/mcp?",
+            "https://mcp.contoso.example/mcp/",
+            "https://mcp.contoso.example/%6Dcp",
+            "https://mcp.contoso.example/other",
+        ] {
+            let opening = d.open(link(&format!("?server={}&client_id=evil", urlencode(spelling))));
+            assert_eq!(opening.proposal, None, "{spelling}");
+            assert!(
+                matches!(opening.refusals.as_slice(), [TrustError::LinkCannotChange { .. }]),
+                "{spelling}"
+            );
+        }
+        let evil = server(EVIL_MCP);
+        let (offered, source) = d.settings_for(&evil);
+        assert_eq!(source, Source::ConfigElsewhere);
+        assert!(
+            offered.scopes.is_empty() && offered.resource == ResourceSetting::Auto,
+            "{offered:?}"
+        );
+        assert_eq!(offered.client_id.as_deref(), Some("console-app"));
+        assert_eq!(d.reserved_scopes(&evil), ["api://corp-mcp/mcp:tools".to_owned()]);
+        assert!(d.reserved_scopes(&server(CORP)).is_empty());
+
+        let with_resource =
+            |r: &str| SignInSettings { resource: ResourceSetting::parse(r), ..Default::default() };
+        assert!(
+            d.check_resource(
+                &with_resource("https://mcp.contoso.example/mcp"),
+                Source::Link,
+                &evil
+            )
+            .is_err()
+        );
+        assert!(d.check_resource(&with_resource("api://corp-mcp"), Source::Typed, &evil).is_err());
+        assert!(
+            d.check_resource(&with_resource("https://evil.example/"), Source::Link, &evil).is_ok()
+        );
+        assert!(d.check_resource(&with_resource("server"), Source::Link, &evil).is_ok());
+        assert!(
+            d.check_resource(&with_resource("api://corp-mcp"), Source::Config, &server(CORP))
+                .is_ok()
+        );
+
+        let broken = Deployment::unusable(&url(CONSOLE), &ConfigError::HoldsSecret);
+        let refused =
+            broken.check_server(&server(CORP)).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            refused.contains("could not be used") && refused.contains("client secret"),
+            "{refused}"
+        );
+    }
+
+    const EVIL_MCP: &str = "https://evil.example/mcp";
 }
