@@ -354,6 +354,36 @@ pub fn hostile_as(tenant: &str, real_authorize: &str) -> (Peer, Value) {
     spawn_announcing_json("hostile-as", cmd)
 }
 
+/// An attacker's authorization server consistent with itself that bounces the sign-in window to
+/// `real_authorize` as `client_id`, to `redirect_uri`, for `scope` (`hostile-as.mjs --relay`).
+pub fn hostile_relay(
+    real_authorize: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> (Peer, Value) {
+    let mut cmd = node("hostile-relay");
+    cmd.args([
+        "hostile-as.mjs",
+        "--port",
+        "0",
+        "--tenant",
+        "relay",
+        "--real-authorize",
+        real_authorize,
+        "--relay",
+    ])
+    .args([
+        "--relay-client-id",
+        client_id,
+        "--relay-redirect-uri",
+        redirect_uri,
+        "--relay-scope",
+        scope,
+    ]);
+    spawn_announcing_json("hostile-relay", cmd)
+}
+
 /// A recording reverse proxy in front of `target`'s origin (see `tests/peers/recording-proxy.mjs`).
 pub fn recording_proxy(target: &str) -> Peer {
     let mut cmd = node("recording-proxy");

@@ -6,8 +6,8 @@
 
 use crate::signin::rig;
 use crate::support::{
-    Browser, authserver, console_on, everything, free_port, hostile_as, http_post, protected,
-    query_value, recording_proxy, stats_of,
+    Browser, authserver, console_on, everything, free_port, hostile_as, hostile_relay, http_post,
+    protected, query_value, recording_proxy, stats_of,
 };
 use serde_json::{Value, json};
 use std::net::TcpListener;
@@ -85,6 +85,46 @@ async fn a_crafted_link_cannot_send_the_code_to_a_hostile_authorization_server()
     assert_eq!((&seen["codesReceived"], &seen["verifiersReceived"]), (&json!(0), &json!(0)));
     assert_eq!(stats_of(&auth.url)["authorizeRequests"], json!(0));
     b.screenshot("trust-hostile-link").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_service_that_relays_the_window_to_the_real_one_gets_no_code() {
+    // The real (Entra-shaped, strict: no `iss`) authorization server knows the console's app and
+    // its callback; the hostile one, named by the server's metadata, is consistent with itself
+    // and bounces the window there as that app, with the console's own `state`.
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let (auth, info) = authserver(&origin, &["--entra-strict", "--auto-approve"]);
+    let callback = format!("{origin}/callback.html");
+    let (hostile, hostile_info) = hostile_relay(
+        info["authorizationEndpoint"].as_str().unwrap_or_default(),
+        info["clientId"].as_str().unwrap_or_default(),
+        &callback,
+        info["scope"].as_str().unwrap_or_default(),
+    );
+    let named = json!({ "issuer": hostile_info["issuer"], "audience": info["audience"] });
+    let server = protected(&named, &origin);
+    let page = console_on(port, Some(json!({ "SignIn": "redirect" })));
+    let b = Browser::start().await;
+    b.client
+        .goto(&format!("{}?server={}&connect=1", page.url, query_value(&server.url)))
+        .await
+        .unwrap_or_else(|e| panic!("goto: {e}"));
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
+    b.click("[data-testid=sign-in]").await;
+    let said = b
+        .wait_for_text("[data-testid=auth-status]", |t| t.contains("came back to another address"))
+        .await;
+    assert!(said.contains("callback.html?as="), "{said}");
+    let seen = stats_of(&hostile.url);
+    assert!(seen["relayed"].as_u64().unwrap_or(0) >= 1, "the window was bounced: {seen}");
+    assert_eq!((&seen["tokenRequests"], &seen["codesReceived"]), (&json!(0), &json!(0)), "{seen}");
+    let real = stats_of(&auth.url);
+    assert!(
+        real["authorizeRequests"].as_u64().unwrap_or(0) >= 1,
+        "the real sign-in page answered: {real}"
+    );
+    assert_eq!(real["tokenRequests"]["total"], json!(0), "its code was redeemed by nobody: {real}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -894,6 +894,22 @@ describe('attacker peers', () => {
     assert.deepEqual([stats.requests, stats.tokenRequests, stats.codesReceived, stats.verifiersReceived], [2, 1, 1, 1]);
   });
 
+  test('hostile-as --relay is consistent with itself and bounces the window to the real sign-in page', async () => {
+    const relay = (await startPeer(['hostile-as.mjs', '--port', '0', '--tenant', 'x', '--real-authorize', AS.authorizationEndpoint,
+      '--relay', '--relay-client-id', AS.clientId, '--relay-redirect-uri', REDIRECT_URI, '--relay-scope', AS.scope])).info;
+    const meta = await (await fetch(`${relay.url}/.well-known/oauth-authorization-server`)).json();
+    assert.equal(meta.issuer, relay.issuer);
+    for (const e of [meta.authorization_endpoint, meta.token_endpoint, meta.registration_endpoint]) assert.ok(e.startsWith(relay.url), e);
+    const reg = await fetch(meta.registration_endpoint, { method: 'POST', body: '{}' });
+    assert.equal(reg.status, 201);
+    const bounce = await fetch(`${meta.authorization_endpoint}?state=s1&client_id=hostile-client`, { redirect: 'manual' });
+    assert.equal(bounce.status, 302);
+    const to = new URL(bounce.headers.get('location'));
+    assert.equal(`${to.origin}${to.pathname}`, AS.authorizationEndpoint);
+    assert.deepEqual([to.searchParams.get('client_id'), to.searchParams.get('redirect_uri'), to.searchParams.get('state')],
+      [AS.clientId, REDIRECT_URI, 's1']);
+  });
+
   test('recording-proxy forwards as it came and counts Authorization headers, never keeping one', async () => {
     const proxy = (await startPeer(['recording-proxy.mjs', '--port', '0', '--target', PS.url])).info;
     const direct = await fetch(new URL('/.well-known/oauth-protected-resource/mcp', PS.url));
