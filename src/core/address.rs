@@ -120,10 +120,7 @@ pub fn lies_under(url: &Url, base: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
+    use crate::core::testing::url;
 
     #[test]
     fn a_server_is_its_endpoint_without_fragment_and_must_be_http() {

@@ -17,3 +17,5 @@ pub mod schema_form;
 pub mod session;
 pub mod sse;
 pub mod streamable;
+#[cfg(test)]
+mod testing;

@@ -570,15 +570,8 @@ fn parse<T: for<'de> Deserialize<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testing::{strings, url};
     use serde_json::json;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
-
-    fn strings(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
 
     fn shown(urls: &[Url]) -> Vec<&str> {
         urls.iter().map(Url::as_str).collect()

@@ -1639,6 +1639,7 @@ impl SignIn {
 mod tests {
     use super::*;
     use crate::core::launch::{Config, Link};
+    use crate::core::testing::url;
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
@@ -1657,10 +1658,6 @@ mod tests {
 
     fn server(s: &str) -> ServerUrl {
         ServerUrl::parse(s).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
     }
 
     fn prm_url(s: &str) -> String {
@@ -1933,6 +1930,20 @@ mod tests {
         mcp
     }
 
+    /// A link proposes a client id and a scope for a server at the IdP, and the server asks for
+    /// sign-in: the proposal waits for the person's confirmation.
+    fn proposed_by_link() -> (World, String) {
+        let mut w = World::new(
+            Config::default(),
+            &format!("?server={IDP}/mcp&connect=1&client_id=c1&scope=mcp:tools"),
+        );
+        let mcp = idp_server(&mut w);
+        w.m.set_mode(SignInMode::Popup);
+        w.connect(&mcp);
+        w.refused(&mcp, 401, "Bearer");
+        (w, mcp)
+    }
+
     #[test]
     fn a_configured_entra_sign_in_runs_in_the_popup_and_hands_the_token_to_its_server() {
         let mut w = World::new(corp_config(), "");
@@ -2143,14 +2154,7 @@ mod tests {
 
     #[test]
     fn a_confirmed_proposal_signs_in_and_a_step_up_of_the_same_api_needs_no_new_confirmation() {
-        let mut w = World::new(
-            Config::default(),
-            &format!("?server={IDP}/mcp&connect=1&client_id=c1&scope=mcp:tools"),
-        );
-        let mcp = idp_server(&mut w);
-        w.m.set_mode(SignInMode::Popup);
-        w.connect(&mcp);
-        w.refused(&mcp, 401, "Bearer");
+        let (mut w, mcp) = proposed_by_link();
         assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "{:?}", w.phase());
         assert!(w.requests_to(&format!("{IDP}/.well-known/oauth-authorization-server")).is_empty());
         w.confirm();
@@ -2745,14 +2749,7 @@ mod tests {
 
     #[test]
     fn editing_or_disconnecting_during_a_sign_in_closes_its_window_and_says_what_is_needed() {
-        let mut w = World::new(
-            Config::default(),
-            &format!("?server={IDP}/mcp&connect=1&client_id=c1&scope=mcp:tools"),
-        );
-        let mcp = idp_server(&mut w);
-        w.m.set_mode(SignInMode::Popup);
-        w.connect(&mcp);
-        w.refused(&mcp, 401, "Bearer");
+        let (mut w, mcp) = proposed_by_link();
         w.confirm();
         w.approve();
         w.refused(&mcp, 403, r#"Bearer error="insufficient_scope", scope="mcp:tools""#);

@@ -399,15 +399,8 @@ pub fn validate_legacy_metadata(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testing::{strings, url};
     use serde_json::json;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
-
-    fn strings(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
 
     fn doc(issuer: &str, authorize: &str, token: &str) -> AuthorizationServerMetadata {
         let value = json!({

@@ -203,10 +203,7 @@ fn within_fixed(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn strings(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
+    use crate::core::testing::strings;
 
     #[test]
     fn scopes_come_from_the_challenge_then_the_resource_then_the_settings() {

@@ -194,14 +194,7 @@ pub fn entra_hosts() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
-
-    fn strings(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
+    use crate::core::testing::{strings, url};
 
     #[test]
     fn settings_name_entra_authorities_exactly() {

@@ -173,10 +173,7 @@ pub fn shown_authorization_url(url: &Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
+    use crate::core::testing::url;
 
     #[test]
     fn an_answer_shows_its_allowed_members_and_no_secret_nested_or_unknown() {

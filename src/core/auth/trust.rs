@@ -402,13 +402,10 @@ fn link_agrees(mine: &SignInSettings, link: &SignInSettings) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testing::url;
 
     const CONSOLE: &str = "https://console.contoso.example/mcp/?server=x";
     const CORP: &str = "https://mcp.contoso.example/mcp";
-
-    fn url(s: &str) -> Url {
-        Url::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
 
     fn server(s: &str) -> ServerUrl {
         ServerUrl::parse(s).unwrap_or_else(|e| panic!("{e}"))
