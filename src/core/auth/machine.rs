@@ -2252,6 +2252,21 @@ mod tests {
         assert_eq!(w.connect(CORP), None, "no server named: the token is not kept for any");
     }
 
+    /// A connection left behind can still answer 401 after the page switched servers: that says
+    /// nothing about the server now connected, and starts no refresh or sign-in for the old one.
+    #[test]
+    fn a_refusal_from_a_server_no_longer_connected_changes_nothing() {
+        let mut w = World::new(corp_config(), "");
+        signed_in_to_corp(&mut w);
+        w.connect("https://everything.example/mcp");
+        let (before, seen) = (w.phase(), w.seen.len());
+        w.actions.clear();
+        w.refused(CORP, 401, r#"Bearer error="invalid_token""#);
+        assert!(w.actions.is_empty(), "{:?}", w.actions);
+        assert_eq!(w.seen.len(), seen, "no request: {:?}", w.seen);
+        assert_eq!(w.phase(), before);
+    }
+
     #[test]
     fn refresh_is_single_flight_before_expiry() {
         let mut w = World::new(corp_config(), "");
