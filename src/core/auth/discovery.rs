@@ -1103,6 +1103,25 @@ mod tests {
         );
     }
 
+    /// Settings name an Entra tenant by its domain, the server lists tenants by id: Entra's
+    /// document states the id, which must be one the server lists — the domain could belong to
+    /// any tenant.
+    #[test]
+    fn a_tenant_named_by_domain_must_turn_out_to_be_one_the_server_lists() {
+        let server = "https://mcp.example/mcp";
+        let prm_url = "https://mcp.example/.well-known/oauth-protected-resource/mcp";
+        let by_domain = "https://login.microsoftonline.com/contoso.onmicrosoft.com/v2.0";
+        let doc_url = format!("{by_domain}/.well-known/openid-configuration");
+        let listed = prm_doc(server, ENTRA_TENANT);
+        let mut d = start(server, None, fixed(by_domain));
+        drive(&mut d, &[(prm_url, 200, &listed), (&doc_url, 200, &entra_doc(ENTRA_TENANT))]);
+        assert_eq!(found(&d).metadata.issuer, ENTRA_TENANT);
+        let another = "https://login.microsoftonline.com/0b7e4c1d-2a3f-4e5d-8c9b-1a2b3c4d5e6f/v2.0";
+        let mut d = start(server, None, fixed(by_domain));
+        drive(&mut d, &[(prm_url, 200, &listed), (&doc_url, 200, &entra_doc(another))]);
+        assert!(matches!(failed(&d), MetadataError::IssuerNotListed { .. }), "{:?}", failed(&d));
+    }
+
     #[test]
     fn metadata_from_the_configuration_is_used_as_it_is() {
         let configured: AuthorizationServerMetadata = serde_json::from_value(json!({

@@ -2544,6 +2544,39 @@ mod tests {
             w.phase()
         );
         assert!(w.seen.iter().all(|s| !s.url.starts_with("https://other.example/token")));
+        // Where nothing else asks for a confirmation (the deployer's client id, the issuer left
+        // to discovery), the secret's own binding refuses the next sign-in at the new issuer.
+        let config = Config {
+            server_url: Some(format!("{IDP}/mcp")),
+            sign_in: SignInSettings { client_id: Some("c1".into()), ..Default::default() },
+            mode: SignInMode::Popup,
+            ..Config::default()
+        };
+        let mut w = World::new(config, "");
+        let mcp = idp_server(&mut w);
+        w.connect(&mcp);
+        w.m.type_secret(Some(ClientSecret::new("s3cret".into())));
+        w.refused(&mcp, 401, "Bearer");
+        w.confirm();
+        w.approve();
+        w.prm(&mcp, "https://other.example");
+        w.document("https://other.example/.well-known/oauth-authorization-server", json!({"issuer": "https://other.example", "authorization_endpoint": "https://other.example/authorize", "token_endpoint": "https://other.example/token", "registration_endpoint": "https://other.example/register"}));
+        w.refused(&mcp, 401, r#"Bearer error="insufficient_claims", claims="e30""#);
+        w.sign_in();
+        assert!(matches!(w.phase(), SignInStatus::Failed(AuthError::ConfirmedElsewhere { .. })));
+        w.sign_in();
+        assert!(
+            matches!(w.phase(), SignInStatus::Failed(AuthError::SecretForAnotherIssuer { .. })),
+            "{:?}",
+            w.phase()
+        );
+        assert!(
+            w.seen
+                .iter()
+                .all(|s| !s.url.starts_with("https://other.example/") || s.method == "GET"),
+            "{:?}",
+            w.seen
+        );
         // A configured server's secret declined at its confirmation keeps the configuration.
         let mut w = World::new(corp_config(), "");
         w.entra();
