@@ -489,6 +489,19 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
+    /// Waits for the field `css` and replaces its value with `value`, as a paste would.
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.wait_for(css).await;
+        self.client
+            .execute(
+                "const f = document.querySelector(arguments[0]);
+                 f.value = arguments[1]; f.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("set the value of {css}: {e}"));
+    }
+
     /// Clicks the first `button_css` whose text (trimmed) is `name`; false when there is none.
     pub async fn click_named(&self, button_css: &str, name: &str) -> bool {
         let clicked = self
@@ -526,15 +539,7 @@ impl Browser {
             )
             .await
             .unwrap_or_else(|e| panic!("switch to JSON: {e}"));
-        self.wait_for("[data-testid=call-arguments]").await;
-        self.client
-            .execute(
-                "const t = document.querySelector('[data-testid=call-arguments]');
-                 t.value = arguments[0]; t.dispatchEvent(new Event('input', {bubbles: true}));",
-                vec![json!(arguments)],
-            )
-            .await
-            .unwrap_or_else(|e| panic!("arguments: {e}"));
+        self.set_value("[data-testid=call-arguments]", arguments).await;
         self.wait_for("[data-testid=call]")
             .await
             .click()

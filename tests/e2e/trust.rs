@@ -18,19 +18,6 @@ async fn text_of(b: &Browser, css: &str) -> String {
     b.texts(css).await.concat()
 }
 
-/// Puts `url` into the server field and presses Connect.
-async fn connect_to(b: &Browser, url: &str) {
-    b.client
-        .execute(
-            "const f = document.querySelector('[data-testid=server-url]');
-             f.value = arguments[0]; f.dispatchEvent(new Event('input', {bubbles: true}));",
-            vec![json!(url)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("type the URL: {e}"));
-    b.click("[data-testid=connect]").await;
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crafted_link_cannot_send_the_code_to_a_hostile_authorization_server() {
     // Strict: the real authorization server sends no `iss`, like Entra, so nothing at the
@@ -137,7 +124,8 @@ async fn a_server_opened_after_signing_in_to_another_never_sees_a_token() {
     let proxy = recording_proxy(&everything.url);
     http_post(&format!("{}/_test/reset", rig.auth.url));
     let b = &rig.browser;
-    connect_to(b, &format!("{}/mcp", proxy.url)).await;
+    b.set_value("[data-testid=server-url]", &format!("{}/mcp", proxy.url)).await;
+    b.click("[data-testid=connect]").await;
     b.wait_for_text("[data-testid=status]", |t| {
         t.starts_with("Connected to") && t.contains("everything")
     })
