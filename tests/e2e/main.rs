@@ -70,7 +70,6 @@ async fn connecting_lists_the_real_tools_of_server_everything() {
         std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
         "screenshot is empty"
     );
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -85,7 +84,6 @@ async fn config_json_beside_the_app_opens_the_demo_server_by_itself() {
     let field = browser.wait_for("[data-testid=server-url]").await;
     let value = field.prop("value").await.ok().flatten().unwrap_or_default();
     assert_eq!(value, server.url, "the URL field shows the configured server");
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +102,6 @@ async fn a_server_that_is_not_there_gets_one_clear_sentence() {
     // The console is still alive: the form works and can be used again.
     let button = browser.wait_for("[data-testid=connect]").await;
     assert_eq!(button.text().await.unwrap_or_default(), "Connect");
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +114,6 @@ async fn an_invalid_url_is_refused_before_any_request() {
         .wait_for_text("[data-testid=status]", |t| t.contains("not a usable server URL"))
         .await;
     assert!(status.contains("http://"), "{status}");
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,7 +149,6 @@ async fn the_page_runs_under_a_csp_that_blocks_injected_inline_script() {
         .await
         .unwrap_or_else(|e| panic!("inject: {e}"));
     assert_eq!(ran, Value::Bool(false), "the CSP let an injected inline script run");
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -165,7 +160,6 @@ async fn echo_is_called_and_its_text_shown() {
     browser.call_tool("echo", r#"{"message": "<b>hi</b> from the console"}"#).await;
     let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
     assert_eq!(text, "Echo: <b>hi</b> from the console", "server text is shown as text, not HTML");
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,7 +198,6 @@ async fn a_long_call_shows_progress_and_can_be_cancelled_and_the_server_sees_it(
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,7 +219,6 @@ async fn log_messages_arrive_after_choosing_a_level() {
     browser.wait_for("[data-testid=log-line]").await;
     let lines = browser.texts("[data-testid=log-line]").await;
     assert!(!lines.is_empty());
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,7 +234,6 @@ async fn legacy_sse_is_reached_both_forced_and_by_auto_fallback() {
         browser.call_tool("echo", r#"{"message": "over sse"}"#).await;
         let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
         assert_eq!(text, "Echo: over sse", "{transport}");
-        browser.close().await;
     }
 }
 
@@ -272,7 +263,6 @@ async fn a_server_killed_mid_call_is_reported_and_reconnected_when_it_returns() 
     browser.call_tool("echo", r#"{"message": "back"}"#).await;
     browser.wait_for_text("[data-testid=call-result]", |t| t == "Echo: back").await;
     browser.screenshot("console-reconnected").await;
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -290,7 +280,6 @@ async fn the_python_sdk_server_is_listed_and_called() {
     let structured =
         browser.wait_for_text("[data-testid=call-structured]", |t| !t.is_empty()).await;
     assert!(structured.contains("5.5"), "{structured}");
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,7 +322,6 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
         .await;
     assert!(entry.contains("project"), "{entry}");
     browser.screenshot("console-asks").await;
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -365,7 +353,6 @@ async fn a_tool_with_a_schema_is_called_through_its_form() {
     assert!(text.contains("5.5"), "{text}");
     let args = browser.wait_for_text(".mc-call__args", |t| !t.is_empty()).await;
     assert_eq!(args, r#"{"a":2,"b":3.5}"#, "numbers are sent as numbers");
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,7 +379,6 @@ async fn tools_are_listed_across_every_page() {
     shown.sort();
     expected.sort();
     assert_eq!(shown, expected);
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -417,7 +403,6 @@ async fn images_and_embedded_resources_are_shown() {
     browser
         .wait_for_text("[data-testid=call-entry]", |t| t.contains("demo://resource/dynamic/text/1"))
         .await;
-    browser.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -443,5 +428,4 @@ async fn resources_are_read_and_prompts_fetched_with_their_arguments() {
         })
         .await;
     assert!(entry.contains("args-prompt"), "{entry}");
-    browser.close().await;
 }

@@ -7,6 +7,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -173,6 +174,7 @@ impl Browser {
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let child = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdin(Stdio::null())
             .stdout(log_file("chromedriver"))
             .stderr(log_file("chromedriver.err"))
@@ -268,9 +270,14 @@ impl Browser {
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
         path
     }
+}
 
-    pub async fn close(self) {
-        let _ = self.client.close().await;
+impl Drop for Browser {
+    /// Chromium is chromedriver's child: ending chromedriver alone would leave it running after
+    /// every test, so the whole process group chromedriver leads goes, passed or panicked.
+    fn drop(&mut self) {
+        let group = format!("-{}", self.driver.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
     }
 }
 
