@@ -2,7 +2,12 @@
 # Shell helpers (sourced by demo.sh and test.sh) to run test peers on free 127.0.0.1 ports and stop
 # them on exit. Every started process is recorded in $PEER_PIDS; stop_peers kills them all.
 PEER_PIDS=()
-stop_peers() { for p in "${PEER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# Waits for each, so that nothing of theirs is running once it returns.
+stop_peers() {
+  for p in "${PEER_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PEER_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  PEER_PIDS=()
+}
 
 free_port() {
   node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
@@ -21,7 +26,8 @@ wait_port() {
 # get-env tool prints it), forced onto 127.0.0.1. Sets $port.
 start_everything() {
   port=$(free_port)
-  (cd "$ROOT/tests/peers" && exec env -i PATH="$PATH" PORT="$port" node --import ./loopback.mjs \
+  (cd "$ROOT/tests/peers" && exec env -i PATH="$PATH" PORT="$port" \
+    ${MCP_CONSOLE_TEST_RUN:+MCP_CONSOLE_TEST_RUN="$MCP_CONSOLE_TEST_RUN"} node --import ./loopback.mjs \
     node_modules/@modelcontextprotocol/server-everything/dist/index.js "$1") >/dev/null 2>&1 &
   PEER_PIDS+=($!)
   wait_port "$port" "server-everything ($1)"

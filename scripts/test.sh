@@ -7,7 +7,8 @@
 #   4. browser tests in headless Chromium                     cargo test --target wasm32 (tests/web.rs)
 #   5. end-to-end: the built console driven by WebDriver      cargo test --features e2e (tests/e2e)
 #   6. the MCP conformance suite's client scenarios           tests/conformance/run.sh
-# Installs whatever is missing first (scripts/tools.sh).
+# Installs whatever is missing first (scripts/tools.sh). Ends by checking that nothing it started
+# is still running (scripts/leftovers.py), pass or fail.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -18,6 +19,17 @@ started=$SECONDS
 # Everything below is also written to a log so the closing line can total the counts.
 log="$(mktemp)"
 exec > >(tee "$log") 2>&1
+log_writer=$!
+# Every process the run starts inherits this marker; the check at exit looks for it.
+export MCP_CONSOLE_TEST_RUN="$$-$(date +%s%N)"
+. scripts/peers.sh
+finish() {
+  local status=$?
+  stop_peers
+  python3 scripts/leftovers.py "$log_writer" || status=1
+  exit "$status"
+}
+trap finish EXIT
 
 step "lints"
 cargo clippy --all-targets --features e2e --quiet -- -D warnings
@@ -39,8 +51,6 @@ trunk build --release
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 # server-everything in both transports for the browser tests, on free loopback ports, with an
 # empty environment (its get-env tool prints it).
-. scripts/peers.sh
-trap stop_peers EXIT
 start_everything streamableHttp; http_port=$port
 start_everything sse; sse_port=$port
 MCP_EVERYTHING_URL="http://127.0.0.1:$http_port/mcp" MCP_EVERYTHING_SSE_URL="http://127.0.0.1:$sse_port/sse" \

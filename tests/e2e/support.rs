@@ -75,11 +75,20 @@ fn log_file(name: &str) -> Stdio {
 /// A node process with an empty environment (server-everything's `get-env` tool prints it).
 fn node(name: &str) -> Command {
     let mut cmd = Command::new("node");
-    cmd.current_dir(peers_dir())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    cmd.current_dir(peers_dir());
+    empty_environment(&mut cmd)
         .stdin(Stdio::null())
         .stderr(log_file(name));
+    cmd
+}
+
+/// Clears `cmd`'s environment but for `PATH` and the test command's run marker, which
+/// `scripts/leftovers.py` looks for to prove that nothing a test started outlives the run.
+fn empty_environment(cmd: &mut Command) -> &mut Command {
+    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    if let Ok(run) = std::env::var("MCP_CONSOLE_TEST_RUN") {
+        cmd.env("MCP_CONSOLE_TEST_RUN", run);
+    }
     cmd
 }
 
@@ -312,9 +321,8 @@ pub fn python_peer(origin: &str) -> Peer {
     let python = peers_dir().join("python/.venv/bin/python");
     assert!(python.is_file(), "the Python peer is not installed (tests/peers/python/install.sh)");
     let mut cmd = Command::new(python);
-    cmd.current_dir(peers_dir().join("python"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+    cmd.current_dir(peers_dir().join("python"));
+    empty_environment(&mut cmd)
         .args(["server.py", "--port", "0", "--console-origin", origin])
         .stdin(Stdio::null())
         .stderr(log_file("python-peer"));
