@@ -3,7 +3,7 @@
 #   1. lints and native tests (core logic, tidy rules)       cargo clippy, cargo test
 #   2. bounded fuzzing of the SSE decoder and JSON-RPC decoding   scripts/fuzz.sh
 #      and the test peers' own suites                         node --test, python (tests/peers)
-#   3. the release build                                      trunk build --release
+#   3. the release build and its size ratchet                 trunk build --release, scripts/sizes.sh
 #   4. browser tests in headless Chromium                     cargo test --target wasm32 (tests/web.rs)
 #   5. end-to-end: the built console driven by WebDriver      cargo test --features e2e (tests/e2e)
 #   6. the MCP conformance suite's client scenarios           tests/conformance/run.sh
@@ -45,8 +45,9 @@ step "test peers' own suites"
 (cd tests/peers && node --test)
 (cd tests/peers/python && .venv/bin/python test_server.py)
 
-step "release build"
+step "release build, and the size ratchet (bench/size-budget)"
 trunk build --release
+scripts/sizes.sh --check
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 # server-everything in both transports for the browser tests, on free loopback ports, with an
