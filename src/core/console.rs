@@ -5,6 +5,7 @@
 
 use crate::core::asks::Ask;
 use crate::core::engine::{ConnectionState, EngineEvent, TransportKind};
+use crate::core::json::FromJson;
 use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::{Prompt, Resource, Tool};
 use crate::core::session::{ListKind, Millis, ServerSummary, SessionEvent};
@@ -176,10 +177,9 @@ impl ConsoleState {
     }
 
     /// The items of a list that parse; the others are counted in a notice, not dropped silently.
-    fn typed<T: serde::de::DeserializeOwned>(&mut self, items: Vec<Value>, method: &str) -> Vec<T> {
+    fn typed<T: FromJson>(&mut self, items: Vec<Value>, method: &str) -> Vec<T> {
         let total = items.len();
-        let parsed: Vec<T> =
-            items.into_iter().filter_map(|item| serde_json::from_value(item).ok()).collect();
+        let parsed: Vec<T> = items.into_iter().filter_map(|item| T::from_json(item).ok()).collect();
         if parsed.len() < total {
             self.notice = Some(format!(
                 "{} of the {total} items of {method} were not understood and are not shown.",
@@ -372,8 +372,7 @@ mod tests {
             error: SessionError::NotReady,
         }));
         assert!(s.notice.is_some());
-        let tool =
-            serde_json::from_value(json!({"name": "echo"})).unwrap_or_else(|e| panic!("{e}"));
+        let tool = Tool::from_json(json!({"name": "echo"})).unwrap_or_else(|e| panic!("{e}"));
         s.apply(session(SessionEvent::ToolsListed(vec![tool])));
         assert_eq!(s.tools.as_ref().map(Vec::len), Some(1));
         assert_eq!(s.notice, None);

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod console;
 pub mod engine;
 pub mod http;
+pub mod json;
 pub mod jsonrpc;
 pub mod launch;
 pub mod pkce;

@@ -4,7 +4,8 @@
 //! annotations, icons, a newer revision's additions — in `extra`, so they are carried, not
 //! rejected; content blocks of an unknown type are kept whole.
 
-use serde::{Deserialize, Serialize};
+use crate::core::json::{Fields, FromJson, Malformed};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// Protocol revisions the console supports, newest first. The first is offered in `initialize`.
@@ -19,13 +20,11 @@ pub fn is_supported(version: &str) -> bool {
 }
 
 /// Name and version of a client or server (`Implementation` in the schema).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Implementation {
-    #[serde(default)]
     pub name: String,
-    #[serde(default)]
     pub version: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -52,34 +51,31 @@ pub fn initialize_params() -> Value {
 }
 
 /// The result of `initialize`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InitializeResult {
     pub protocol_version: String,
-    #[serde(default)]
     pub capabilities: Map<String, Value>,
-    #[serde(default)]
     pub server_info: Implementation,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// A tool as `tools/list` describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tool {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default)]
     pub input_schema: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub output_schema: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<Value>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -93,16 +89,16 @@ impl Tool {
 }
 
 /// One page of `tools/list`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListToolsResult {
     pub tools: Vec<Tool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
 /// One block of content in a tool result, a prompt message or a sampling message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum ContentBlock {
     Known(KnownBlock),
@@ -111,7 +107,7 @@ pub enum ContentBlock {
 }
 
 /// The content block types of the 2025-11-25 schema.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum KnownBlock {
     Text {
@@ -135,7 +131,6 @@ pub enum KnownBlock {
     },
     ResourceLink {
         uri: String,
-        #[serde(default)]
         name: String,
         #[serde(flatten)]
         extra: Map<String, Value>,
@@ -149,116 +144,291 @@ pub enum KnownBlock {
 }
 
 /// The contents of a resource, as `resources/read` and embedded resources carry them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ResourceContents {
     pub uri: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// The result of `tools/call`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallToolResult {
-    #[serde(default)]
     pub content: Vec<ContentBlock>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub structured_content: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_error: Option<bool>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// A resource as `resources/list` describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Resource {
     pub uri: String,
-    #[serde(default)]
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
-/// A resource template (RFC 6570 URI template) as `resources/templates/list` describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceTemplate {
-    pub uri_template: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
 /// A prompt as `prompts/list` describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Prompt {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Vec<PromptArgument>>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// One argument of a prompt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PromptArgument {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// The result of `resources/read`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReadResourceResult {
-    #[serde(default)]
     pub contents: Vec<ResourceContents>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// One message of a prompt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PromptMessage {
     pub role: String,
     pub content: ContentBlock,
 }
 
 /// The result of `prompts/get`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GetPromptResult {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(default)]
     pub messages: Vec<PromptMessage>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+// Readers: what serde's derive did, by hand (see `core::json`). Each takes its known members
+// and keeps the others in `extra`; a member of the wrong type fails the whole value.
+
+impl FromJson for Implementation {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "serverInfo")?;
+        Ok(Implementation {
+            name: f.string_or_empty("name")?,
+            version: f.string_or_empty("version")?,
+            title: f.optional_string("title")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for InitializeResult {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "result")?;
+        Ok(InitializeResult {
+            protocol_version: f.string("protocolVersion")?,
+            capabilities: f.object_or_empty("capabilities")?,
+            server_info: match f.take("serverInfo") {
+                Some(info) => Implementation::from_json(info)?,
+                None => Implementation::default(),
+            },
+            instructions: f.optional_string("instructions")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for Tool {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "tool")?;
+        Ok(Tool {
+            name: f.string("name")?,
+            title: f.optional_string("title")?,
+            description: f.optional_string("description")?,
+            input_schema: f.take("inputSchema").unwrap_or_default(),
+            output_schema: f.optional("outputSchema"),
+            annotations: f.optional("annotations"),
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for ListToolsResult {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "result")?;
+        Ok(ListToolsResult {
+            tools: f.optional_list("tools", Tool::from_json)?.ok_or(Malformed("tools"))?,
+            next_cursor: f.optional_string("nextCursor")?,
+        })
+    }
+}
+
+impl FromJson for ContentBlock {
+    /// A block of a known type with the members it needs is [`ContentBlock::Known`]; anything
+    /// else is kept whole.
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        Ok(match KnownBlock::from_json(value.clone()) {
+            Ok(known) => ContentBlock::Known(known),
+            Err(_) => ContentBlock::Other(value),
+        })
+    }
+}
+
+impl FromJson for KnownBlock {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "content")?;
+        let kind = f.string("type")?;
+        Ok(match kind.as_str() {
+            "text" => KnownBlock::Text { text: f.string("text")?, extra: f.rest() },
+            "image" => KnownBlock::Image {
+                data: f.string("data")?,
+                mime_type: f.string("mimeType")?,
+                extra: f.rest(),
+            },
+            "audio" => KnownBlock::Audio {
+                data: f.string("data")?,
+                mime_type: f.string("mimeType")?,
+                extra: f.rest(),
+            },
+            "resource_link" => KnownBlock::ResourceLink {
+                uri: f.string("uri")?,
+                name: f.string_or_empty("name")?,
+                extra: f.rest(),
+            },
+            "resource" => KnownBlock::Resource {
+                resource: ResourceContents::from_json(f.take("resource").unwrap_or_default())?,
+                extra: f.rest(),
+            },
+            _ => return Err(Malformed("type")),
+        })
+    }
+}
+
+impl FromJson for ResourceContents {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "resource")?;
+        Ok(ResourceContents {
+            uri: f.string("uri")?,
+            mime_type: f.optional_string("mimeType")?,
+            text: f.optional_string("text")?,
+            blob: f.optional_string("blob")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for CallToolResult {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "result")?;
+        Ok(CallToolResult {
+            content: f.list("content", ContentBlock::from_json)?,
+            structured_content: f.optional("structuredContent"),
+            is_error: f.optional_bool("isError")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for Resource {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "resource")?;
+        Ok(Resource {
+            uri: f.string("uri")?,
+            name: f.string_or_empty("name")?,
+            title: f.optional_string("title")?,
+            description: f.optional_string("description")?,
+            mime_type: f.optional_string("mimeType")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for Prompt {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "prompt")?;
+        Ok(Prompt {
+            name: f.string("name")?,
+            title: f.optional_string("title")?,
+            description: f.optional_string("description")?,
+            arguments: f.optional_list("arguments", PromptArgument::from_json)?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for PromptArgument {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "argument")?;
+        Ok(PromptArgument {
+            name: f.string("name")?,
+            description: f.optional_string("description")?,
+            required: f.optional_bool("required")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for ReadResourceResult {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "result")?;
+        Ok(ReadResourceResult {
+            contents: f.list("contents", ResourceContents::from_json)?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for PromptMessage {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "message")?;
+        Ok(PromptMessage {
+            role: f.string("role")?,
+            content: ContentBlock::from_json(f.take("content").ok_or(Malformed("content"))?)?,
+        })
+    }
+}
+
+impl FromJson for GetPromptResult {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "result")?;
+        Ok(GetPromptResult {
+            description: f.optional_string("description")?,
+            messages: f.list("messages", PromptMessage::from_json)?,
+            extra: f.rest(),
+        })
+    }
 }
 
 impl Prompt {
@@ -313,7 +483,7 @@ mod tests {
             "icons": [{"src": "data:,"}],
             "_meta": {"x": 1}
         });
-        let tool: Tool = serde_json::from_value(raw.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let tool = Tool::from_json(raw.clone()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(tool.display_name(), "add");
         assert!(tool.extra.contains_key("icons"));
         assert_eq!(serde_json::to_value(&tool).ok(), Some(raw));
@@ -325,9 +495,8 @@ mod tests {
     fn recorded_server_answers_survive_typing_unchanged() {
         let text = include_str!("../../tests/fixtures/everything-2026.8.31.json");
         let fixture: Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
-        fn round_trip<T: serde::de::DeserializeOwned + Serialize>(what: &str, v: &Value) -> T {
-            let typed: T =
-                serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{what}: {e}"));
+        fn round_trip<T: FromJson + Serialize>(what: &str, v: &Value) -> T {
+            let typed = T::from_json(v.clone()).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(serde_json::to_value(&typed).ok().as_ref(), Some(v), "{what} changed");
             typed
         }
@@ -368,7 +537,8 @@ mod tests {
         let fixture: Value =
             serde_json::from_str(include_str!("../../tests/fixtures/everything-2026.8.31.json"))
                 .unwrap_or_else(|e| panic!("{e}"));
-        let prompts: Vec<Prompt> = serde_json::from_value(fixture["prompts"]["prompts"].clone())
+        let prompts: Vec<Prompt> = Fields::of(fixture["prompts"].clone(), "prompts")
+            .and_then(|mut f| f.list("prompts", Prompt::from_json))
             .unwrap_or_else(|e| panic!("{e}"));
         let args = prompts.iter().find(|p| p.name == "args-prompt").map(Prompt::arguments_schema);
         assert_eq!(
@@ -385,12 +555,12 @@ mod tests {
 
     #[test]
     fn read_and_prompt_results_parse() {
-        let read: ReadResourceResult = serde_json::from_value(json!({"contents": [
+        let read = ReadResourceResult::from_json(json!({"contents": [
             {"uri": "a://1", "mimeType": "text/plain", "text": "hi"}, {"uri": "a://2", "blob": "AAAA"}
         ]}))
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(read.contents[0].text.as_deref(), Some("hi"));
-        let got: GetPromptResult = serde_json::from_value(json!({"messages": [
+        let got = GetPromptResult::from_json(json!({"messages": [
             {"role": "user", "content": {"type": "text", "text": "Hello"}}
         ]}))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -400,8 +570,7 @@ mod tests {
     #[test]
     fn unknown_content_blocks_are_kept_whole() {
         let raw = json!({"content": [{"type": "hologram", "frames": 3}, {"type": "text", "text": "t", "_meta": {"k": 1}}], "isError": false});
-        let r: CallToolResult =
-            serde_json::from_value(raw.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let r = CallToolResult::from_json(raw.clone()).unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(&r.content[0], ContentBlock::Other(v) if v["frames"] == 3));
         assert!(
             matches!(&r.content[1], ContentBlock::Known(KnownBlock::Text { extra, .. }) if extra.contains_key("_meta"))
@@ -411,8 +580,8 @@ mod tests {
 
     #[test]
     fn blank_title_falls_back_to_name() {
-        let tool: Tool = serde_json::from_value(json!({"name": "n", "title": "  "}))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let tool =
+            Tool::from_json(json!({"name": "n", "title": "  "})).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(tool.display_name(), "n");
     }
 }

@@ -5,6 +5,7 @@
 //! for the UI to answer, and a restart that re-sends only what is safe to repeat. Messages go in
 //! through `handle_*`, come out through `poll_*`, and time is always an argument.
 
+use crate::core::json::FromJson;
 use crate::core::jsonrpc::{Message, RequestId, RpcError, codes};
 use crate::core::protocol::{
     Implementation, InitializeResult, ListToolsResult, SUPPORTED_VERSIONS, Tool, initialize_params,
@@ -557,7 +558,7 @@ impl Session {
     }
 
     fn on_initialized(&mut self, result: Value, now: Millis) {
-        let parsed: InitializeResult = match serde_json::from_value(result) {
+        let parsed = match InitializeResult::from_json(result) {
             Ok(r) => r,
             Err(e) => {
                 return self.fail_session(SessionError::BadResult {
@@ -643,7 +644,7 @@ impl Session {
                 );
             }
             None if kind == ListKind::Tools => {
-                match serde_json::from_value::<ListToolsResult>(json!({ "tools": so_far })) {
+                match ListToolsResult::from_json(json!({ "tools": so_far })) {
                     Ok(list) => self.events.push_back(SessionEvent::ToolsListed(list.tools)),
                     Err(e) => {
                         let error = bad(e.to_string());

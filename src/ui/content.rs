@@ -2,6 +2,7 @@
 //! structured content. Everything from the server is shown as text or as a `data:` URL of a
 //! checked media type — never as HTML.
 
+use crate::core::json::FromJson;
 use crate::core::protocol::{
     CallToolResult, ContentBlock, GetPromptResult, KnownBlock, ReadResourceResult,
 };
@@ -84,8 +85,7 @@ pub fn ToolResult(
     /// The result object as the server sent it.
     result: Value,
 ) -> impl IntoView {
-    let typed: Result<CallToolResult, _> = serde_json::from_value(result.clone());
-    let Ok(typed) = typed else {
+    let Ok(typed) = CallToolResult::from_json(result.clone()) else {
         return view! {
             <div class="mc-result" data-testid="call-done">
                 <p class="mc-notice">"The server's answer is not a tools/call result; here it is as sent:"</p>
@@ -129,7 +129,7 @@ pub fn ResourceResult(
     /// The result object as the server sent it.
     result: Value,
 ) -> impl IntoView {
-    let Ok(read) = serde_json::from_value::<ReadResourceResult>(result.clone()) else {
+    let Ok(read) = ReadResourceResult::from_json(result.clone()) else {
         return not_understood("resources/read", &result);
     };
     let items = read
@@ -169,7 +169,7 @@ pub fn PromptResult(
     /// The result object as the server sent it.
     result: Value,
 ) -> impl IntoView {
-    let Ok(prompt) = serde_json::from_value::<GetPromptResult>(result.clone()) else {
+    let Ok(prompt) = GetPromptResult::from_json(result.clone()) else {
         return not_understood("prompts/get", &result);
     };
     let messages = prompt
