@@ -102,6 +102,17 @@ impl Fields {
         }
     }
 
+    /// An array of strings, or nothing when missing or null.
+    pub fn optional_strings(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Option<Vec<String>>, Malformed> {
+        self.optional_list(key, |item| match item {
+            Value::String(s) => Ok(s),
+            _ => Err(Malformed(key)),
+        })
+    }
+
     /// The members nobody took, in their order.
     pub fn rest(self) -> Map<String, Value> {
         self.0
@@ -154,5 +165,8 @@ mod tests {
         assert_eq!(f.list("bad", read), Err(Malformed("item")));
         assert_eq!(f.optional_list("none", read), Ok(None));
         assert_eq!(f.list("absent", read), Ok(vec![]));
+        let mut f = fields(json!({"names": ["a", "b"], "mixed": ["a", 1]}));
+        assert_eq!(f.optional_strings("names"), Ok(Some(vec!["a".into(), "b".into()])));
+        assert_eq!(f.optional_strings("mixed"), Err(Malformed("mixed")));
     }
 }

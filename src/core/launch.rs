@@ -8,7 +8,7 @@ use crate::core::auth::metadata::AuthorizationServerMetadata;
 use crate::core::auth::settings::{
     ResourceSetting, SignInMode, SignInSettings, non_blank, split_scopes,
 };
-use serde::Deserialize;
+use crate::core::json::{Fields, FromJson, Malformed};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -61,92 +61,129 @@ pub struct Link {
     pub redirect_uri: Option<String>,
 }
 
-/// A list setting (scopes, allow-lists): one string, space or comma separated, or a list.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum List {
-    One(String),
-    Many(Vec<String>),
-}
+/// `config.json`'s members, each under the seed's PascalCase name, camelCase or snake_case.
+struct ConfigFile(Fields);
 
-impl List {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            List::One(text) => split_scopes(&text),
-            List::Many(list) => list.iter().flat_map(|s| split_scopes(s)).collect(),
+impl ConfigFile {
+    /// The first of `names` present (the others are dropped).
+    fn take(&mut self, names: [&'static str; 3]) -> (Option<Value>, &'static str) {
+        let mut found = None;
+        for name in names {
+            if let Some(v) = self.0.take(name) {
+                found.get_or_insert(v);
+            }
+        }
+        (found.filter(|v| !v.is_null()), names[0])
+    }
+
+    fn text(&mut self, names: [&'static str; 3]) -> Result<Option<String>, Malformed> {
+        match self.take(names) {
+            (None, _) => Ok(None),
+            (Some(Value::String(s)), _) => Ok(non_blank(&s)),
+            (Some(_), name) => Err(Malformed(name)),
         }
     }
-}
 
-/// `config.json` as written: the seed's PascalCase names or camelCase ones.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ConfigFile {
-    #[serde(alias = "ServerUrl", alias = "HttpMcpServerUrl", alias = "serverUrl")]
-    server_url: Option<String>,
-    #[serde(alias = "AutoConnect", alias = "autoConnect")]
-    auto_connect: bool,
-    #[serde(alias = "Instance", alias = "instance")]
-    instance: Option<String>,
-    #[serde(alias = "TenantId", alias = "tenantId")]
-    tenant_id: Option<String>,
-    #[serde(alias = "ClientId", alias = "clientId")]
-    client_id: Option<String>,
-    #[serde(alias = "Scopes", alias = "scopes", alias = "Scope", alias = "scope")]
-    scopes: Option<List>,
-    #[serde(alias = "Resource", alias = "resource")]
-    resource: Option<String>,
-    #[serde(alias = "RedirectUri", alias = "redirectUri")]
-    redirect_uri: Option<String>,
-    #[serde(alias = "SignIn", alias = "signIn", alias = "SignInMode", alias = "signInMode")]
-    sign_in: Option<String>,
-    #[serde(alias = "ClientMetadataUrl", alias = "clientMetadataUrl")]
-    client_metadata_url: Option<String>,
-    #[serde(alias = "LoginHint", alias = "loginHint")]
-    login_hint: Option<String>,
-    #[serde(alias = "AllowedServers", alias = "allowedServers")]
-    allowed_servers: Option<List>,
-    #[serde(alias = "AllowedAuthorities", alias = "allowedAuthorities")]
-    allowed_authorities: Option<List>,
-    #[serde(alias = "AuthorizationServerMetadata", alias = "authorizationServerMetadata")]
-    authorization_server_metadata: Option<AuthorizationServerMetadata>,
-    #[serde(alias = "ClientSecret", alias = "clientSecret")]
-    client_secret: Option<Value>,
+    /// A list setting (scopes, allow-lists): one string, space or comma separated, or a list.
+    fn list(&mut self, names: [&'static str; 3]) -> Result<Option<Vec<String>>, Malformed> {
+        let (value, name) = self.take(names);
+        let Some(value) = value else { return Ok(None) };
+        let items = match value {
+            Value::String(text) => vec![Value::String(text)],
+            Value::Array(items) => items,
+            _ => return Err(Malformed(name)),
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Value::String(text) = item else { return Err(Malformed(name)) };
+            out.extend(split_scopes(&text));
+        }
+        Ok(Some(out))
+    }
 }
 
 impl Config {
     /// Reads a `config.json`; a broken file is reported, never half-applied. A client secret in
     /// it is refused: a file served beside a web page is public.
     pub fn from_json(text: &str) -> Result<Config, ConfigError> {
-        let file: ConfigFile =
-            serde_json::from_str(text).map_err(|e| ConfigError::Unreadable(e.to_string()))?;
-        if file.client_secret.is_some() {
+        let unreadable = |e: String| ConfigError::Unreadable(e);
+        let value = serde_json::from_str(text).map_err(|e| unreadable(e.to_string()))?;
+        let mut f =
+            ConfigFile(Fields::of(value, "the file").map_err(|e| unreadable(e.to_string()))?);
+        if f.take(["ClientSecret", "clientSecret", "client_secret"]).0.is_some() {
             return Err(ConfigError::HoldsSecret);
         }
-        let scopes = file.scopes.map(List::into_vec).unwrap_or_default();
-        let trimmed = |v: Option<String>| v.as_deref().and_then(non_blank);
-        let mode = match file.sign_in.as_deref() {
-            None => SignInMode::Auto,
-            Some(t) => SignInMode::parse(t).ok_or_else(|| ConfigError::BadMode(t.to_owned()))?,
+        let config = Config::read(&mut f).map_err(|e| unreadable(e.to_string()))?;
+        match config {
+            Err(mode) => Err(ConfigError::BadMode(mode)),
+            Ok(config) => Ok(config),
+        }
+    }
+
+    /// Every member, typed; a sign-in mode that is not one is `Ok(Err(mode))`.
+    fn read(f: &mut ConfigFile) -> Result<Result<Config, String>, Malformed> {
+        let server_url = match f.text(["ServerUrl", "serverUrl", "server_url"])? {
+            None => f.text(["HttpMcpServerUrl", "httpMcpServerUrl", "http_mcp_server_url"])?,
+            found => found,
         };
-        Ok(Config {
-            server_url: trimmed(file.server_url),
-            auto_connect: file.auto_connect,
-            sign_in: SignInSettings {
-                instance: trimmed(file.instance),
-                tenant_id: trimmed(file.tenant_id),
-                client_id: trimmed(file.client_id),
-                scopes,
-                resource: file.resource.as_deref().map(ResourceSetting::parse).unwrap_or_default(),
-                client_metadata_url: trimmed(file.client_metadata_url),
-                login_hint: trimmed(file.login_hint),
+        let auto_connect = match f.take(["AutoConnect", "autoConnect", "auto_connect"]) {
+            (None, _) => false,
+            (Some(Value::Bool(b)), _) => b,
+            (Some(_), name) => return Err(Malformed(name)),
+        };
+        let sign_in = SignInSettings {
+            instance: f.text(["Instance", "instance", "instance"])?,
+            tenant_id: f.text(["TenantId", "tenantId", "tenant_id"])?,
+            client_id: f.text(["ClientId", "clientId", "client_id"])?,
+            scopes: match f.list(["Scopes", "scopes", "scopes"])? {
+                Some(scopes) => scopes,
+                None => f.list(["Scope", "scope", "scope"])?.unwrap_or_default(),
             },
+            resource: f
+                .text(["Resource", "resource", "resource"])?
+                .as_deref()
+                .map(ResourceSetting::parse)
+                .unwrap_or_default(),
+            client_metadata_url: f.text([
+                "ClientMetadataUrl",
+                "clientMetadataUrl",
+                "client_metadata_url",
+            ])?,
+            login_hint: f.text(["LoginHint", "loginHint", "login_hint"])?,
+        };
+        let redirect_uri = f.text(["RedirectUri", "redirectUri", "redirect_uri"])?;
+        let mode = match f.text(["SignIn", "signIn", "sign_in"])? {
+            None => f.text(["SignInMode", "signInMode", "sign_in_mode"])?,
+            found => found,
+        };
+        let mode = match mode {
+            None => SignInMode::Auto,
+            Some(t) => match SignInMode::parse(&t) {
+                Some(mode) => mode,
+                None => return Ok(Err(t)),
+            },
+        };
+        let allowed_servers = f.list(["AllowedServers", "allowedServers", "allowed_servers"])?;
+        let allowed_authorities =
+            f.list(["AllowedAuthorities", "allowedAuthorities", "allowed_authorities"])?;
+        let metadata = match f.take([
+            "AuthorizationServerMetadata",
+            "authorizationServerMetadata",
+            "authorization_server_metadata",
+        ]) {
+            (None, _) => None,
+            (Some(doc), _) => Some(AuthorizationServerMetadata::from_json(doc)?),
+        };
+        Ok(Ok(Config {
+            server_url,
+            auto_connect,
+            sign_in,
             mode,
-            redirect_uri: trimmed(file.redirect_uri),
-            allowed_servers: file.allowed_servers.map(List::into_vec),
-            allowed_authorities: file.allowed_authorities.map(List::into_vec),
-            metadata: file.authorization_server_metadata,
-        })
+            redirect_uri,
+            allowed_servers,
+            allowed_authorities,
+            metadata,
+        }))
     }
 }
 
@@ -218,6 +255,19 @@ mod tests {
             Err(ConfigError::BadMode("tab".into()))
         );
         assert_eq!(Config::from_json(r#"{"ClientSecret":"x"}"#), Err(ConfigError::HoldsSecret));
+        assert_eq!(Config::from_json(r#"{"client_secret":"x"}"#), Err(ConfigError::HoldsSecret));
+        // A member of the wrong type is named, and nothing of the file is used.
+        for (text, named) in [
+            (r#"{"AutoConnect":"yes"}"#, "`AutoConnect`"),
+            (r#"{"scopes":["a",1]}"#, "`Scopes`"),
+            (r#"{"TenantId":7}"#, "`TenantId`"),
+            (r#"{"AuthorizationServerMetadata":{"issuer":"x"}}"#, "`authorization_endpoint`"),
+            ("[]", "`the file`"),
+        ] {
+            let e = Config::from_json(text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.starts_with("config.json beside the console could not be read"), "{e}");
+            assert!(e.contains(named), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::core::auth::metadata::{
     validate_configured_metadata, validate_legacy_metadata, validate_resource_metadata,
     validate_server_metadata,
 };
-use serde::Deserialize;
+use crate::core::json::FromJson;
 use url::Url;
 
 const PRM_WELL_KNOWN: &str = "/.well-known/oauth-protected-resource";
@@ -556,13 +556,11 @@ impl Discovery {
 
 /// Parses a metadata document (`kind` names it in errors); a body that is not one makes the
 /// candidate broken.
-fn parse<T: for<'de> Deserialize<'de>>(
-    url: &Url,
-    body: &str,
-    kind: &'static str,
-) -> Result<T, Miss> {
-    serde_json::from_str(body).map_err(|error| {
-        let reason = error.to_string();
+fn parse<T: FromJson>(url: &Url, body: &str, kind: &'static str) -> Result<T, Miss> {
+    let read = serde_json::from_str(body)
+        .map_err(|e| e.to_string())
+        .and_then(|value| T::from_json(value).map_err(|e| e.to_string()));
+    read.map_err(|reason| {
         Miss::Broken(MetadataError::Malformed { url: url.to_string(), kind, reason })
     })
 }
@@ -974,9 +972,9 @@ mod tests {
     fn the_resource_metadata_is_kept_and_unusable_server_urls_fail_at_once() {
         let prm_url = format!("{RS}/.well-known/oauth-protected-resource/mcp");
         let as_url = format!("{AS}/.well-known/oauth-authorization-server");
-        let mut prm: ProtectedResourceMetadata =
-            serde_json::from_str(&prm_doc(&format!("{RS}/mcp"), AS))
-                .unwrap_or_else(|e| panic!("{e}"));
+        let doc = serde_json::from_str(&prm_doc(&format!("{RS}/mcp"), AS));
+        let mut prm = ProtectedResourceMetadata::from_json(doc.unwrap_or_else(|e| panic!("{e}")))
+            .unwrap_or_else(|e| panic!("{e}"));
         prm.scopes_supported = Some(strings(&["mcp:basic", "mcp:write"]));
         let prm = serde_json::to_string(&prm).unwrap_or_else(|e| panic!("{e}"));
         let mut d =
@@ -1124,7 +1122,7 @@ mod tests {
 
     #[test]
     fn metadata_from_the_configuration_is_used_as_it_is() {
-        let configured: AuthorizationServerMetadata = serde_json::from_value(json!({
+        let configured = AuthorizationServerMetadata::from_json(json!({
             "issuer": "https://idp.example",
             "authorization_endpoint": "https://idp.example/authorize",
             "token_endpoint": "https://tokens.example/token",

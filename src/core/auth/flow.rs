@@ -577,7 +577,7 @@ pub(crate) mod fixtures {
             "token_endpoint": TOKEN,
             "authorization_response_iss_parameter_supported": iss_supported,
         });
-        serde_json::from_value(doc).unwrap_or_else(|e| panic!("{e}"))
+        crate::core::json::FromJson::from_json(doc).unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub(crate) fn request(scopes: &[&str]) -> SignInRequest {

@@ -8,7 +8,8 @@
 //! out.
 
 use crate::core::address::{AddressError, is_http, is_secure, lies_under, same_origin};
-use serde::{Deserialize, Serialize};
+use crate::core::json::{Fields, FromJson, Malformed};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
 use url::Url;
@@ -26,7 +27,7 @@ const MULTI_TENANT: [&str; 3] = ["common", "organizations", "consumers"];
 pub const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
 /// RFC 9728 protected resource metadata, as the MCP server serves it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProtectedResourceMetadata {
     pub resource: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,7 +44,7 @@ pub struct ProtectedResourceMetadata {
 }
 
 /// RFC 8414 authorization server metadata, or an OpenID Connect Discovery document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuthorizationServerMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,
@@ -73,6 +74,47 @@ pub struct AuthorizationServerMetadata {
     /// Every member this type does not name, kept as sent.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl FromJson for ProtectedResourceMetadata {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "document")?;
+        Ok(ProtectedResourceMetadata {
+            resource: f.string("resource")?,
+            authorization_servers: f.optional_strings("authorization_servers")?,
+            scopes_supported: f.optional_strings("scopes_supported")?,
+            bearer_methods_supported: f.optional_strings("bearer_methods_supported")?,
+            resource_name: f.optional_string("resource_name")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for AuthorizationServerMetadata {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "document")?;
+        Ok(AuthorizationServerMetadata {
+            issuer: f.string("issuer")?,
+            authorization_endpoint: f.string("authorization_endpoint")?,
+            token_endpoint: f.string("token_endpoint")?,
+            registration_endpoint: f.optional_string("registration_endpoint")?,
+            scopes_supported: f.optional_strings("scopes_supported")?,
+            response_types_supported: f.optional_strings("response_types_supported")?,
+            grant_types_supported: f.optional_strings("grant_types_supported")?,
+            code_challenge_methods_supported: f
+                .optional_strings("code_challenge_methods_supported")?,
+            token_endpoint_auth_methods_supported: f
+                .optional_strings("token_endpoint_auth_methods_supported")?,
+            client_id_metadata_document_supported: f
+                .optional_bool("client_id_metadata_document_supported")?,
+            authorization_response_iss_parameter_supported: f
+                .optional_bool("authorization_response_iss_parameter_supported")?,
+            revocation_endpoint: f.optional_string("revocation_endpoint")?,
+            end_session_endpoint: f.optional_string("end_session_endpoint")?,
+            jwks_uri: f.optional_string("jwks_uri")?,
+            extra: f.rest(),
+        })
+    }
 }
 
 impl AuthorizationServerMetadata {
@@ -409,12 +451,12 @@ mod tests {
             "token_endpoint": token,
             "code_challenge_methods_supported": ["S256"],
         });
-        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+        AuthorizationServerMetadata::from_json(value).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn prm(resource: &str, issuers: &[&str]) -> ProtectedResourceMetadata {
         let value = json!({ "resource": resource, "authorization_servers": issuers });
-        serde_json::from_value(value).unwrap_or_else(|e| panic!("{e}"))
+        ProtectedResourceMetadata::from_json(value).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
@@ -626,7 +668,7 @@ mod tests {
 
     #[test]
     fn metadata_keeps_members_it_does_not_name() {
-        let prm: ProtectedResourceMetadata = serde_json::from_value(json!({
+        let prm = ProtectedResourceMetadata::from_json(json!({
             "resource": "https://mcp.example.com/mcp",
             "authorization_servers": ["https://as.example"],
             "scopes_supported": null,
@@ -655,8 +697,10 @@ mod tests {
             "end_session_endpoint": "https://login.microsoftonline.com/common/oauth2/v2.0/logout",
             "tenant_region_scope": null, "cloud_instance_name": "microsoftonline.com"
         }"#;
-        let meta: AuthorizationServerMetadata =
-            serde_json::from_str(entra).unwrap_or_else(|e| panic!("{e}"));
+        let meta = serde_json::from_str(entra)
+            .map_err(|e| e.to_string())
+            .and_then(|v| AuthorizationServerMetadata::from_json(v).map_err(|e| e.to_string()))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(meta.code_challenge_methods_supported, None);
         assert_eq!(meta.extra.get("tenant_region_scope"), Some(&Value::Null));
         assert_eq!(meta.endpoints().count(), 4);
@@ -664,7 +708,7 @@ mod tests {
         let at = url(&format!("{common}/.well-known/openid-configuration"));
         assert_eq!(validate_server_metadata(&meta, common, &at), Ok(()));
 
-        let missing = serde_json::from_str::<AuthorizationServerMetadata>(r#"{"issuer":"x"}"#);
-        assert!(missing.is_err());
+        let missing = AuthorizationServerMetadata::from_json(json!({"issuer": "x"}));
+        assert_eq!(missing, Err(Malformed("authorization_endpoint")));
     }
 }

@@ -176,6 +176,7 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::json::FromJson;
 
     const REDIRECT: &str = "http://127.0.0.1:8080/callback.html";
 
@@ -185,7 +186,7 @@ mod tests {
             "authorization_endpoint": "http://127.0.0.1:4000/authorize",
             "token_endpoint": "http://127.0.0.1:4000/token",
         });
-        serde_json::from_value(doc).unwrap_or_else(|e| panic!("{e}"))
+        AuthorizationServerMetadata::from_json(doc).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

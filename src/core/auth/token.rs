@@ -7,17 +7,12 @@
 use crate::core::auth::flow::{PendingSignIn, SignInError, refused};
 use crate::core::auth::tokens::TokenSet;
 use crate::core::http::{ACCEPT_HEADER, AUTHORIZATION_HEADER, CONTENT_TYPE_HEADER, HttpRequest};
+use crate::core::json::{Fields, Malformed};
 use crate::core::session::Millis;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use oauth2::basic::BasicTokenType;
-use oauth2::{
-    AccessToken, AuthorizationCode, ClientSecret, ExtraTokenFields, RefreshToken,
-    StandardTokenResponse, TokenResponse,
-};
-use serde::{Deserialize, Serialize};
+use oauth2::{AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
 use serde_json::Value;
-use std::fmt;
 use url::{Url, form_urlencoded};
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -175,23 +170,6 @@ pub struct Claims {
     pub exp: Option<u64>,
 }
 
-/// The one member beyond RFC 6749 §5.1 that the console reads.
-#[derive(Deserialize, Serialize)]
-struct IdTokenField {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id_token: Option<String>,
-}
-
-impl fmt::Debug for IdTokenField {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("IdTokenField([redacted])")
-    }
-}
-
-impl ExtraTokenFields for IdTokenField {}
-
-type OidcTokenResponse = StandardTokenResponse<IdTokenField, BasicTokenType>;
-
 /// The payload of a JWT as a JSON object, without verifying its signature.
 fn jwt_payload(token: &str) -> Option<serde_json::Map<String, Value>> {
     let mut parts = token.split('.');
@@ -293,15 +271,27 @@ pub fn read_token_response(
     {
         map.insert("expires_in".to_owned(), Value::from(seconds));
     }
-    let response: OidcTokenResponse =
-        serde_json::from_value(Value::Object(map)).map_err(|e| malformed(&e.to_string()))?;
-    if *response.token_type() != BasicTokenType::Bearer {
-        return Err(SignInError::UnsupportedTokenType {
-            token_type: response.token_type().as_ref().to_owned(),
-        });
+    // RFC 6749 §5.1, plus OpenID Connect's `id_token`. The token type is case-insensitive.
+    let read = |f: &mut Fields| -> Result<_, Malformed> {
+        let access = f.string("access_token")?;
+        let token_type = f.string("token_type")?;
+        let expires_in = match f.optional("expires_in") {
+            Some(v) => Some(v.as_u64().ok_or(Malformed("expires_in"))?),
+            None => None,
+        };
+        let refresh = f.optional_string("refresh_token")?;
+        let scope = f.optional_string("scope")?;
+        let id_token = f.optional_string("id_token")?;
+        Ok((access, token_type, expires_in, refresh, scope, id_token))
+    };
+    let mut fields =
+        Fields::of(Value::Object(map), "token response").map_err(|e| malformed(&e.to_string()))?;
+    let (access, token_type, expires_in, refresh, scope, id_token) =
+        read(&mut fields).map_err(|e| malformed(&e.to_string()))?;
+    if !token_type.eq_ignore_ascii_case("bearer") {
+        return Err(SignInError::UnsupportedTokenType { token_type });
     }
-    let id_token = response.extra_fields().id_token.as_deref();
-    if let (Some(expected), Some(id_token)) = (ctx.nonce, id_token) {
+    if let (Some(expected), Some(id_token)) = (ctx.nonce, id_token.as_deref()) {
         // The signature is not verified: this ID token came straight from the token endpoint, over
         // the TLS connection this page opened to the issuer's endpoint, which OpenID Connect Core
         // §3.1.3.7 accepts in place of signature validation. The nonce binds it to this sign-in.
@@ -310,19 +300,16 @@ pub fn read_token_response(
             return Err(SignInError::NonceMismatch);
         }
     }
-    let access: &AccessToken = response.access_token();
-    let claims = read_claims(id_token, access.secret());
-    let scopes = match response.scopes() {
-        Some(granted) => granted.iter().map(|s| s.to_string()).collect(),
+    let claims = read_claims(id_token.as_deref(), &access);
+    let scopes = match scope {
+        Some(granted) => granted.split_ascii_whitespace().map(str::to_owned).collect(),
         None => ctx.scopes.to_vec(),
     };
     let tokens = TokenSet {
-        access: access.clone(),
-        refresh: response.refresh_token().cloned(),
+        access: AccessToken::new(access),
+        refresh: refresh.map(RefreshToken::new),
         issued_at: now,
-        expires_at: response
-            .expires_in()
-            .map(|d| now.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))),
+        expires_at: expires_in.map(|seconds| now.saturating_add(seconds.saturating_mul(1000))),
         scopes,
         issuer: ctx.issuer.to_owned(),
     };
