@@ -6,7 +6,7 @@
 //! if abandoned), and the machine's timer. Bearers, give-ups and sign-outs go to the page's
 //! listener, which hands them to the connection they name. It makes no decision of its own.
 
-use crate::core::auth::flow::{PendingSignIn, callback_params_present};
+use crate::core::auth::flow::{self, PendingSignIn, callback_params_present};
 use crate::core::auth::machine::{
     Action, AuthView, BrowserProblem, FetchId, Kept, MAX_ANSWER_BYTES, Press, Random, SignIn,
 };
@@ -303,20 +303,11 @@ fn session_storage() -> Option<web_sys::Storage> {
     window().and_then(|w| w.session_storage().ok().flatten())
 }
 
-/// What survives a full-page redirect: the pending sign-in and the trace so far (allow-listed,
-/// never a token or a code).
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Stored<P, T> {
-    pending: P,
-    trace: T,
-}
-
 /// Keeps `pending` (PKCE verifier, `state`, nonce; never a token) and its trace in sessionStorage
 /// until the redirect returns: the one thing the console ever writes to browser storage. It is
 /// deleted when read ([`take_pending`]) or, if the sign-in was abandoned, once it has expired.
 pub fn save_pending(pending: &PendingSignIn, trace: &[TraceLine]) -> Result<(), BrowserProblem> {
-    let text = serde_json::to_string(&Stored { pending, trace })
-        .map_err(|_| BrowserProblem::NoSessionStorage)?;
+    let text = flow::keep(pending, trace);
     session_storage()
         .and_then(|s| s.set_item(PENDING_KEY, &text).ok())
         .ok_or(BrowserProblem::NoSessionStorage)
@@ -328,8 +319,7 @@ pub fn take_pending() -> Option<Kept> {
     let storage = session_storage()?;
     let text = storage.get_item(PENDING_KEY).ok().flatten();
     let _ = storage.remove_item(PENDING_KEY);
-    let kept: Stored<PendingSignIn, Vec<TraceLine>> = serde_json::from_str(&text?).ok()?;
-    Some((kept.pending, kept.trace))
+    flow::kept(&text?)
 }
 
 /// The answer `callback.html` left for a full-page sign-in (its whole URL) in this history
@@ -347,8 +337,7 @@ pub fn take_answer() -> Option<String> {
 pub fn drop_expired_pending(now: Millis) {
     let Some(storage) = session_storage() else { return };
     let Some(text) = storage.get_item(PENDING_KEY).ok().flatten() else { return };
-    let expired = serde_json::from_str::<Stored<PendingSignIn, Vec<TraceLine>>>(&text)
-        .map_or(true, |k| k.pending.is_expired(now));
+    let expired = flow::kept(&text).is_none_or(|(pending, _)| pending.is_expired(now));
     if expired {
         let _ = storage.remove_item(PENDING_KEY);
     }

@@ -8,8 +8,10 @@
 //! token endpoint is `token`'s. No clock, no randomness, no I/O here.
 
 use crate::core::auth::metadata::{AuthorizationServerMetadata, TENANT_PLACEHOLDER, on_entra};
-use crate::core::auth::settings::SignInSettings;
+use crate::core::auth::settings::{ResourceSetting, SignInSettings};
 use crate::core::auth::token::TokenContext;
+use crate::core::auth::trace::TraceLine;
+use crate::core::json::Fields;
 use crate::core::pkce;
 use crate::core::session::Millis;
 use base64::Engine;
@@ -18,7 +20,7 @@ use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeVerifier, RedirectUrl, Scope, TokenUrl,
 };
-use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 use std::fmt;
 use thiserror::Error;
 use url::{Url, form_urlencoded};
@@ -114,15 +116,14 @@ impl SignInRequest {
 
 /// What the person confirmed proposed settings for: the issuer and the scopes the confirmation
 /// named. A sign-in elsewhere, or for other scopes, asks again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirmation {
     pub issuer: String,
     pub scopes: Vec<String>,
 }
 
 /// An OpenID Connect `nonce`: sent in the authorization request, expected back in the ID token.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Nonce(String);
 
 impl Nonce {
@@ -140,7 +141,7 @@ impl fmt::Debug for Nonce {
 /// A sign-in waiting for its callback. The platform keeps it in sessionStorage across the
 /// full-page redirect and deletes it when the callback is read. It holds the PKCE verifier and
 /// `state` (secret until then, and printed as `[redacted]`) and never a token.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct PendingSignIn {
     pub state: CsrfToken,
     pub verifier: PkceCodeVerifier,
@@ -149,7 +150,6 @@ pub struct PendingSignIn {
     pub server: String,
     pub redirect_uri: String,
     pub token_endpoint: String,
-    #[serde(default)]
     pub revocation_endpoint: Option<String>,
     pub client_id: String,
     pub issuer: String,
@@ -160,12 +160,93 @@ pub struct PendingSignIn {
     pub created_at: Millis,
     /// Opaque to the flow: where the person was when the sign-in began.
     pub return_to: String,
-    #[serde(default)]
     pub popup: bool,
     /// The settings the person confirmed for the server, and for what (a full-page sign-in never
     /// carries a secret).
-    #[serde(default)]
     pub confirmed: Option<(SignInSettings, Confirmation)>,
+}
+
+/// What survives a full-page redirect, as the text kept in sessionStorage: the pending sign-in
+/// and the trace so far (allow-listed, never a token or a code).
+pub fn keep(pending: &PendingSignIn, trace: &[TraceLine]) -> String {
+    let p = pending;
+    let confirmed = p.confirmed.as_ref().map(|(s, c)| {
+        json!({
+            "instance": s.instance, "tenant_id": s.tenant_id, "client_id": s.client_id,
+            "scopes": s.scopes, "resource": s.resource.text(),
+            "client_metadata_url": s.client_metadata_url, "login_hint": s.login_hint,
+            "confirmed_issuer": c.issuer, "confirmed_scopes": c.scopes,
+        })
+    });
+    let trace: Vec<Value> =
+        trace.iter().map(|t| json!({"step": t.step, "detail": t.detail})).collect();
+    json!({
+        "pending": {
+            "state": p.state.secret(), "verifier": p.verifier.secret(),
+            "nonce": p.nonce.as_ref().map(Nonce::secret), "server": p.server,
+            "redirect_uri": p.redirect_uri, "token_endpoint": p.token_endpoint,
+            "revocation_endpoint": p.revocation_endpoint, "client_id": p.client_id,
+            "issuer": p.issuer, "iss_required": p.iss_required, "resource": p.resource,
+            "scopes": p.scopes, "created_at": p.created_at, "return_to": p.return_to,
+            "popup": p.popup, "confirmed": confirmed,
+        },
+        "trace": trace,
+    })
+    .to_string()
+}
+
+/// Reads what [`keep`] wrote; anything else (an older console's, or tampered) is nothing.
+pub fn kept(text: &str) -> Option<(PendingSignIn, Vec<TraceLine>)> {
+    let mut stored = Fields::of(serde_json::from_str(text).ok()?, "stored").ok()?;
+    let mut f = Fields::of(stored.take("pending")?, "pending").ok()?;
+    let strings = |f: &mut Fields, key| f.optional_strings(key).map(Option::unwrap_or_default);
+    let confirmed = match f.optional("confirmed") {
+        None => None,
+        Some(c) => {
+            let mut c = Fields::of(c, "confirmed").ok()?;
+            let settings = SignInSettings {
+                instance: c.optional_string("instance").ok()?,
+                tenant_id: c.optional_string("tenant_id").ok()?,
+                client_id: c.optional_string("client_id").ok()?,
+                scopes: strings(&mut c, "scopes").ok()?,
+                resource: ResourceSetting::parse(&c.string_or_empty("resource").ok()?),
+                client_metadata_url: c.optional_string("client_metadata_url").ok()?,
+                login_hint: c.optional_string("login_hint").ok()?,
+            };
+            let confirmation = Confirmation {
+                issuer: c.string("confirmed_issuer").ok()?,
+                scopes: strings(&mut c, "confirmed_scopes").ok()?,
+            };
+            Some((settings, confirmation))
+        }
+    };
+    let pending = PendingSignIn {
+        state: CsrfToken::new(f.string("state").ok()?),
+        verifier: PkceCodeVerifier::new(f.string("verifier").ok()?),
+        nonce: f.optional_string("nonce").ok()?.map(Nonce),
+        server: f.string("server").ok()?,
+        redirect_uri: f.string("redirect_uri").ok()?,
+        token_endpoint: f.string("token_endpoint").ok()?,
+        revocation_endpoint: f.optional_string("revocation_endpoint").ok()?,
+        client_id: f.string("client_id").ok()?,
+        issuer: f.string("issuer").ok()?,
+        iss_required: f.optional_bool("iss_required").ok()?.unwrap_or(false),
+        resource: f.optional_string("resource").ok()?,
+        scopes: strings(&mut f, "scopes").ok()?,
+        created_at: f.take("created_at")?.as_u64()?,
+        return_to: f.string_or_empty("return_to").ok()?,
+        popup: f.optional_bool("popup").ok()?.unwrap_or(false),
+        confirmed,
+    };
+    let trace = Fields::of(json!({"trace": stored.take("trace")?}), "trace")
+        .and_then(|mut t| {
+            t.list("trace", |line| {
+                let mut l = Fields::of(line, "trace")?;
+                Ok(TraceLine { step: l.string("step")?, detail: l.string("detail")? })
+            })
+        })
+        .ok()?;
+    Some((pending, trace))
 }
 
 impl PendingSignIn {
@@ -731,10 +812,30 @@ mod tests {
     }
 
     #[test]
-    fn the_pending_sign_in_round_trips_through_serde_and_never_prints_a_secret() {
-        let pending = pending(true);
-        let stored = serde_json::to_string(&pending).unwrap_or_else(|e| panic!("{e}"));
-        let back: PendingSignIn = serde_json::from_str(&stored).unwrap_or_else(|e| panic!("{e}"));
+    fn the_pending_sign_in_round_trips_through_storage_and_never_prints_a_secret() {
+        let mut pending = pending(true);
+        let settings = SignInSettings {
+            tenant_id: Some("t1".into()),
+            scopes: vec!["api://s/mcp:tools".into()],
+            resource: ResourceSetting::Explicit("api://s".into()),
+            ..SignInSettings::default()
+        };
+        let confirmation = Confirmation { issuer: ISSUER.into(), scopes: vec!["a".into()] };
+        pending.confirmed = Some((settings, confirmation));
+        let trace = vec![TraceLine::new("discovery", "found")];
+        let stored = keep(&pending, &trace);
+        let (back, back_trace) = kept(&stored).unwrap_or_else(|| panic!("{stored}"));
+        assert_eq!(back_trace, trace);
+        assert_eq!(back.confirmed, pending.confirmed);
+        assert_eq!(back.popup, pending.popup);
+        assert_eq!(back.revocation_endpoint, pending.revocation_endpoint);
+        assert_eq!(back.resource, pending.resource);
+        assert_eq!(back.server, pending.server);
+        // Anything else kept under the key is nothing, not a half-read sign-in.
+        let tampered = stored.replace("\"created_at\":", "\"created_at\":\"x\",\"was\":");
+        for other in ["", "{}", "[]", "{\"pending\":{}}", tampered.as_str()] {
+            assert!(kept(other).is_none(), "{other}");
+        }
         assert_eq!(back.state.secret(), pending.state.secret());
         assert_eq!(back.verifier.secret(), pending.verifier.secret());
         assert_eq!(back.nonce, pending.nonce);

@@ -2394,7 +2394,7 @@ mod tests {
         else {
             panic!("{:?}", w.actions)
         };
-        let kept = serde_json::to_string(pending.as_ref()).unwrap_or_else(|e| panic!("{e}"));
+        let kept = crate::core::auth::flow::keep(pending, trace);
         let shown = crate::core::auth::trace::trace_text(trace);
         for text in [
             kept.as_str(),

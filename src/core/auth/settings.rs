@@ -6,7 +6,7 @@
 
 use crate::core::address::is_secure;
 use crate::core::auth::metadata::{ENTRA_HOSTS, MetadataError, on_entra};
-use serde::{Deserialize, Serialize};
+
 use url::Url;
 
 /// Entra's public cloud, the instance when none is set.
@@ -45,7 +45,7 @@ impl SignInMode {
 }
 
 /// The settings' choice for RFC 8707 `resource`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ResourceSetting {
     /// Omitted for Entra (by its hosts or by settings that name a tenant) and for servers without
     /// protected resource metadata, sent otherwise.
@@ -79,7 +79,7 @@ impl ResourceSetting {
 }
 
 /// What the settings say about signing in to one server; everything is optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignInSettings {
     /// The sign-in service, e.g. `https://login.microsoftonline.com/`.
     pub instance: Option<String>,

@@ -6,7 +6,7 @@
 //! console has never heard of therefore cannot appear either.
 
 use crate::core::auth::challenge;
-use serde::{Deserialize, Serialize};
+
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -55,7 +55,7 @@ const MARK: &str = "[redacted]";
 const MAX_VALUE: usize = 300;
 
 /// One step of the last sign-in; never holds a secret.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceLine {
     pub step: String,
     pub detail: String,
