@@ -11,6 +11,19 @@ use serde_json::{Map, Value};
 #[error("`{0}` is missing or of the wrong type")]
 pub struct Malformed(pub &'static str);
 
+/// A number as a person would write it: `18`, `0.5`, `1e308`. Written by serde_json's float
+/// formatter, which the console carries anyway, not `f64`'s `Display`, which would add its own.
+pub fn number_text(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        return (x as i64).to_string();
+    }
+    let text = Value::from(x).to_string().replace("e+", "e");
+    match text.strip_suffix(".0") {
+        Some(whole) => whole.to_owned(),
+        None => text,
+    }
+}
+
 /// A type read out of a JSON value.
 pub trait FromJson: Sized {
     fn from_json(value: Value) -> Result<Self, Malformed>;
@@ -126,6 +139,17 @@ mod tests {
 
     fn fields(v: Value) -> Fields {
         Fields::of(v, "test").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn numbers_read_as_a_person_writes_them() {
+        for (x, text) in [(18.0, "18"), (-3.0, "-3"), (0.5, "0.5"), (1e308, "1e308")] {
+            assert_eq!(number_text(x), text);
+        }
+        assert_eq!(number_text(-0.00001), "-0.00001");
+        assert_eq!(number_text(1e15), "1000000000000000");
+        assert_eq!(number_text(1e16), "1e16");
+        assert_eq!(number_text(2.5e-3), "0.0025");
     }
 
     #[test]

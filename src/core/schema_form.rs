@@ -5,6 +5,7 @@
 //! `patternProperties`, a `$ref` it cannot resolve locally, recursion, nesting past a limit)
 //! becomes a raw-JSON field for that subtree, so the person can still type it.
 
+use crate::core::json::number_text;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value};
@@ -615,11 +616,11 @@ fn scalar(kind: &FieldKind, text: &str, subject: &str) -> Result<Value, String> 
             let x = number.as_f64().unwrap_or_default();
             if let Some(l) = minimum.filter(|l| x < l.value || (l.exclusive && x <= l.value)) {
                 let how = if l.exclusive { "greater than" } else { "at least" };
-                return fail(&format!("must be {how} {}.", show(l.value)));
+                return fail(&format!("must be {how} {}.", number_text(l.value)));
             }
             if let Some(l) = maximum.filter(|l| x > l.value || (l.exclusive && x >= l.value)) {
                 let how = if l.exclusive { "less than" } else { "at most" };
-                return fail(&format!("must be {how} {}.", show(l.value)));
+                return fail(&format!("must be {how} {}.", number_text(l.value)));
             }
             Ok(Value::Number(number))
         }
@@ -661,15 +662,6 @@ fn parse_number(text: &str, integer: bool) -> Result<Number, &'static str> {
         return Err("is out of range.");
     }
     Ok((x as i64).into())
-}
-
-/// A bound as a person would write it: `18`, `0.5`, `1e308`.
-fn show(x: f64) -> String {
-    match x.abs() {
-        a if x.fract() == 0.0 && a < 1e15 => (x as i64).to_string(),
-        a if !(1e-4..1e15).contains(&a) => format!("{x:e}"),
-        _ => x.to_string(),
-    }
 }
 
 fn sentence(subject: &str, predicate: &str) -> String {
@@ -896,7 +888,7 @@ mod tests {
             (&p, "0.5", r#"{"x":0.5}"#),
             (&draft4, "0.5", "X must be greater than 0.5."),
             (&big, "1.7e308", "X must be at most 1e308."),
-            (&big, "-1", "X must be at least -1e-5."),
+            (&big, "-1", "X must be at least -0.00001."),
         ];
         for (prop, input, expected) in cases {
             assert_eq!(outcome(prop, t(input)), expected, "{prop} {input:?}");

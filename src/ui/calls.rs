@@ -2,6 +2,7 @@
 //! its progress bar, Cancel button and result.
 
 use crate::core::console::{Call, CallKind, CallState, parse_arguments};
+use crate::core::json::number_text;
 use crate::core::launch::Opened;
 use crate::core::protocol::Tool;
 use crate::core::schema_form::{self, FieldError, FieldKind, Form, FormValues};
@@ -230,16 +231,16 @@ fn CallView(
             };
             let label = match (progress, &message) {
                 (_, Some(m)) => m.clone(),
-                (Some((p, Some(t))), None) => format!("{p} of {t}"),
-                (Some((p, None)), None) => format!("{p} so far"),
+                (Some((p, Some(t))), None) => format!("{} of {}", number_text(p), number_text(t)),
+                (Some((p, None)), None) => format!("{} so far", number_text(p)),
                 (None, None) => "Running…".to_owned(),
             };
             view! {
                 <div class="mc-call__running">
                     <progress
                         data-testid="call-progress"
-                        value=value.map(|v| v.to_string())
-                        max=max.map(|m| m.to_string())
+                        value=value.map(number_text)
+                        max=max.map(number_text)
                     ></progress>
                     <span data-testid="call-progress-label">{label}</span>
                     <button type="button" class="mc-secondary" data-testid="call-cancel" on:click=cancel>
