@@ -9,6 +9,7 @@ use crate::core::address::{ServerUrl, same_origin_text};
 use crate::core::auth::tokens::Bearer;
 use crate::core::http::{AUTHORIZATION_HEADER, HttpRequest};
 use crate::core::jsonrpc::{Message, RequestId};
+use crate::core::map::SortedMap;
 use crate::core::reconnect::Backoff;
 use crate::core::session::{Millis, Phase, Session, SessionConfig, SessionEvent};
 use crate::core::sse::SseDecoder;
@@ -16,7 +17,7 @@ use crate::core::streamable::{
     BodyKind, PROTOCOL_HEADER, SESSION_HEADER, StreamableHttp, TransportError,
 };
 use oauth2::AccessToken;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use url::Url;
 
 /// Identifies one HTTP exchange between the engine and the platform.
@@ -187,7 +188,7 @@ pub struct Engine {
     choice: TransportChoice,
     backoff: Backoff,
     state: ConnectionState,
-    streams: BTreeMap<StreamId, Stream>,
+    streams: SortedMap<StreamId, Stream>,
     next_stream: StreamId,
     /// Messages held back while the server is unreachable.
     held: Vec<Message>,
@@ -237,7 +238,7 @@ impl Engine {
             choice,
             backoff: Backoff::default(),
             state: ConnectionState::Disconnected { reason: None },
-            streams: BTreeMap::new(),
+            streams: SortedMap::new(),
             next_stream: 0,
             held: Vec::new(),
             timers: Vec::new(),

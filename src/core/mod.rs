@@ -11,6 +11,7 @@ pub mod http;
 pub mod json;
 pub mod jsonrpc;
 pub mod launch;
+pub mod map;
 pub mod pkce;
 pub mod protocol;
 pub mod reconnect;

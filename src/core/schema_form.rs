@@ -6,7 +6,7 @@
 //! becomes a raw-JSON field for that subtree, so the person can still type it.
 
 use crate::core::json::number_text;
-use std::collections::BTreeMap;
+use crate::core::map::SortedMap;
 
 use serde_json::{Map, Number, Value};
 use thiserror::Error;
@@ -104,7 +104,7 @@ pub struct Choice {
 }
 
 /// What the form holds, by [`Field::key`]. Groups hold nothing themselves; a missing key is empty.
-pub type FormValues = BTreeMap<String, FieldValue>;
+pub type FormValues = SortedMap<String, FieldValue>;
 
 /// What the UI holds for one field.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,12 +7,13 @@
 
 use crate::core::json::FromJson;
 use crate::core::jsonrpc::{Message, RequestId, RpcError, codes};
+use crate::core::map::SortedMap;
 use crate::core::protocol::{
     Implementation, InitializeResult, ListToolsResult, SUPPORTED_VERSIONS, Tool, initialize_params,
     is_supported,
 };
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use thiserror::Error;
 
 /// Milliseconds on the caller's clock. Only differences matter.
@@ -214,11 +215,11 @@ pub struct Session {
     config: SessionConfig,
     phase: Phase,
     next_id: i64,
-    pending: BTreeMap<RequestId, Pending>,
+    pending: SortedMap<RequestId, Pending>,
     /// Requests to send again once a restarted session is ready.
     parked: Vec<(RequestId, Pending)>,
     /// Server requests the UI has not answered yet.
-    open_server_requests: BTreeMap<RequestId, String>,
+    open_server_requests: SortedMap<RequestId, String>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -230,9 +231,9 @@ impl Session {
             config,
             phase: Phase::Idle,
             next_id: 0,
-            pending: BTreeMap::new(),
+            pending: SortedMap::new(),
             parked: Vec::new(),
-            open_server_requests: BTreeMap::new(),
+            open_server_requests: SortedMap::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,

@@ -9,12 +9,12 @@ use crate::core::engine::{
     Engine, EngineEvent, NetworkFailure, Output, ResponseHead, StreamId, TransportChoice,
 };
 use crate::core::http::HttpRequest;
+use crate::core::map::SortedMap;
 use crate::core::session::{Millis, Session, SessionConfig};
 use crate::core::streamable::{SESSION_HEADER, TransportError};
 use crate::platform::clock;
 use crate::platform::fetch::{self, FetchFailure};
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::AbortController;
@@ -24,7 +24,7 @@ type Listener = Box<dyn Fn(EngineEvent)>;
 struct Inner {
     engine: RefCell<Engine>,
     listener: Listener,
-    fetches: RefCell<BTreeMap<StreamId, AbortController>>,
+    fetches: RefCell<SortedMap<StreamId, AbortController>>,
     timer_generation: Cell<u64>,
     /// True once the user disconnected: late callbacks are ignored.
     closed: Cell<bool>,
@@ -50,7 +50,7 @@ impl Connection {
         let inner = Rc::new(Inner {
             engine: RefCell::new(engine),
             listener: Box::new(listener),
-            fetches: RefCell::new(BTreeMap::new()),
+            fetches: RefCell::new(SortedMap::new()),
             timer_generation: Cell::new(0),
             closed: Cell::new(false),
         });

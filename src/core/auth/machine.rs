@@ -31,9 +31,10 @@ use crate::core::auth::trust::{Deployment, Source, TrustError};
 use crate::core::engine::AuthRequired;
 use crate::core::http::{ACCEPT_HEADER, HttpRequest};
 use crate::core::launch::Opened;
+use crate::core::map::SortedMap;
 use crate::core::session::Millis;
 use oauth2::{AccessToken, ClientSecret, RefreshToken};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use thiserror::Error;
 use url::Url;
@@ -454,21 +455,21 @@ enum Purpose {
 pub struct SignIn {
     deployment: Deployment,
     mode: SignInMode,
-    records: BTreeMap<ServerUrl, Record>,
+    records: SortedMap<ServerUrl, Record>,
     /// The link's settings and the server they are for.
     proposal: Option<(ServerUrl, SignInSettings)>,
     tokens: TokenStore,
     /// Clients the console registered, by issuer (credentials are the issuer's).
-    registered: BTreeMap<String, Registered>,
+    registered: SortedMap<String, Registered>,
     /// The server the page is connected to: the only one whose tokens are refreshed and handed
     /// out.
     selected: Option<ServerUrl>,
     /// The server the view is about: the connected one, else the one in the address field.
     shown: Option<ServerUrl>,
     /// Connections holding requests until a token comes.
-    waiting: BTreeSet<ServerUrl>,
+    waiting: SortedMap<ServerUrl, ()>,
     flow: Option<(Attempt, FlowState)>,
-    fetches: BTreeMap<FetchId, (Purpose, Millis)>,
+    fetches: SortedMap<FetchId, (Purpose, Millis)>,
     next_fetch: FetchId,
     /// A failure that belongs to no server (an answer the page came back with, unasked for).
     notice: Option<AuthError>,
@@ -491,15 +492,15 @@ impl SignIn {
         let mut machine = SignIn {
             mode: deployment.mode,
             deployment,
-            records: BTreeMap::new(),
+            records: SortedMap::new(),
             proposal: None,
             tokens: TokenStore::default(),
-            registered: BTreeMap::new(),
+            registered: SortedMap::new(),
             selected: None,
             shown: None,
-            waiting: BTreeSet::new(),
+            waiting: SortedMap::new(),
             flow: None,
-            fetches: BTreeMap::new(),
+            fetches: SortedMap::new(),
             next_fetch: 0,
             notice: None,
             outputs: VecDeque::new(),
@@ -630,7 +631,7 @@ impl SignIn {
         if self.selected.as_ref() != Some(server) {
             return;
         }
-        self.waiting.insert(server.clone());
+        self.waiting.insert(server.clone(), ());
         let challenge = refusal.www_authenticate.as_deref().and_then(challenge::bearer);
         let running = self.flow.as_ref().is_some_and(|(a, _)| &a.server == server);
         let held = self.tokens.tokens(server).map(|t| t.refresh.is_some());
@@ -788,7 +789,7 @@ impl SignIn {
     pub fn paste_token(&mut self, token: Option<AccessToken>) {
         let Some(server) = self.shown.clone() else { return };
         self.record(&server).pasted = token;
-        if self.waiting.contains(&server)
+        if self.waiting.contains_key(&server)
             && let Some(bearer) = self.bearer_for(&server, 0)
         {
             self.waiting.remove(&server);
@@ -951,7 +952,7 @@ impl SignIn {
     /// The record of `server`, made on first use from the deployment or the link's proposal.
     fn record(&mut self, server: &ServerUrl) -> &mut Record {
         let (deployment, proposal) = (&self.deployment, &self.proposal);
-        self.records.entry(server.clone()).or_insert_with(|| {
+        self.records.get_or_insert_with(server.clone(), || {
             let (mut settings, mut source) = deployment.settings_for(server);
             if let Some((for_server, proposed)) = proposal
                 && for_server == server
@@ -990,7 +991,7 @@ impl SignIn {
         let Some((attempt, _)) = self.flow.take() else { return };
         self.close_window(&attempt);
         let server = attempt.server;
-        let status = if self.waiting.contains(&server) {
+        let status = if self.waiting.contains_key(&server) {
             SignInStatus::Needed(self.record(&server).need())
         } else if self.tokens.tokens(&server).is_some() {
             SignInStatus::SignedIn
@@ -1446,7 +1447,7 @@ impl SignIn {
     /// server), and not before a failed refresh may be tried again.
     fn refresh_due(&self, server: &ServerUrl) -> Option<Millis> {
         let record = self.records.get(server)?;
-        if record.pasted.is_some() || self.waiting.contains(server) {
+        if record.pasted.is_some() || self.waiting.contains_key(server) {
             return None;
         }
         let due = self.tokens.refresh_due(server)?;
@@ -1528,7 +1529,7 @@ impl SignIn {
             Err(error) => (RefreshResult::Unavailable, Some(error), None),
         };
         let answers_refusal =
-            self.selected.as_ref() == Some(&r.server) && self.waiting.contains(&r.server);
+            self.selected.as_ref() == Some(&r.server) && self.waiting.contains_key(&r.server);
         let outcome = self.tokens.finish_refresh(&r.server, &r.issuer, r.ticket, result);
         let record = self.record(&r.server);
         match (outcome, error) {
@@ -1643,6 +1644,7 @@ mod tests {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
+    use std::collections::{BTreeMap, BTreeSet};
 
     const CONSOLE: &str = "https://console.contoso.example/";
     const TENANT: &str = "5f2c9a31-8d4e-4b6a-9f1c-2e7d3a8b4c6d";

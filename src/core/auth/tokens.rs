@@ -8,9 +8,9 @@
 
 use crate::core::address::ServerUrl;
 use crate::core::auth::token::ClientAuth;
+use crate::core::map::SortedMap;
 use crate::core::session::Millis;
 use oauth2::{AccessToken, RefreshToken};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// Refresh at most this long before expiry (shorter for short-lived tokens).
@@ -136,9 +136,9 @@ type Key = (ServerUrl, String);
 /// Every token the console holds. Dropping it forgets them; nothing is ever written anywhere.
 #[derive(Debug, Default)]
 pub struct TokenStore {
-    slots: BTreeMap<Key, Slot>,
+    slots: SortedMap<Key, Slot>,
     /// The issuer of each server's latest sign-in: the tokens its connection uses.
-    current: BTreeMap<ServerUrl, String>,
+    current: SortedMap<ServerUrl, String>,
     next_ticket: u64,
 }
 
