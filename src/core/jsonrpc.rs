@@ -250,8 +250,9 @@ mod tests {
         }
     }
 
-    /// Found by the fuzzer: without serde_json's `float_roundtrip`, this number came back one
-    /// unit in the last place off, so a value the console relays could change.
+    /// Found by the fuzzer: serde_json's default float reading brought this number back one unit
+    /// in the last place off, so a value the console relays could change. With
+    /// `arbitrary_precision` a number is kept as the text it came as, and read exactly when asked.
     #[test]
     fn large_floats_survive_a_round_trip_exactly() {
         let m = one(r#"{"jsonrpc":"2.0","id":1,"result":92231372033427387903}"#);
@@ -259,6 +260,9 @@ mod tests {
         let m = one(r#"{"jsonrpc":"2.0","id":1,"result":9.223137203342739e19}"#);
         let Message::Response { result, .. } = &m else { panic!() };
         assert_eq!(result.as_f64(), Some(9.223137203342739e19));
+        // Beyond f64 and u64 alike: relayed as sent.
+        let exact = r#"{"jsonrpc":"2.0","id":1,"result":[0.10000000000000000000001,123456789012345678901234567890]}"#;
+        assert_eq!(one(exact).encode(), exact);
     }
 
     #[test]
