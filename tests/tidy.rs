@@ -1,5 +1,6 @@
 //! Keeps the house rules without anyone having to remember them: `src/core` never names a web
-//! crate, and every module starts with a `//!` paragraph saying what it owns.
+//! crate, every module starts with a `//!` paragraph saying what it owns, and the release carries
+//! none of the per-type machinery the size budget removed.
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::path::{Path, PathBuf};
@@ -77,4 +78,27 @@ fn every_module_says_what_it_owns() {
         }
     }
     assert!(missing.is_empty(), "these modules lack their //! line:\n{}", missing.join("\n"));
+}
+
+/// Patterns that cost the release its bytes per use, outside tests: serde's derived readers
+/// (`core::json` reads by hand) and `BTreeMap`/`BTreeSet` (`core::map::SortedMap` instead).
+const HEAVY: [&str; 3] = ["Deserialize", "BTreeMap", "BTreeSet"];
+
+#[test]
+fn release_code_uses_no_per_type_heavy_machinery() {
+    let mut offences = Vec::new();
+    for file in rust_files(&src()) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        // Only the code before a file's test module ships.
+        let shipped = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (n, line) in shipped.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for name in HEAVY {
+                if code.contains(name) {
+                    offences.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(offences.is_empty(), "heavy per-type code in the release:\n{}", offences.join("\n"));
 }
