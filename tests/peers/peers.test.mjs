@@ -928,6 +928,33 @@ describe('attacker peers', () => {
   });
 });
 
+describe('protected MCP server, benchmark flags', () => {
+  test('without the flags: SSE answers, no extra tools, no big tool', async () => {
+    const peer = (await startPeer(['protected-server.mjs', '--port', '0', '--no-auth'])).info;
+    const s = await openSession(peer.url);
+    const list = await call(s, 'tools/list');
+    assert.match(list.headers.get('content-type'), /text\/event-stream/);
+    const names = list.response.result.tools.map((t) => t.name);
+    assert.ok(names.includes('echo'));
+    assert.ok(!names.includes('big') && !names.some((n) => n.startsWith('extra-')), names.join());
+  });
+
+  test('--json-response --extra-tools N --big: JSON answers, N more tools, a result of the size asked for', async () => {
+    const peer = (await startPeer(['protected-server.mjs', '--port', '0', '--no-auth', '--json-response',
+      '--extra-tools', '1000', '--big'])).info;
+    const s = await openSession(peer.url);
+    const list = await call(s, 'tools/list');
+    assert.match(list.headers.get('content-type'), /application\/json/);
+    const names = list.response.result.tools.map((t) => t.name);
+    assert.equal(names.filter((n) => n.startsWith('extra-')).length, 1000);
+    assert.ok(names.includes('extra-0001') && names.includes('extra-1000') && names.includes('big'));
+    const extra = await call(s, 'tools/call', { name: 'extra-0500', arguments: { message: 'hi' } });
+    assert.equal(extra.response.result.content[0].text, 'hi');
+    const big = await call(s, 'tools/call', { name: 'big', arguments: { bytes: 3_000_000 } });
+    assert.equal(big.response.result.content[0].text.length, 3_000_000);
+  });
+});
+
 describe('loopback preload and server-everything', () => {
   test('listen without a host binds 127.0.0.1; explicit hosts are kept', async () => {
     const script = `

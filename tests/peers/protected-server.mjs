@@ -5,6 +5,7 @@
 //
 // Usage: node protected-server.mjs [--port N] --issuer URL --audience api://ID [--audience ...]
 //          [--scope api://ID/mcp:tools] [--console-origin ORIGIN]... [--no-auth] [--resumable] [--page-size N]
+//          [--json-response] [--extra-tools N] [--big]
 // Environment fallbacks: PROTECTED_PORT, PROTECTED_ISSUER, PROTECTED_AUDIENCE, PROTECTED_CONSOLE_ORIGIN (comma
 // separated), PROTECTED_NO_AUTH=1. On start one line of JSON goes to stdout; everything else goes to stderr.
 
@@ -36,6 +37,11 @@ const OPTIONS = {
   resumable: { type: 'boolean', default: false },
   // Serve tools/list in pages of this many tools (0: one page), to test pagination.
   'page-size': { type: 'string', default: '0' },
+  // For the benchmark (scripts/bench.sh): answer POSTs with application/json instead of an SSE stream, list N more
+  // tools, and offer a `big` tool whose result is as large as asked.
+  'json-response': { type: 'boolean', default: false },
+  'extra-tools': { type: 'string', default: '0' },
+  big: { type: 'boolean', default: false },
 };
 
 function readOptions() {
@@ -67,6 +73,8 @@ const audiences = opts.audience;
 const requiredScope = opts.scope ?? `${audiences[0] ?? 'api://none'}/mcp:tools`;
 const requiredScopeShort = requiredScope.slice(requiredScope.lastIndexOf('/') + 1);
 const consoleOrigins = opts['console-origin'].map((o) => new URL(o).origin);
+const extraTools = Number.parseInt(opts['extra-tools'], 10);
+if (!Number.isInteger(extraTools) || extraTools < 0 || extraTools > 100000) fail(`bad --extra-tools ${opts['extra-tools']}`);
 
 // ---------------------------------------------------------------------------------------------------------------
 function freshStats() {
@@ -300,6 +308,30 @@ function buildServer() {
     messages: [{ role: 'user', content: { type: 'text', text: `Please greet ${name} warmly.` } }],
   }));
 
+  // Zero-padded numbers, so that the names are all as long as each other: extra-0001 … extra-1000.
+  const width = String(extraTools).length;
+  for (let i = 1; i <= extraTools; i += 1) {
+    const n = String(i).padStart(width, '0');
+    server.registerTool(`extra-${n}`, {
+      title: `Extra ${n}`,
+      description: `Extra tool number ${i}: echoes its message, like echo.`,
+      inputSchema: { message: z.string().describe('Text to echo') },
+      annotations: { readOnlyHint: true, idempotentHint: true },
+    }, async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
+  }
+
+  if (opts.big) {
+    server.registerTool('big', {
+      title: 'Big',
+      description: 'Returns one text block of `bytes` bytes (ASCII), to measure large results.',
+      inputSchema: { bytes: z.number().int().min(0).max(256 * 1024 * 1024) },
+      annotations: { readOnlyHint: true, idempotentHint: true },
+    }, async ({ bytes }) => {
+      const line = 'All work and no play makes a large result. 0123456789 abcdefghijklmnopqrstuvwxyz\n';
+      return { content: [{ type: 'text', text: line.repeat(Math.ceil(bytes / line.length)).slice(0, bytes) }] };
+    });
+  }
+
   const pageSize = Number.parseInt(opts['page-size'], 10) || 0;
   if (pageSize > 0) {
     // McpServer lists every tool at once; wrap its handler to hand them out page by page, with
@@ -406,6 +438,7 @@ app.post('/mcp', authenticate, express.json({ limit: '4mb' }), async (req, res) 
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => crypto.randomUUID(),
       eventStore: opts.resumable ? new InMemoryEventStore() : undefined,
+      enableJsonResponse: opts['json-response'],
       onsessioninitialized: (id) => {
         transports.set(id, transport);
         stats.sessionsCreated += 1;
