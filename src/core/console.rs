@@ -10,9 +10,13 @@ use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::{Prompt, Resource, Tool};
 use crate::core::session::{ListKind, Millis, ServerSummary, SessionEvent};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// How many log lines are kept; older ones scroll away.
 pub const LOG_LIMIT: usize = 500;
+/// How many requests the history keeps, newest first; older ones are forgotten, so a long
+/// session's memory stays flat.
+pub const CALL_LIMIT: usize = 200;
 
 /// Where the connection stands, as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -59,6 +63,8 @@ pub struct Call {
     pub tool: String,
     pub arguments: Map<String, Value>,
     pub state: CallState,
+    /// Changes whenever the call does, so a view can redraw this call and no other.
+    pub revision: u32,
 }
 
 impl Call {
@@ -81,7 +87,8 @@ pub struct LogLine {
 pub struct ConsoleState {
     pub status: Status,
     pub server: Option<ServerSummary>,
-    pub tools: Option<Vec<Tool>>,
+    /// Shared, so a view can hold the list without copying it on every change of the state.
+    pub tools: Option<Arc<[Tool]>>,
     pub resources: Option<Vec<Resource>>,
     pub prompts: Option<Vec<Prompt>>,
     /// Newest first.
@@ -113,7 +120,18 @@ impl ConsoleState {
         arguments: Map<String, Value>,
     ) {
         let state = CallState::Running { progress: None, message: None };
-        self.calls.insert(0, Call { id, kind, tool: label.to_owned(), arguments, state });
+        let call = Call { id, kind, tool: label.to_owned(), arguments, state, revision: 0 };
+        self.calls.insert(0, call);
+        self.calls.truncate(CALL_LIMIT);
+    }
+
+    /// The calls in the history, newest first.
+    pub fn call_ids(&self) -> Vec<RequestId> {
+        self.calls.iter().map(|c| c.id.clone()).collect()
+    }
+
+    pub fn call(&self, id: &RequestId) -> Option<&Call> {
+        self.calls.iter().find(|c| &c.id == id)
     }
 
     /// Folds one engine event into the view.
@@ -141,7 +159,7 @@ impl ConsoleState {
             }
             SessionEvent::ServerRequestCancelled { id, .. } => self.asks.retain(|a| a.id != id),
             SessionEvent::ToolsListed(tools) => {
-                self.tools = Some(tools);
+                self.tools = Some(tools.into());
                 self.notice = None;
             }
             SessionEvent::Listed { kind: ListKind::Resources, items } => {
@@ -194,8 +212,11 @@ impl ConsoleState {
         self.asks.retain(|a| &a.id != id);
     }
 
+    /// The call `id`, to be changed: its revision moves on.
     fn call_mut(&mut self, id: &RequestId) -> Option<&mut Call> {
-        self.calls.iter_mut().find(|c| &c.id == id)
+        let call = self.calls.iter_mut().find(|c| &c.id == id)?;
+        call.revision = call.revision.wrapping_add(1);
+        Some(call)
     }
 
     fn push_log(&mut self, params: Value) {
@@ -304,6 +325,28 @@ fn display_or<'a>(s: &'a str, fallback: &'a str) -> &'a str {
     if s.trim().is_empty() { fallback } else { s }
 }
 
+/// The positions of the tools that match `query`, in the server's order: every word of it must
+/// appear, ignoring ASCII case, in the tool's name, title or description. (Unicode case folding
+/// would cost the release its case tables.)
+pub fn matching_tools(tools: &[Tool], query: &str) -> Vec<usize> {
+    let words: Vec<String> = query.split_whitespace().map(str::to_ascii_lowercase).collect();
+    let matches = |tool: &Tool| {
+        let text = [Some(&tool.name), tool.title.as_ref(), tool.description.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|t| t.to_ascii_lowercase())
+            .collect::<Vec<_>>()
+            .join("\n");
+        words.iter().all(|w| text.contains(w.as_str()))
+    };
+    tools
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| words.is_empty() || matches(t))
+        .map(|(i, _)| i)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,8 +417,57 @@ mod tests {
         assert!(s.notice.is_some());
         let tool = Tool::from_json(json!({"name": "echo"})).unwrap_or_else(|e| panic!("{e}"));
         s.apply(session(SessionEvent::ToolsListed(vec![tool])));
-        assert_eq!(s.tools.as_ref().map(Vec::len), Some(1));
+        assert_eq!(s.tools.as_ref().map(|t| t.len()), Some(1));
         assert_eq!(s.notice, None);
+    }
+
+    #[test]
+    fn the_history_keeps_the_newest_calls_and_redraws_only_what_changed() {
+        let mut s = ConsoleState::connecting();
+        for n in 0..(CALL_LIMIT as i64 + 5) {
+            s.call_started(RequestId::Number(n), "echo", Map::new());
+        }
+        let keys = |s: &ConsoleState| -> Vec<(RequestId, u32)> {
+            s.calls.iter().map(|c| (c.id.clone(), c.revision)).collect()
+        };
+        let before = keys(&s);
+        assert_eq!(s.call_ids().len(), CALL_LIMIT);
+        assert_eq!(before.first(), Some(&(RequestId::Number(CALL_LIMIT as i64 + 4), 0)));
+        assert_eq!(before.last(), Some(&(RequestId::Number(5), 0)));
+        // An answer for a forgotten call changes nothing.
+        let answered = |n: i64| SessionEvent::Answered {
+            id: RequestId::Number(n),
+            method: "tools/call".into(),
+            result: json!({"content": []}),
+        };
+        s.apply(session(answered(0)));
+        assert_eq!(keys(&s), before);
+        s.apply(session(answered(7)));
+        let changed: Vec<_> = keys(&s).into_iter().filter(|k| !before.contains(k)).collect();
+        assert_eq!(changed, [(RequestId::Number(7), 1)]);
+        assert!(matches!(
+            s.call(&RequestId::Number(7)).map(|c| &c.state),
+            Some(CallState::Done(_))
+        ));
+    }
+
+    #[test]
+    fn tools_match_every_word_of_the_filter_in_name_title_or_description() {
+        let tools: Vec<Tool> = [
+            json!({"name": "echo", "description": "Echoes the input back"}),
+            json!({"name": "add", "title": "Add Numbers", "description": "Adds two numbers"}),
+            json!({"name": "getTinyImage", "description": "Returns an image"}),
+        ]
+        .into_iter()
+        .map(|t| Tool::from_json(t).unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+        assert_eq!(matching_tools(&tools, ""), [0, 1, 2]);
+        assert_eq!(matching_tools(&tools, "  "), [0, 1, 2]);
+        assert_eq!(matching_tools(&tools, "ECHO"), [0]);
+        assert_eq!(matching_tools(&tools, "numbers add"), [1]);
+        assert_eq!(matching_tools(&tools, "image tiny"), [2]);
+        assert_eq!(matching_tools(&tools, "e"), [0, 1, 2]);
+        assert_eq!(matching_tools(&tools, "echo image"), Vec::<usize>::new());
     }
 
     #[test]

@@ -56,6 +56,7 @@ pub fn CallPanel() -> impl IntoView {
     let use_form = RwSignal::new(true);
     let values = RwSignal::new(FormValues::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
+    let history = Memo::new(move |_| console.state.with(|s| s.call_ids()));
 
     let tool = Memo::new(move |_| {
         let Some(Opened::Tool(name)) = selected.0.get() else { return None };
@@ -192,16 +193,29 @@ pub fn CallPanel() -> impl IntoView {
                     })
             }}
             <crate::ui::catalog::PromptPanel />
+            // Keyed by call and revision: a change redraws that call alone.
             <ol class="mc-call-list" data-testid="calls">
+                // Rebuilt when a call is added or forgotten; each entry redraws when its own
+                // call changes, not when another does.
                 {move || {
-                    console
-                        .state
-                        .with(|s| {
-                            s.calls
-                                .iter()
-                                .map(|c| view! { <CallView call=c.clone() /> })
-                                .collect_view()
+                    history
+                        .get()
+                        .into_iter()
+                        .map(|id| {
+                            let revision = Memo::new({
+                                let id = id.clone();
+                                move |_| console.state.with(|s| s.call(&id).map(|c| c.revision))
+                            });
+                            move || {
+                                // Read, not just tracked: a memo never read depends on nothing.
+                                revision.get()?;
+                                console
+                                    .state
+                                    .with_untracked(|s| s.call(&id).cloned())
+                                    .map(|call| view! { <CallView call /> })
+                            }
                         })
+                        .collect_view()
                 }}
             </ol>
         </section>

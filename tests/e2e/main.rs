@@ -65,6 +65,22 @@ async fn connecting_lists_the_real_tools_of_server_everything() {
     let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
     assert_eq!(protocol, "2025-11-25", "the newest revision is negotiated with a current server");
 
+    // The filter keeps the tools with every word typed in their name, title or description, and
+    // gives them all back when cleared. Filtered-out rows stay in the page, hidden.
+    let visible = "[data-testid=tool]:not([hidden]) [data-testid=tool-name]";
+    let total = shown.len();
+    browser.type_into("[data-testid=tool-filter]", "ECHO").await;
+    let heading = format!("Tools (1 of {total})");
+    browser.wait_for_text("#tools-heading", |t| t == heading).await;
+    assert_eq!(browser.texts(visible).await, ["echo"]);
+    browser.set_value("[data-testid=tool-filter]", "no such tool").await;
+    browser.wait_for("[data-testid=tool-none]").await;
+    assert!(browser.texts(visible).await.is_empty());
+    browser.set_value("[data-testid=tool-filter]", "").await;
+    let heading = format!("Tools ({total})");
+    browser.wait_for_text("#tools-heading", |t| t == heading).await;
+    assert_eq!(browser.texts(visible).await.len(), total);
+
     let shot = browser.screenshot("console-tools").await;
     assert!(
         std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
