@@ -669,8 +669,11 @@ fn sentence(subject: &str, predicate: &str) -> String {
 }
 
 fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    let mut text = s.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text
 }
 
 fn plural(n: u64, noun: &str) -> String {
@@ -678,6 +681,7 @@ fn plural(n: u64, noun: &str) -> String {
 }
 
 /// `maxResults`, `max_results` and `max-results` all become "max results"; `userID` "user ID".
+/// Only ASCII letters change case: Unicode case tables would cost the release 30 KB.
 fn humanize(name: &str) -> String {
     let mut out = String::new();
     let mut chars = name.chars().peekable();
@@ -687,13 +691,15 @@ fn humanize(name: &str) -> String {
             if !out.is_empty() && !out.ends_with(' ') {
                 out.push(' ');
             }
-        } else if c.is_uppercase() && prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit()) {
+        } else if c.is_ascii_uppercase()
+            && prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit())
+        {
             out.push(' ');
             // Keep acronyms ("ID") whole; lower a single capital that starts a word.
-            if chars.peek().is_some_and(|n| n.is_uppercase()) {
+            if chars.peek().is_some_and(char::is_ascii_uppercase) {
                 out.push(c);
             } else {
-                out.extend(c.to_lowercase());
+                out.push(c.to_ascii_lowercase());
             }
         } else {
             out.push(c);
@@ -801,8 +807,11 @@ mod tests {
 
     #[test]
     fn labels_fall_back_to_readable_names_in_schema_order() {
-        let names = ["maxResults", "max_results2", "max-results3", "userID", "q", "_private"];
-        let labels = ["Max results", "Max results2", "Max results3", "User ID", "Q", "Private"];
+        // Letters beyond ASCII keep their case, and are never cut.
+        let names =
+            ["maxResults", "max_results2", "max-results3", "userID", "q", "_private", "éléments"];
+        let labels =
+            ["Max results", "Max results2", "Max results3", "User ID", "Q", "Private", "éléments"];
         let properties: Map<String, Value> =
             names.iter().map(|n| ((*n).into(), json!({}))).collect();
         let form = form_for(&object(Value::Object(properties), &[]));
