@@ -124,11 +124,14 @@ function instrument({ kind, recordFetches }) {
 
 /// A fresh context and page (nothing cached, no connection reused), with the HTTP cache disabled through CDP and,
 /// when `link` is given, the network throttled. Returns the page, its CDP session and the bytes it has received.
-async function freshPage(kind, link, { recordFetches = false } = {}) {
+/// With `network: false` DevTools' network domain stays off (it keeps a record of every request, which the memory
+/// figures should not count).
+async function freshPage(kind, link, { recordFetches = false, network = true } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.addInitScript(instrument, { kind, recordFetches });
   const cdp = await context.newCDPSession(page);
+  if (!network) return { context, page, cdp, traffic: null };
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
   if (link) await cdp.send('Network.emulateNetworkConditions', link);
@@ -219,8 +222,8 @@ async function measureLoads() {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The console, connected through its real UI, as the end-to-end tests do it (tests/e2e/support.rs).
-async function connectConsole(server) {
-  const fresh = await freshPage('console', null);
+async function connectConsole(server, { network = true } = {}) {
+  const fresh = await freshPage('console', null, { network });
   const { page } = fresh;
   await page.goto(opt.console, { timeout: 120000 });
   await page.waitForSelector('[data-testid=connect]:not([disabled])', { timeout: 120000 });
@@ -375,7 +378,7 @@ async function measureManyTools() {
   const expected = 1000;
   const samples = { listToPaint: [], connectToPaint: [], tools: [] };
   for (let run = 0; run < RUNS; run += 1) {
-    const fresh = await freshPage('console', null, { recordFetches: true });
+    const fresh = await freshPage('console', null, { recordFetches: true, network: false });
     const { context, page } = fresh;
     try {
       await page.goto(opt.console, { timeout: 120000 });
@@ -511,7 +514,7 @@ async function measureHeap() {
   // call slower than the last (0.1 ms more per call already made, on 2 cores: more than an hour for 10,000), so
   // once the warm-up is done the run also stops at HEAP_SECONDS; the table says how many calls were made and how
   // the memory grew per call between the warm-up and the end.
-  const { context, page, cdp } = await connectConsole(opt['json-server']);
+  const { context, page, cdp } = await connectConsole(opt['json-server'], { network: false });
   const out = { samples: [], chunks: [], target: HEAP_CALLS, limitSeconds: HEAP_SECONDS };
   try {
     await pickTool(page, 'echo', { message: 'Hello from the benchmark' });
@@ -542,7 +545,7 @@ async function measureHeap() {
 }
 
 async function measureBig() {
-  const { context, page, cdp } = await connectConsole(opt['big-server']);
+  const { context, page, cdp } = await connectConsole(opt['big-server'], { network: false });
   const out = { bytes: BIG_BYTES };
   try {
     await pickTool(page, 'big', { bytes: BIG_BYTES });

@@ -3,7 +3,7 @@
 // tests/bench_sse.rs. Times are medians with their spread: min–max over the runs of a page load, p10–p90 over the
 // many calls of a round trip.
 //
-// Usage: node table.mjs --results FILE --sizes FILE --hello-sizes FILE --sse FILE [--seconds N]
+// Usage: node table.mjs --results FILE --sizes FILE --hello-sizes FILE --sse FILE [--seconds N] [--nproc N]
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -15,6 +15,7 @@ const { values: opt } = parseArgs({
     'hello-sizes': { type: 'string' },
     sse: { type: 'string' },
     seconds: { type: 'string' },
+    nproc: { type: 'string' },
   },
 });
 const r = JSON.parse(readFileSync(opt.results, 'utf8'));
@@ -167,7 +168,7 @@ try {
   cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.*)$/m)?.[1] ?? cpu;
 } catch { /* not Linux */ }
 const when = new Date(r.started).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-console.log(`Benchmark of ${when} on ${cpus().length} cores (${cpu}), Chromium ${r.chromium}, headless; `
+console.log(`Benchmark of ${when} on ${opt.nproc ?? cpus().length} cores (nproc; ${cpu}), Chromium ${r.chromium}, headless; `
   + `every server on 127.0.0.1, pages served with gzip (level 9); measuring took ${opt.seconds ?? '?'} s.`);
 if (r.error) console.log(`\n**The measurements stopped early: ${r.error}** Rows after that point are missing.`);
 console.log('');

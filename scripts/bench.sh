@@ -30,11 +30,12 @@ case "${1:-}" in
   *) echo "usage: scripts/bench.sh [--no-build]" >&2; exit 2 ;;
 esac
 
-fail() { echo "bench.sh: $*" >&2; exit 1; }
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-
 . scripts/tools.sh >&2
 . scripts/peers.sh
+
+# Progress goes to stderr (tools.sh's say prints to stdout), so that stdout is the table alone.
+fail() { echo "bench.sh: $*" >&2; exit 1; }
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 work="$(mktemp -d /tmp/mcp-console-bench.XXXXXX)"
 static_pid=""
@@ -157,4 +158,4 @@ wait "$measure_pid" || { measure_pid=""; fail "measuring failed (bench/measure.m
 measure_pid=""
 
 node bench/table.mjs --results "$work/results.json" --sizes "$work/sizes.txt" --hello-sizes "$work/hello-sizes.txt" \
-  --sse "$work/sse.txt" --seconds "$((SECONDS - started))" || fail "the table could not be printed."
+  --sse "$work/sse.txt" --seconds "$((SECONDS - started))" --nproc "$(nproc)" || fail "the table could not be printed."
