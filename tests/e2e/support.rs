@@ -76,9 +76,7 @@ fn log_file(name: &str) -> Stdio {
 fn node(name: &str) -> Command {
     let mut cmd = Command::new("node");
     cmd.current_dir(peers_dir());
-    empty_environment(&mut cmd)
-        .stdin(Stdio::null())
-        .stderr(log_file(name));
+    empty_environment(&mut cmd).stdin(Stdio::null()).stderr(log_file(name));
     cmd
 }
 
