@@ -125,9 +125,9 @@ impl ConsoleState {
         self.calls.truncate(CALL_LIMIT);
     }
 
-    /// The calls in the history, newest first.
-    pub fn call_ids(&self) -> Vec<RequestId> {
-        self.calls.iter().map(|c| c.id.clone()).collect()
+    /// The history as (call, revision) pairs, newest first: what identifies each call's view.
+    pub fn call_keys(&self) -> Vec<(RequestId, u32)> {
+        self.calls.iter().map(|c| (c.id.clone(), c.revision)).collect()
     }
 
     pub fn call(&self, id: &RequestId) -> Option<&Call> {
@@ -427,11 +427,9 @@ mod tests {
         for n in 0..(CALL_LIMIT as i64 + 5) {
             s.call_started(RequestId::Number(n), "echo", Map::new());
         }
-        let keys = |s: &ConsoleState| -> Vec<(RequestId, u32)> {
-            s.calls.iter().map(|c| (c.id.clone(), c.revision)).collect()
-        };
+        let keys = ConsoleState::call_keys;
         let before = keys(&s);
-        assert_eq!(s.call_ids().len(), CALL_LIMIT);
+        assert_eq!(before.len(), CALL_LIMIT);
         assert_eq!(before.first(), Some(&(RequestId::Number(CALL_LIMIT as i64 + 4), 0)));
         assert_eq!(before.last(), Some(&(RequestId::Number(5), 0)));
         // An answer for a forgotten call changes nothing.

@@ -56,7 +56,6 @@ pub fn CallPanel() -> impl IntoView {
     let use_form = RwSignal::new(true);
     let values = RwSignal::new(FormValues::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
-    let history = Memo::new(move |_| console.state.with(|s| s.call_ids()));
 
     let tool = Memo::new(move |_| {
         let Some(Opened::Tool(name)) = selected.0.get() else { return None };
@@ -195,28 +194,14 @@ pub fn CallPanel() -> impl IntoView {
             <crate::ui::catalog::PromptPanel />
             // Keyed by call and revision: a change redraws that call alone.
             <ol class="mc-call-list" data-testid="calls">
-                // Rebuilt when a call is added or forgotten; each entry redraws when its own
-                // call changes, not when another does.
-                {move || {
-                    history
-                        .get()
-                        .into_iter()
-                        .map(|id| {
-                            let revision = Memo::new({
-                                let id = id.clone();
-                                move |_| console.state.with(|s| s.call(&id).map(|c| c.revision))
-                            });
-                            move || {
-                                // Read, not just tracked: a memo never read depends on nothing.
-                                revision.get()?;
-                                console
-                                    .state
-                                    .with_untracked(|s| s.call(&id).cloned())
-                                    .map(|call| view! { <CallView call /> })
-                            }
-                        })
-                        .collect_view()
-                }}
+                // Keyed by call and revision: a new call adds one entry, a change redraws that
+                // call alone.
+                <For each=move || console.state.with(|s| s.call_keys()) key=Clone::clone let:key>
+                    {console
+                        .state
+                        .with_untracked(|s| s.call(&key.0).cloned())
+                        .map(|call| view! { <CallView call /> })}
+                </For>
             </ol>
         </section>
     }
