@@ -47,7 +47,7 @@ struct Inner {
     last_view: RefCell<Option<AuthView>>,
     popup: RefCell<Option<Window>>,
     channel: RefCell<Option<Channel>>,
-    timer_generation: Cell<u64>,
+    timer: clock::Timer,
     popup_generation: Cell<u64>,
 }
 
@@ -67,7 +67,7 @@ impl AuthDriver {
                 last_view: RefCell::new(None),
                 popup: RefCell::new(None),
                 channel: RefCell::new(None),
-                timer_generation: Cell::new(0),
+                timer: clock::Timer::default(),
                 popup_generation: Cell::new(0),
             }),
         }
@@ -124,18 +124,12 @@ fn pump(inner: &Rc<Inner>) {
 }
 
 fn arm_timer(inner: &Rc<Inner>) {
-    let generation = inner.timer_generation.get().wrapping_add(1);
-    inner.timer_generation.set(generation);
     let Some(deadline) = inner.machine.borrow().poll_timeout() else { return };
-    let wait = deadline.saturating_sub(clock::now_ms());
-    let inner = inner.clone();
-    spawn_local(async move {
-        clock::sleep(u32::try_from(wait).unwrap_or(u32::MAX)).await;
-        // A newer timer supersedes this one.
-        if inner.timer_generation.get() == generation {
-            inner.machine.borrow_mut().handle_timeout(clock::now_ms());
-            pump(&inner);
-        }
+    let weak = Rc::downgrade(inner);
+    inner.timer.arm(deadline, move || {
+        let Some(inner) = weak.upgrade() else { return };
+        inner.machine.borrow_mut().handle_timeout(clock::now_ms());
+        pump(&inner);
     });
 }
 

@@ -1,6 +1,10 @@
-//! Time for the browser build: milliseconds from `Date.now()` and a promise-based sleep. `core`
-//! never reads a clock; it is handed these values.
+//! Time for the browser build: milliseconds from `Date.now()`, a promise-based sleep, and the one
+//! pending timer a sans-IO machine's driver keeps. `core` never reads a clock; it is handed these
+//! values.
 
+use crate::core::session::Millis;
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::JsFuture;
@@ -24,4 +28,33 @@ pub async fn sleep(ms: u32) {
         );
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// The timer of a machine that says when it next needs the time (`poll_timeout`): at most one
+/// sleep is pending. A sleep per arming (one per request) would each hold a promise and a closure
+/// until its deadline, minutes away: memory that grew with every call.
+#[derive(Default)]
+pub struct Timer {
+    armed: Rc<Cell<Option<Millis>>>,
+}
+
+impl Timer {
+    /// Runs `fire` at `deadline`, unless the pending sleep ends no later: then that one fires
+    /// instead, and the machine, asked again, arms the next deadline.
+    pub fn arm(&self, deadline: Millis, fire: impl FnOnce() + 'static) {
+        if self.armed.get().is_some_and(|armed| armed <= deadline) {
+            return;
+        }
+        self.armed.set(Some(deadline));
+        let armed = self.armed.clone();
+        let wait = deadline.saturating_sub(now_ms());
+        wasm_bindgen_futures::spawn_local(async move {
+            sleep(u32::try_from(wait).unwrap_or(u32::MAX)).await;
+            // An earlier deadline replaced this one.
+            if armed.get() == Some(deadline) {
+                armed.set(None);
+                fire();
+            }
+        });
+    }
 }

@@ -25,7 +25,7 @@ struct Inner {
     engine: RefCell<Engine>,
     listener: Listener,
     fetches: RefCell<SortedMap<StreamId, AbortController>>,
-    timer_generation: Cell<u64>,
+    timer: clock::Timer,
     /// True once the user disconnected: late callbacks are ignored.
     closed: Cell<bool>,
 }
@@ -51,7 +51,7 @@ impl Connection {
             engine: RefCell::new(engine),
             listener: Box::new(listener),
             fetches: RefCell::new(SortedMap::new()),
-            timer_generation: Cell::new(0),
+            timer: clock::Timer::default(),
             closed: Cell::new(false),
         });
         inner.engine.borrow_mut().connect(clock::now_ms());
@@ -127,17 +127,11 @@ fn pump(inner: &Rc<Inner>) {
 
 fn arm_timer(inner: &Rc<Inner>) {
     let Some(deadline) = inner.engine.borrow().poll_timeout() else { return };
-    let generation = inner.timer_generation.get().wrapping_add(1);
-    inner.timer_generation.set(generation);
-    let wait = deadline.saturating_sub(clock::now_ms());
-    let inner = inner.clone();
-    spawn_local(async move {
-        clock::sleep(u32::try_from(wait).unwrap_or(u32::MAX)).await;
-        // A newer timer supersedes this one.
-        if inner.timer_generation.get() == generation && !inner.closed.get() {
-            inner.engine.borrow_mut().handle_timeout(clock::now_ms());
-            pump(&inner);
-        }
+    let weak = Rc::downgrade(inner);
+    inner.timer.arm(deadline, move || {
+        let Some(inner) = weak.upgrade().filter(|i| !i.closed.get()) else { return };
+        inner.engine.borrow_mut().handle_timeout(clock::now_ms());
+        pump(&inner);
     });
 }
 
