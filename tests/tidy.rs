@@ -27,40 +27,35 @@ fn src() -> PathBuf {
 /// Names that mark browser or UI code, which `core` must never use.
 const WEB_CRATES: [&str; 6] = ["web_sys", "js_sys", "wasm_bindgen", "gloo", "leptos", "web-sys"];
 
+/// Every line of code (comments aside) in `files` that names one of `names`, as
+/// `file:line: text`; with `shipped`, only the part of each file before its test module.
+fn naming(files: Vec<PathBuf>, names: &[&str], shipped: bool) -> Vec<String> {
+    let mut offences = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let text = if shipped { text.split("#[cfg(test)]").next().unwrap_or("") } else { &text };
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if names.iter().any(|name| code.contains(name)) {
+                offences.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    offences
+}
+
 #[test]
 fn core_names_no_web_crate() {
     let files = rust_files(&src().join("core"));
     assert!(files.len() >= 5, "src/core should hold the core modules, found {files:?}");
-    let mut offences = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(&file).unwrap_or_default();
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            for name in WEB_CRATES {
-                if code.contains(name) {
-                    offences.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
-                }
-            }
-        }
-    }
+    let offences = naming(files, &WEB_CRATES, false);
     assert!(offences.is_empty(), "src/core must stay pure:\n{}", offences.join("\n"));
 }
 
 #[test]
 fn core_reads_no_clock_and_draws_no_randomness() {
     let banned = ["Instant::now", "SystemTime::now", "getrandom", "rand::", "thread_rng"];
-    let mut offences = Vec::new();
-    for file in rust_files(&src().join("core")) {
-        let text = std::fs::read_to_string(&file).unwrap_or_default();
-        for (n, line) in text.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            for name in banned {
-                if code.contains(name) {
-                    offences.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
-                }
-            }
-        }
-    }
+    let offences = naming(rust_files(&src().join("core")), &banned, false);
     assert!(
         offences.is_empty(),
         "time and randomness come from platform:\n{}",
@@ -86,19 +81,6 @@ const HEAVY: [&str; 3] = ["Deserialize", "BTreeMap", "BTreeSet"];
 
 #[test]
 fn release_code_uses_no_per_type_heavy_machinery() {
-    let mut offences = Vec::new();
-    for file in rust_files(&src()) {
-        let text = std::fs::read_to_string(&file).unwrap_or_default();
-        // Only the code before a file's test module ships.
-        let shipped = text.split("#[cfg(test)]").next().unwrap_or("");
-        for (n, line) in shipped.lines().enumerate() {
-            let code = line.split("//").next().unwrap_or("");
-            for name in HEAVY {
-                if code.contains(name) {
-                    offences.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
-                }
-            }
-        }
-    }
+    let offences = naming(rust_files(&src()), &HEAVY, true);
     assert!(offences.is_empty(), "heavy per-type code in the release:\n{}", offences.join("\n"));
 }
