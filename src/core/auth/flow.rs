@@ -230,7 +230,7 @@ pub fn kept(text: &str) -> Option<(PendingSignIn, Vec<TraceLine>)> {
         revocation_endpoint: f.optional_string("revocation_endpoint").ok()?,
         client_id: f.string("client_id").ok()?,
         issuer: f.string("issuer").ok()?,
-        iss_required: f.optional_bool("iss_required").ok()?.unwrap_or(false),
+        iss_required: f.optional_bool("iss_required").ok()??,
         resource: f.optional_string("resource").ok()?,
         scopes: strings(&mut f, "scopes").ok()?,
         created_at: f.take("created_at")?.as_u64()?,
@@ -833,7 +833,10 @@ mod tests {
         assert_eq!(back.server, pending.server);
         // Anything else kept under the key is nothing, not a half-read sign-in.
         let tampered = stored.replace("\"created_at\":", "\"created_at\":\"x\",\"was\":");
-        for other in ["", "{}", "[]", "{\"pending\":{}}", tampered.as_str()] {
+        // Whether the answer must carry `iss` is never guessed.
+        let unsure = stored.replace("\"iss_required\":true,", "");
+        assert_ne!(unsure, stored);
+        for other in ["", "{}", "[]", "{\"pending\":{}}", tampered.as_str(), unsure.as_str()] {
             assert!(kept(other).is_none(), "{other}");
         }
         assert_eq!(back.state.secret(), pending.state.secret());
