@@ -194,8 +194,10 @@ mod tests {
                         Op::Insert(k, v) => prop_assert_eq!(ours.insert(k, v), theirs.insert(k, v)),
                         Op::Remove(k) => prop_assert_eq!(ours.remove(&k), theirs.remove(&k)),
                         Op::GetOrInsert(k, v) => {
-                            *ours.get_or_insert_with(k, || v) += 1;
-                            *theirs.entry(k).or_insert(v) += 1;
+                            let ours = ours.get_or_insert_with(k, || v);
+                            *ours = ours.wrapping_add(1);
+                            let theirs = theirs.entry(k).or_insert(v);
+                            *theirs = theirs.wrapping_add(1);
                         }
                         Op::Retain(m) => {
                             ours.retain(|k, _| k % m != 0);
