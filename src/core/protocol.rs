@@ -64,7 +64,7 @@ pub struct InitializeResult {
 }
 
 /// A tool as `tools/list` describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Tool {
     pub name: String,

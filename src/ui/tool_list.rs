@@ -1,7 +1,7 @@
 //! The list of a server's tools: name, title and description, rendered as text (never HTML —
 //! the text comes from the server), with a filter box. Choosing a tool opens it in the call
-//! panel. Rows are keyed, so filtering moves rows rather than rebuilding a thousand of them, and
-//! nothing is redrawn when other parts of the console change.
+//! panel. Rows are drawn once per listing and hidden when the filter leaves them out; nothing is
+//! redrawn when other parts of the console change.
 
 use crate::core::console::matching_tools;
 use crate::core::launch::Opened;
@@ -14,7 +14,8 @@ use leptos::prelude::*;
 #[component]
 pub fn ToolList() -> impl IntoView {
     let console = expect_context::<Console>();
-    // Re-runs on every change of the state, but tells the list only when the tools changed.
+    // Re-runs on every change of the state, but tells the list only when the tools changed (the
+    // shared list is compared by address, `Tool` being `Eq`).
     let tools = Memo::new(move |_| console.state.with(|s| s.tools.clone()));
     let query = RwSignal::new(String::new());
     move || {
