@@ -180,11 +180,7 @@ impl Owner {
             shared_context,
         };
         if let Some(parent) = parent.and_then(|n| n.upgrade()) {
-            parent
-                .write()
-                .or_poisoned()
-                .children
-                .push(Arc::downgrade(&this.inner));
+            adopt(&mut parent.write().or_poisoned().children, &this.inner);
         }
         this
     }
@@ -257,7 +253,7 @@ impl Owner {
             #[cfg(feature = "hydration")]
             shared_context: self.shared_context.clone(),
         };
-        inner.children.push(Arc::downgrade(&child.inner));
+        adopt(&mut inner.children, &child.inner);
         child
     }
 
@@ -491,6 +487,22 @@ pub struct IsHydrating(pub bool);
 /// This is an alias for [`Owner::on_cleanup`].
 pub fn on_cleanup(fun: impl FnOnce() + Send + Sync + 'static) {
     Owner::on_cleanup(fun)
+}
+
+/// Adds `child` to an owner's `children`, first forgetting the children already dropped whenever
+/// the list is full: a long-lived owner (a `<For>`'s, whose rows come and go) otherwise keeps a
+/// `Weak`, and with it each dead child's allocation, for every child it ever had. Room is then
+/// made for as many again as are alive, so the scans stay amortized O(1) per child.
+/// (mcp-console's change; reactive_graph 0.3 prunes the same way.)
+fn adopt(
+    children: &mut Vec<Weak<RwLock<OwnerInner>>>,
+    child: &Arc<RwLock<OwnerInner>>,
+) {
+    if !children.is_empty() && children.len() == children.capacity() {
+        children.retain(|c| c.strong_count() > 0);
+        children.reserve(children.len());
+    }
+    children.push(Arc::downgrade(child));
 }
 
 #[derive(Default)]
