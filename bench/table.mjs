@@ -116,11 +116,12 @@ if (sseMatch) {
 const many = r.manyTools;
 if (many) {
   const m = median(many.listToPaint);
-  row(`1,000 tools: tools/list response end (Resource Timing) → all ${n0(Math.min(...many.tools))} tools in the DOM`, ms(m), range(many.listToPaint, ms), '≤ 16 ms', met(m <= 16));
-  row('1,000 tools: click Connect → all in the DOM (whole connection, for reference)', ms(median(many.connectToPaint)), range(many.connectToPaint, ms), '—', '—');
+  const rows = many.rows ? `, the ${n0(Math.max(...many.rows))} rows that can be in sight drawn` : '';
+  row(`1,000 tools: tools/list response end (Resource Timing) → list drawn (heading counts all ${n0(Math.min(...many.tools))}${rows})`, ms(m), range(many.listToPaint, ms), '≤ 16 ms', met(m <= 16));
+  row('1,000 tools: click Connect → list drawn (whole connection, for reference)', ms(median(many.connectToPaint)), range(many.connectToPaint, ms), '—', '—');
   if (many.filter) {
     const f = median(many.filter);
-    row('1,000 tools: keystroke in the search box → visible tool count changed', ms(f), `${ms(Math.min(...many.filter))} – ${ms(Math.max(...many.filter))} (min–max, ${many.filter.length} keystrokes)`, '≤ 16 ms', met(f <= 16));
+    row('1,000 tools: keystroke in the search box → list drawn anew (the count of matches changed)', ms(f), `${ms(Math.min(...many.filter))} – ${ms(Math.max(...many.filter))} (min–max, ${many.filter.length} keystrokes)`, '≤ 16 ms', met(f <= 16));
   } else {
     row('1,000 tools: keystroke in the search box → filtered', 'no search box yet', '—', '≤ 16 ms', '—');
   }

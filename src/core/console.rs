@@ -10,6 +10,7 @@ use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::{Prompt, Resource, Tool};
 use crate::core::session::{ListKind, Millis, ServerSummary, SessionEvent};
 use serde_json::{Map, Value};
+use std::ops::Range;
 use std::sync::Arc;
 
 /// How many log lines are kept; older ones scroll away.
@@ -347,6 +348,27 @@ pub fn matching_tools(tools: &[Tool], query: &str) -> Vec<usize> {
         .collect()
 }
 
+/// The pitch of the tool list's rows in CSS pixels: `style/console.css` draws each
+/// `.mc-tool-scroll .mc-tool` this high, gap included.
+pub const TOOL_ROW_PX: usize = 64;
+/// At most this many rows are in sight at once (a list box 2,560 pixels high).
+const ROWS_IN_SIGHT: usize = 40;
+/// Rows drawn above the first one in sight, so that scrolling back up shows no gap.
+const ROWS_ABOVE: usize = 8;
+
+/// Which of a list's `rows` to draw when it is scrolled `scroll_top` pixels down: those that can
+/// be in sight and a few above. A list of a thousand tools then draws and filters like a short one.
+pub fn rows_in_view(scroll_top: f64, rows: usize) -> Range<usize> {
+    // A scroll offset is finite and not negative; anything else is read as the top.
+    let first = if scroll_top.is_finite() && scroll_top > 0.0 {
+        (scroll_top / TOOL_ROW_PX as f64) as usize
+    } else {
+        0
+    };
+    let end = first.saturating_add(ROWS_IN_SIGHT).min(rows);
+    first.saturating_sub(ROWS_ABOVE).min(end)..end
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,6 +469,22 @@ mod tests {
             s.call(&RequestId::Number(7)).map(|c| &c.state),
             Some(CallState::Done(_))
         ));
+    }
+
+    #[test]
+    fn a_long_list_draws_the_rows_in_sight_and_a_few_above() {
+        assert_eq!(rows_in_view(0.0, 1_000), 0..ROWS_IN_SIGHT);
+        assert_eq!(rows_in_view(0.0, 5), 0..5);
+        let row = TOOL_ROW_PX as f64;
+        assert_eq!(rows_in_view(500.0 * row + 10.0, 1_000), 492..540);
+        assert_eq!(rows_in_view(990.0 * row, 1_000), 982..1_000);
+        // Scrolled further than the list reaches (it just got shorter): nothing to draw yet, and
+        // the browser's clamped scroll position follows.
+        assert_eq!(rows_in_view(990.0 * row, 10), 10..10);
+        for odd in [f64::NAN, f64::INFINITY, -5.0, f64::MAX] {
+            let range = rows_in_view(odd, 1_000);
+            assert!(range.start <= range.end && range.end <= 1_000, "{odd}: {range:?}");
+        }
     }
 
     #[test]
