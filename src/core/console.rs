@@ -90,11 +90,14 @@ pub struct ConsoleState {
     pub server: Option<ServerSummary>,
     /// Shared, so a view can hold the list without copying it on every change of the state.
     pub tools: Option<Arc<[Tool]>>,
-    pub resources: Option<Vec<Resource>>,
-    pub prompts: Option<Vec<Prompt>>,
+    pub resources: Option<Arc<[Resource]>>,
+    pub prompts: Option<Arc<[Prompt]>>,
     /// Newest first.
     pub calls: Vec<Call>,
     pub log: Vec<LogLine>,
+    /// How many lines the log has been given, the ones scrolled away included: the log view
+    /// redraws when this moves, not on every change of the state.
+    pub logged: u64,
     /// Server requests waiting for the person (elicitation, sampling), oldest first.
     pub asks: Vec<Ask>,
     /// The last non-fatal problem (a failed request), shown until the next success.
@@ -164,10 +167,10 @@ impl ConsoleState {
                 self.notice = None;
             }
             SessionEvent::Listed { kind: ListKind::Resources, items } => {
-                self.resources = Some(self.typed(items, "resources/list"));
+                self.resources = Some(self.typed(items, "resources/list").into());
             }
             SessionEvent::Listed { kind: ListKind::Prompts, items } => {
-                self.prompts = Some(self.typed(items, "prompts/list"));
+                self.prompts = Some(self.typed(items, "prompts/list").into());
             }
             SessionEvent::Failed(error) => self.status = Status::Failed(error.to_string()),
             SessionEvent::Answered { id, result, .. } => {
@@ -229,6 +232,7 @@ impl ConsoleState {
             None => String::new(),
         };
         self.log.push(LogLine { level, logger, text });
+        self.logged += 1;
         if self.log.len() > LOG_LIMIT {
             let excess = self.log.len() - LOG_LIMIT;
             self.log.drain(..excess);
@@ -569,7 +573,7 @@ mod tests {
             kind: ListKind::Resources,
             items: vec![json!({"uri": "a://1", "name": "one"}), json!({"name": "no uri"})],
         }));
-        assert_eq!(s.resources.as_ref().map(Vec::len), Some(1));
+        assert_eq!(s.resources.as_ref().map(|r| r.len()), Some(1));
         assert_eq!(
             s.notice.as_deref(),
             Some("1 of the 2 items of resources/list were not understood and are not shown.")

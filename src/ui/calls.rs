@@ -57,9 +57,12 @@ pub fn CallPanel() -> impl IntoView {
     let values = RwSignal::new(FormValues::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
 
+    // The list is compared by address: the open tool is looked up again only when the list or
+    // the choice changes, not on every change of the state.
+    let tools = Memo::new(move |_| console.state.with(|s| s.tools.clone()));
     let tool = Memo::new(move |_| {
         let Some(Opened::Tool(name)) = selected.0.get() else { return None };
-        console.state.with(|s| s.tools.as_ref()?.iter().find(|t| t.name == name).cloned())
+        tools.with(|t| t.as_ref()?.iter().find(|t| t.name == name).cloned())
     });
     let form = Memo::new(move |_| tool.get().map(|t| schema_form::form_for(&t.input_schema)));
     let has_form =

@@ -37,9 +37,11 @@ fn send(
 #[component]
 pub fn ResourceList() -> impl IntoView {
     let console = expect_context::<Console>();
+    // Redrawn when the list changes (compared by address), not on every change of the state.
+    let resources = Memo::new(move |_| console.state.with(|s| s.resources.clone()));
     move || {
-        console.state.with(|s| {
-            s.resources.as_ref().map(|resources| {
+        resources.with(|resources| {
+            resources.as_ref().map(|resources| {
                 let heading = format!("Resources ({})", resources.len());
                 let items = resources
                     .iter()
@@ -79,9 +81,11 @@ pub fn ResourceList() -> impl IntoView {
 pub fn PromptList() -> impl IntoView {
     let console = expect_context::<Console>();
     let selected = expect_context::<Selected>();
+    // As for resources.
+    let prompts = Memo::new(move |_| console.state.with(|s| s.prompts.clone()));
     move || {
-        console.state.with(|s| {
-            s.prompts.as_ref().map(|prompts| {
+        prompts.with(|prompts| {
+            prompts.as_ref().map(|prompts| {
                 let heading = format!("Prompts ({})", prompts.len());
                 let items = prompts
                     .iter()
@@ -116,9 +120,11 @@ pub fn PromptList() -> impl IntoView {
 pub fn PromptPanel() -> impl IntoView {
     let console = expect_context::<Console>();
     let selected = expect_context::<Selected>();
+    // As for the open tool: looked up again only when the list or the choice changes.
+    let prompts = Memo::new(move |_| console.state.with(|s| s.prompts.clone()));
     let prompt = Memo::new(move |_| {
         let Some(Opened::Prompt(name)) = selected.0.get() else { return None };
-        console.state.with(|s| s.prompts.as_ref()?.iter().find(|p| p.name == name).cloned())
+        prompts.with(|p| p.as_ref()?.iter().find(|p| p.name == name).cloned())
     });
     let values = RwSignal::new(FormValues::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());

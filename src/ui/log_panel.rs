@@ -16,6 +16,7 @@ pub fn LogPanel() -> impl IntoView {
     let has_logging = move || {
         console.state.with(|s| s.server.as_ref().is_some_and(|v| v.has_capability("logging")))
     };
+    let logged = Memo::new(move |_| console.state.with(|s| s.logged));
     let set_level = move |level: String| {
         console.with_connection(|c| {
             c.with_session(|session, now| {
@@ -40,7 +41,8 @@ pub fn LogPanel() -> impl IntoView {
                 </label>
                 <ol class="mc-log__lines" data-testid="log">
                     {move || {
-                        console.state.with(|s| {
+                        logged.track();
+                        console.state.with_untracked(|s| {
                             s.log
                                 .iter()
                                 .map(|line| {

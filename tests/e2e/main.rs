@@ -313,8 +313,23 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
         browser.wait_for_text("[data-testid=elicitation-message]", |t| !t.is_empty()).await;
     assert_eq!(message, "What is your name?");
     browser.type_into("[data-testid=elicitation] [data-field-name=name]", "Ada <script>").await;
+    // The form keeps what was typed while the rest of the console changes: another call made
+    // and answered meanwhile.
+    browser.call_tool("echo", r#"{"message": "meanwhile"}"#).await;
+    browser.wait_for_text("[data-testid=call-result]", |t| t.contains("meanwhile")).await;
+    let typed = browser
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=elicitation] [data-field-name=name]').value",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(typed, json!("Ada <script>"));
     browser.click("[data-testid=elicitation-accept]").await;
-    browser.wait_for_text("[data-testid=call-result]", |t| t == "accept: Ada <script>").await;
+    // ask_name's entry is the second: the echo made meanwhile is newer.
+    let asked = "[data-testid=call-entry]:nth-child(2) [data-testid=call-result]";
+    browser.wait_for_text(asked, |t| t == "accept: Ada <script>").await;
 
     // Sampling: the person writes the model's reply.
     browser.call_tool("summarize", r#"{"text": "A long story about MCP."}"#).await;
