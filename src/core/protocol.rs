@@ -88,15 +88,6 @@ impl Tool {
     }
 }
 
-/// One page of `tools/list`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListToolsResult {
-    pub tools: Vec<Tool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
 /// One block of content in a tool result, a prompt message or a sampling message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -281,16 +272,6 @@ impl FromJson for Tool {
             output_schema: f.optional("outputSchema"),
             annotations: f.optional("annotations"),
             extra: f.rest(),
-        })
-    }
-}
-
-impl FromJson for ListToolsResult {
-    fn from_json(value: Value) -> Result<Self, Malformed> {
-        let mut f = Fields::of(value, "result")?;
-        Ok(ListToolsResult {
-            tools: f.optional_list("tools", Tool::from_json)?.ok_or(Malformed("tools"))?,
-            next_cursor: f.optional_string("nextCursor")?,
         })
     }
 }

@@ -9,7 +9,7 @@ use crate::core::json::FromJson;
 use crate::core::jsonrpc::{Message, RequestId, RpcError, codes};
 use crate::core::map::SortedMap;
 use crate::core::protocol::{
-    Implementation, InitializeResult, ListToolsResult, SUPPORTED_VERSIONS, Tool, initialize_params,
+    Implementation, InitializeResult, SUPPORTED_VERSIONS, Tool, initialize_params,
     is_supported,
 };
 use serde_json::{Map, Value, json};
@@ -645,8 +645,9 @@ impl Session {
                 );
             }
             None if kind == ListKind::Tools => {
-                match ListToolsResult::from_json(json!({ "tools": so_far })) {
-                    Ok(list) => self.events.push_back(SessionEvent::ToolsListed(list.tools)),
+                // Read where they are: `json!` would copy every page's tools through serde first.
+                match so_far.into_iter().map(Tool::from_json).collect() {
+                    Ok(tools) => self.events.push_back(SessionEvent::ToolsListed(tools)),
                     Err(e) => {
                         let error = bad(e.to_string());
                         self.events.push_back(SessionEvent::RequestFailed {
