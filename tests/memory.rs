@@ -8,7 +8,6 @@
 use leptos::prelude::Owner;
 use mcp_console::core::console::{CALL_LIMIT, ConsoleState};
 use mcp_console::core::engine::{Engine, Output, ResponseHead, StreamId, TransportChoice};
-use mcp_console::core::http::HttpRequest;
 use mcp_console::core::session::SessionConfig;
 use serde_json::{Map, Value, json};
 use std::sync::{Mutex, PoisonError};
@@ -26,15 +25,6 @@ struct Rig {
 }
 
 impl Rig {
-    fn starts(&mut self) -> Vec<(StreamId, HttpRequest)> {
-        std::iter::from_fn(|| self.engine.poll_output())
-            .filter_map(|o| match o {
-                Output::Start { stream, request } => Some((stream, request)),
-                Output::Abort { .. } => None,
-            })
-            .collect()
-    }
-
     /// Folds what the engine has to say into the view, as the page does.
     fn fold(&mut self) {
         while let Some(event) = self.engine.poll_event() {
@@ -54,7 +44,9 @@ impl Rig {
 
     /// Answers each request with `result(method)` as one SSE event, each notification with 202.
     fn serve(&mut self, result: impl Fn(&str) -> Value) {
-        for (stream, request) in self.starts() {
+        let outputs: Vec<Output> = std::iter::from_fn(|| self.engine.poll_output()).collect();
+        for output in outputs {
+            let Output::Start { stream, request } = output else { continue };
             if request.method == "GET" {
                 self.head(stream, 405, None);
                 self.engine.handle_end(stream, self.now);
