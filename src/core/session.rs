@@ -9,8 +9,7 @@ use crate::core::json::FromJson;
 use crate::core::jsonrpc::{Message, RequestId, RpcError, codes};
 use crate::core::map::SortedMap;
 use crate::core::protocol::{
-    Implementation, InitializeResult, SUPPORTED_VERSIONS, Tool, initialize_params,
-    is_supported,
+    Implementation, InitializeResult, SUPPORTED_VERSIONS, Tool, initialize_params, is_supported,
 };
 use serde_json::{Map, Value, json};
 use std::collections::VecDeque;

@@ -23,10 +23,13 @@ fn answer(console: Console, id: &RequestId, result: Result<Value, RpcError>) {
 #[component]
 pub fn AskPanel() -> impl IntoView {
     let console = expect_context::<Console>();
+    // Redrawn only when the asks change: a form being filled in keeps what was typed while
+    // progress, log lines and answers arrive.
+    let asks = Memo::new(move |_| console.state.with(|s| s.asks.clone()));
     move || {
-        console
-            .state
-            .with(|s| s.asks.iter().map(|ask| view! { <AskView ask=ask.clone() /> }).collect_view())
+        asks.with(|asks| {
+            asks.iter().map(|ask| view! { <AskView ask=ask.clone() /> }).collect_view()
+        })
     }
 }
 

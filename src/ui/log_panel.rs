@@ -41,7 +41,9 @@ pub fn LogPanel() -> impl IntoView {
                 </label>
                 <ol class="mc-log__lines" data-testid="log">
                     {move || {
-                        logged.track();
+                        // Read, not only tracked: a memo that is never read never runs, so it
+                        // would never change.
+                        logged.get();
                         console.state.with_untracked(|s| {
                             s.log
                                 .iter()
