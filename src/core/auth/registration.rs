@@ -119,8 +119,16 @@ pub fn registration_request(
         .ok()
         .filter(crate::core::address::is_http)
         .ok_or_else(|| RegistrationError::BadEndpoint(endpoint.to_owned()))?;
+    // SEP-837 (2026-07-28): a client says what it is. A console served from this machine is a
+    // "locally-hosted web application accessed via localhost", which the revision calls native;
+    // one served from elsewhere is a web client.
+    let application_type = match url::Url::parse(redirect_uri) {
+        Ok(u) if crate::core::address::is_loopback(&u) => "native",
+        _ => "web",
+    };
     let mut body = json!({
         "client_name": CLIENT_NAME,
+        "application_type": application_type,
         "redirect_uris": [redirect_uri],
         "grant_types": ["authorization_code", "refresh_token"],
         "response_types": ["code"],
@@ -239,6 +247,13 @@ mod tests {
         assert_eq!(body["token_endpoint_auth_method"], "none");
         assert_eq!(body["scope"], "a b");
         assert_eq!(req.method, "POST");
+        assert_eq!(body["application_type"], "native", "the console on loopback");
+        let hosted = "https://console.example/callback.html";
+        let req = registration_request("https://as.example/register", hosted, &[])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let body: Value =
+            serde_json::from_str(req.body.as_deref().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(body["application_type"], "web", "the console on an intranet host");
 
         let ok = read_registration_response(
             201,
