@@ -38,6 +38,7 @@ impl Rig {
             content_type: content_type.map(str::to_owned),
             session_id: Some("s1".to_owned()),
             www_authenticate: None,
+            content_length: None,
         };
         self.engine.handle_head(stream, head, self.now);
     }

@@ -93,6 +93,9 @@ pub struct ResponseHead {
     pub session_id: Option<String>,
     /// `WWW-Authenticate`, read on 401 and 403.
     pub www_authenticate: Option<String>,
+    /// `Content-Length`, when the server sent one: a JSON reply announced as larger than the
+    /// console reads is refused before any of it is read.
+    pub content_length: Option<u64>,
 }
 
 /// A fetch that produced no (readable) response, or a body that broke off.
@@ -456,6 +459,16 @@ impl Engine {
                         head.session_id.as_deref(),
                         "",
                     ) {
+                        Ok(BodyKind::Json)
+                            if head.content_length.is_some_and(|n| n > JSON_BODY_LIMIT as u64) =>
+                        {
+                            let awaiting = std::mem::take(&mut s.awaiting);
+                            self.streams.remove(&stream);
+                            self.outputs.push_back(Output::Abort { stream });
+                            self.fail_requests(&awaiting, &too_large());
+                            self.flush(now);
+                            return;
+                        }
                         Ok(BodyKind::Json) => Body::Json(Vec::new()),
                         Ok(BodyKind::EventStream) => Body::Sse(SseDecoder::new()),
                         Ok(BodyKind::Empty) => Body::Ignore,
@@ -493,10 +506,7 @@ impl Engine {
         match &mut s.body {
             Body::Json(buf) => {
                 if buf.len() + chunk.len() > JSON_BODY_LIMIT {
-                    problem = Some(TransportError::Malformed(format!(
-                        "the reply is larger than {} MiB",
-                        JSON_BODY_LIMIT / (1024 * 1024)
-                    )));
+                    problem = Some(too_large());
                 } else {
                     buf.extend_from_slice(chunk);
                 }
@@ -1113,6 +1123,14 @@ fn refused_again(status: u16) -> String {
         "The server refused the token the console had just obtained (HTTP 401), so the console stopped instead of asking again: the token is probably meant for another audience or issuer; check the scopes and resource in the sign-in settings and the server's accepted audiences, then connect again.".to_owned()
     }
 }
+/// A JSON reply over the limit, announced or read so far.
+fn too_large() -> TransportError {
+    TransportError::Malformed(format!(
+        "the reply is larger than {} MiB",
+        JSON_BODY_LIMIT / (1024 * 1024)
+    ))
+}
+
 fn is_event_stream(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|c| c.split(';').next())
@@ -1186,6 +1204,7 @@ mod tests {
                 content_type: (!content_type.is_empty()).then(|| content_type.to_owned()),
                 session_id: session.map(str::to_owned),
                 www_authenticate: None,
+                content_length: None,
             };
             self.engine.handle_head(stream, head, self.now);
         }
@@ -1633,6 +1652,30 @@ mod tests {
     }
 
     #[test]
+    fn a_json_reply_announced_over_the_limit_is_refused_before_it_is_read() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        let id = rig.call("big");
+        let (post, _) = rig.one_start();
+        let announced = ResponseHead {
+            status: 200,
+            content_type: Some("application/json".into()),
+            session_id: Some("s1".into()),
+            www_authenticate: None,
+            content_length: Some(JSON_BODY_LIMIT as u64 + 1),
+        };
+        rig.engine.handle_head(post, announced, rig.now);
+        let outputs: Vec<Output> = std::iter::from_fn(|| rig.engine.poll_output()).collect();
+        assert!(outputs.contains(&Output::Abort { stream: post }), "{outputs:?}");
+        let events = rig.events();
+        assert!(session_events(&events).iter().any(|e| matches!(e, SessionEvent::RequestFailed { id: Some(got), error: SessionError::Transport(t), .. } if *got == id && t.contains("larger than 32 MiB"))), "{events:?}");
+        // Nothing of the body is kept should the platform still hand some over.
+        rig.engine.handle_chunk(post, b"{", rig.now);
+        assert!(rig.events().is_empty());
+        assert!(matches!(rig.engine.state(), ConnectionState::Connected { .. }));
+    }
+
+    #[test]
     fn a_malformed_event_fails_its_request_with_a_sentence() {
         let mut rig = Rig::new(TransportChoice::Auto);
         rig.connected();
@@ -1670,6 +1713,7 @@ mod tests {
                 content_type: Some("application/json".into()),
                 session_id: None,
                 www_authenticate: (!challenge.is_empty()).then(|| challenge.to_owned()),
+                content_length: None,
             };
             self.engine.handle_head(stream, head, self.now);
         }

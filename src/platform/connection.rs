@@ -179,6 +179,7 @@ async fn run(
         content_type: response.header("content-type"),
         session_id: response.header(SESSION_HEADER),
         www_authenticate: response.header("www-authenticate"),
+        content_length: response.header("content-length").and_then(|n| n.trim().parse().ok()),
     };
     inner.engine.borrow_mut().handle_head(stream, head, clock::now_ms());
     pump(inner);
