@@ -453,22 +453,20 @@ impl Engine {
         } else {
             match &kind {
                 StreamKind::Post { .. } => {
-                    match self.http.on_response(
-                        head.status,
-                        head.content_type.as_deref(),
-                        head.session_id.as_deref(),
-                        "",
-                    ) {
-                        Ok(BodyKind::Json)
-                            if head.content_length.is_some_and(|n| n > JSON_BODY_LIMIT as u64) =>
-                        {
-                            let awaiting = std::mem::take(&mut s.awaiting);
-                            self.streams.remove(&stream);
-                            self.outputs.push_back(Output::Abort { stream });
-                            self.fail_requests(&awaiting, &too_large());
-                            self.flush(now);
-                            return;
-                        }
+                    let declared_too_large =
+                        head.content_length.is_some_and(|n| n > JSON_BODY_LIMIT as u64);
+                    match self
+                        .http
+                        .on_response(
+                            head.status,
+                            head.content_type.as_deref(),
+                            head.session_id.as_deref(),
+                            "",
+                        )
+                        .and_then(|kind| match kind {
+                            BodyKind::Json if declared_too_large => Err(too_large()),
+                            kind => Ok(kind),
+                        }) {
                         Ok(BodyKind::Json) => Body::Json(Vec::new()),
                         Ok(BodyKind::EventStream) => Body::Sse(SseDecoder::new()),
                         Ok(BodyKind::Empty) => Body::Ignore,
