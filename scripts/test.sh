@@ -73,5 +73,5 @@ step "all test layers passed in $((SECONDS - started)) s"
 cargo_passed=$(grep -aoE 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 node_passed=$(grep -aoE '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 # The Python peer's checks and the conformance scenarios close with "[name: ]N passed, N failed".
-other_passed=$(grep -aE '^([a-z-]+: )?[0-9]+ passed, 0 failed$' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+other_passed=$(grep -aE '^([A-Za-z0-9. -]+: )?[0-9]+ passed, 0 failed$' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 echo "tests: $((cargo_passed + node_passed + other_passed)) passed, 0 failed"

@@ -5,6 +5,11 @@
 #   tests/conformance/run.sh                      # the default: initialize
 #   tests/conformance/run.sh initialize tools_call sse-retry
 #   tests/conformance/run.sh --list               # every client scenario the installed suite knows
+#   tests/conformance/run.sh --next request-metadata tools_call@2026-07-28
+#
+# Two pinned versions of the suite are installed side by side: 0.1.16 (the 2025 revisions) and, with
+# --next, 0.2.0-alpha.12 (which adds the 2026-07-28 revision's scenarios). A scenario written
+# `name@<revision>` runs at that revision (the suite's --spec-version); without it the suite picks.
 #
 # The suite's test servers listen on all interfaces, so everything (the suite, its servers, the
 # console's static server, chromedriver and Chromium) runs inside a fresh network namespace that has
@@ -41,6 +46,12 @@ if [[ ! -x node_modules/.bin/node || ! -f node_modules/@modelcontextprotocol/con
 fi
 node22="$here/node_modules/.bin/node"
 conformance="$here/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+suite="0.1.16"
+if [[ "${1:-}" == "--next" ]]; then
+  shift
+  conformance="$here/node_modules/conformance-next/dist/index.js"
+  suite="0.2.0-alpha.12"
+fi
 [[ "$("$node22" --version)" == v22.* ]] || { echo "run.sh: $node22 is not Node 22" >&2; exit 3; }
 
 if [[ "${1:-}" == "--list" ]]; then
@@ -78,13 +89,15 @@ set -uo pipefail
 ip link set lo up
 failed=()
 for s in "${SCENARIOS[@]}"; do
-  echo "=== $s ==="
-  log="$OUT/$(printf '%s' "$s" | tr '/' '_').log"
+  echo "=== $s ($SUITE) ==="
+  log="$OUT/$(printf '%s' "$s" | tr '/@' '__').log"
   verbose=()
   [[ "${CONFORMANCE_DEBUG:-}" == 1 ]] && verbose=(--verbose)
+  spec=()
+  [[ "$s" == *@* ]] && spec=(--spec-version "${s#*@}")
   # The suite splits --command on spaces and runs it through /bin/sh with the server URL appended;
   # `exec` makes its timeout's SIGTERM reach the client instead of the shell.
-  if "$NODE22" "$CONFORMANCE" client --command "exec $NODE22 $CLIENT" --scenario "$s" \
+  if "$NODE22" "$CONFORMANCE" client --command "exec $NODE22 $CLIENT" --scenario "${s%@*}" "${spec[@]}" \
        --timeout "$TIMEOUT_MS" -o "$OUT" "${verbose[@]}" 2>&1 | tee "$log"; then
     :
   else
@@ -94,19 +107,19 @@ done
 echo
 echo "=== summary ==="
 for s in "${SCENARIOS[@]}"; do
-  log="$OUT/$(printf '%s' "$s" | tr '/' '_').log"
+  log="$OUT/$(printf '%s' "$s" | tr '/@' '__').log"
   line="$(grep -a -m1 '^Passed: ' "$log" || echo 'no result')"
   verdict=PASSED
   for f in "${failed[@]}"; do [[ "$f" == "$s" ]] && verdict=FAILED; done
   printf '%-45s %-7s %s\n' "$s" "$verdict" "$line"
 done
 echo "results: $OUT"
-echo "$(( ${#SCENARIOS[@]} - ${#failed[@]} )) passed, ${#failed[@]} failed"
+echo "conformance $SUITE: $(( ${#SCENARIOS[@]} - ${#failed[@]} )) passed, ${#failed[@]} failed"
 [[ ${#failed[@]} -eq 0 ]]
 EOF
 )
 
-export NODE22="$node22" CONFORMANCE="$conformance" CLIENT="$here/client.mjs" OUT="$out" TIMEOUT_MS="$timeout_ms"
+export NODE22="$node22" CONFORMANCE="$conformance" SUITE="$suite" CLIENT="$here/client.mjs" OUT="$out" TIMEOUT_MS="$timeout_ms"
 export CONSOLE_DIST="$work/dist" CONFORMANCE_ARTIFACTS="$out" CONFORMANCE_CLIENT_BUDGET_MS="$budget_ms"
 export SCENARIOS_LIST="${scenarios[*]}"
 status=0
