@@ -203,7 +203,7 @@ async fn a_legacy_sse_stream_is_read_with_fetch_and_announces_its_endpoint() {
     let request = HttpRequest {
         method: "GET",
         url: url.to_owned(),
-        headers: vec![("accept", "text/event-stream".to_owned())],
+        headers: vec![("accept".into(), "text/event-stream".to_owned())],
         body: None,
     };
     let response = fetch::send(&request, None).await.unwrap_or_else(|e| panic!("{e:?}"));

@@ -18,6 +18,8 @@ pub const LOG_LIMIT: usize = 500;
 /// How many requests the history keeps, newest first; older ones are forgotten, so a long
 /// session's memory stays flat.
 pub const CALL_LIMIT: usize = 200;
+/// How many connection steps are kept.
+const STEP_LIMIT: usize = 20;
 
 /// Where the connection stands, as the status line shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -102,6 +104,8 @@ pub struct ConsoleState {
     pub asks: Vec<Ask>,
     /// The last non-fatal problem (a failed request), shown until the next success.
     pub notice: Option<String>,
+    /// How the console found the revision and transport it speaks, oldest first.
+    pub steps: Vec<String>,
 }
 
 impl ConsoleState {
@@ -145,6 +149,13 @@ impl ConsoleState {
             EngineEvent::Session(event) => self.apply_session(*event),
             // The sign-in machinery answers it; the status line already says what happens.
             EngineEvent::AuthRequired(_) => {}
+            EngineEvent::Step(line) => {
+                // A long-lived connection may renegotiate many times: keep the latest steps.
+                if self.steps.len() == STEP_LIMIT {
+                    self.steps.remove(0);
+                }
+                self.steps.push(line);
+            }
         }
     }
 

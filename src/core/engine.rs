@@ -10,6 +10,8 @@ use crate::core::auth::tokens::Bearer;
 use crate::core::http::{AUTHORIZATION_HEADER, HttpRequest};
 use crate::core::jsonrpc::{Message, RequestId};
 use crate::core::map::SortedMap;
+use crate::core::negotiation::Probe;
+use crate::core::protocol::request_version;
 use crate::core::reconnect::Backoff;
 use crate::core::session::{Millis, Phase, Session, SessionConfig, SessionEvent};
 use crate::core::sse::SseDecoder;
@@ -83,6 +85,9 @@ pub enum EngineEvent {
     State(ConnectionState),
     Session(Box<SessionEvent>),
     AuthRequired(AuthRequired),
+    /// A step of finding out how to talk to the server (revision, transport), for the
+    /// connection trace.
+    Step(String),
 }
 
 /// The status line and headers of a response.
@@ -140,6 +145,8 @@ enum StreamKind {
         message: Message,
     },
     Delete,
+    /// `server/discover` asked of a stateless server that went away; only its status matters.
+    Probe,
 }
 
 #[derive(Debug)]
@@ -180,6 +187,8 @@ enum Timer {
     Get { last_event_id: Option<String>, awaiting: Vec<RequestId> },
     /// Reopen the legacy SSE stream.
     LegacyGet,
+    /// Ask a stateless server `server/discover` again, to learn whether it is back.
+    Rediscover,
 }
 
 /// One connection to one MCP server.
@@ -303,6 +312,7 @@ impl Engine {
             match timer {
                 Timer::Get { last_event_id, awaiting } => self.open_get(last_event_id, awaiting),
                 Timer::LegacyGet => self.open_legacy_stream(),
+                Timer::Rediscover => {}
             }
         }
         self.release_held();
@@ -353,8 +363,11 @@ impl Engine {
         self.set_state(ConnectionState::Connecting);
         if matches!(self.mode, Mode::Legacy { .. }) {
             self.open_legacy_stream();
+            self.session.connect(now);
+        } else {
+            // Newest first: a stateless revision if the server speaks one, else the handshake.
+            self.session.discover(now);
         }
-        self.session.connect(now);
         self.flush(now);
     }
 
@@ -388,6 +401,9 @@ impl Engine {
         while let Some(message) = self.session.poll_transmit() {
             self.send(message);
         }
+        if self.session.is_stateless() {
+            self.abort_unwanted();
+        }
         while let Some(event) = self.session.poll_event() {
             match &event {
                 SessionEvent::Ready(summary) => {
@@ -400,6 +416,10 @@ impl Engine {
                     self.set_state(ConnectionState::Connected { transport });
                     self.events.push_back(EngineEvent::Session(Box::new(event)));
                     self.open_standalone_stream(now);
+                    continue;
+                }
+                SessionEvent::Step(line) => {
+                    self.events.push_back(EngineEvent::Step(line.clone()));
                     continue;
                 }
                 SessionEvent::Failed(error) => {
@@ -435,10 +455,16 @@ impl Engine {
         if self.mode == Mode::Probing {
             if ok {
                 self.mode = Mode::Streamable;
-            } else if let (400 | 404 | 405, StreamKind::Post { message }) = (head.status, &kind) {
+            } else if let (400 | 404 | 405, StreamKind::Post { message }) = (head.status, &kind)
+                && !is_stateless(message)
+            {
                 self.held.push(message.clone());
                 self.streams.remove(&stream);
                 self.outputs.push_back(Output::Abort { stream });
+                self.events.push_back(EngineEvent::Step(format!(
+                    "initialize was refused (HTTP {}): trying legacy HTTP+SSE at the same URL.",
+                    head.status
+                )));
                 self.open_legacy_stream();
                 return;
             }
@@ -452,17 +478,15 @@ impl Engine {
             Body::Error(Vec::new())
         } else {
             match &kind {
-                StreamKind::Post { .. } => {
+                StreamKind::Post { message } => {
+                    // A stateless revision has no session: a session id sent anyway is ignored.
+                    let session_id =
+                        if is_stateless(message) { None } else { head.session_id.as_deref() };
                     let declared_too_large =
                         head.content_length.is_some_and(|n| n > JSON_BODY_LIMIT as u64);
                     match self
                         .http
-                        .on_response(
-                            head.status,
-                            head.content_type.as_deref(),
-                            head.session_id.as_deref(),
-                            "",
-                        )
+                        .on_response(head.status, head.content_type.as_deref(), session_id, "")
                         .and_then(|kind| match kind {
                             BodyKind::Json if declared_too_large => Err(too_large()),
                             kind => Ok(kind),
@@ -490,7 +514,9 @@ impl Engine {
                         Body::Ignore
                     }
                 }
-                StreamKind::LegacyPost { .. } | StreamKind::Delete => Body::Ignore,
+                StreamKind::LegacyPost { .. } | StreamKind::Delete | StreamKind::Probe => {
+                    Body::Ignore
+                }
             }
         };
     }
@@ -598,10 +624,15 @@ impl Engine {
     /// `stream` failed: no response at all, or its body broke off.
     pub fn handle_failure(&mut self, stream: StreamId, failure: NetworkFailure, now: Millis) {
         let Some(s) = self.streams.remove(&stream) else { return };
-        if matches!(s.kind, StreamKind::Delete) {
+        // A failed probe: the next one is already planned.
+        if matches!(s.kind, StreamKind::Delete | StreamKind::Probe) {
             return;
         }
         let last_id = s.resume_point();
+        if s.awaiting.iter().any(|id| self.session.discovery_failed(id, Probe::Unreachable, now)) {
+            self.flush(now);
+            return;
+        }
         // Before the first session exists there is nothing to recover: say what happened.
         if !self.ever_ready {
             let error = self.failure_error(&failure);
@@ -613,6 +644,13 @@ impl Engine {
         }
         let reason = self.failure_error(&failure).to_string();
         self.note_failure(reason, now);
+        if self.session.is_stateless()
+            && let ConnectionState::Reconnecting { at, .. } = self.state
+            && !self.timers.iter().any(|(_, t)| *t == Timer::Rediscover)
+        {
+            // No stream notices when a stateless server is back: ask it.
+            self.timers.push((at, Timer::Rediscover));
+        }
         match s.kind {
             StreamKind::Post { message }
                 if !s.awaiting.is_empty() || matches!(s.body, Body::Pending) =>
@@ -649,6 +687,7 @@ impl Engine {
             match timer {
                 Timer::Get { last_event_id, awaiting } => self.open_get(last_event_id, awaiting),
                 Timer::LegacyGet => self.open_legacy_stream(),
+                Timer::Rediscover => self.rediscover(now),
             }
         }
         self.flush(now);
@@ -701,7 +740,9 @@ impl Engine {
         if let Some(token) = &self.bearer
             && same_origin_text(&request.url, self.http.endpoint())
         {
-            request.headers.push((AUTHORIZATION_HEADER, format!("Bearer {}", token.secret())));
+            request
+                .headers
+                .push((AUTHORIZATION_HEADER.into(), format!("Bearer {}", token.secret())));
         }
         self.next_stream += 1;
         let id = self.next_stream;
@@ -743,7 +784,7 @@ impl Engine {
                 let request = HttpRequest {
                     method: "POST",
                     url: url.clone(),
-                    headers: vec![("content-type", "application/json".to_owned())],
+                    headers: vec![("content-type".into(), "application/json".to_owned())],
                     body: Some(message.encode()),
                 };
                 self.start(StreamKind::LegacyPost { message }, request, awaiting);
@@ -759,7 +800,12 @@ impl Engine {
     }
 
     fn open_standalone_stream(&mut self, _now: Millis) {
-        if self.mode == Mode::Streamable && self.get_supported && !self.standalone_open {
+        // A stateless revision has no GET stream: notifications come by subscriptions/listen.
+        if self.mode == Mode::Streamable
+            && self.get_supported
+            && !self.standalone_open
+            && !self.session.is_stateless()
+        {
             self.standalone_open = true;
             self.open_get(self.standalone_last_id.clone(), Vec::new());
         }
@@ -769,17 +815,17 @@ impl Engine {
         let mut request = HttpRequest {
             method: "GET",
             url: self.http.endpoint().to_owned(),
-            headers: vec![("accept", "text/event-stream".to_owned())],
+            headers: vec![("accept".into(), "text/event-stream".to_owned())],
             body: None,
         };
         if let Some(id) = self.http.session_id() {
-            request.headers.push((SESSION_HEADER, id.to_owned()));
+            request.headers.push((SESSION_HEADER.into(), id.to_owned()));
         }
         if let Some(v) = self.session.protocol_version() {
-            request.headers.push((PROTOCOL_HEADER, v.to_owned()));
+            request.headers.push((PROTOCOL_HEADER.into(), v.to_owned()));
         }
         if let Some(last) = last_event_id.filter(|l| !l.is_empty()) {
-            request.headers.push(("last-event-id", last));
+            request.headers.push(("last-event-id".into(), last));
         }
         self.start(StreamKind::Get, request, awaiting);
     }
@@ -789,7 +835,7 @@ impl Engine {
         let request = HttpRequest {
             method: "GET",
             url: self.http.endpoint().to_owned(),
-            headers: vec![("accept", "text/event-stream".to_owned())],
+            headers: vec![("accept".into(), "text/event-stream".to_owned())],
             body: None,
         };
         self.start(StreamKind::LegacyGet, request, Vec::new());
@@ -814,6 +860,11 @@ impl Engine {
             }
         };
         let reopened = self.ever_ready;
+        if !reopened {
+            self.events.push_back(EngineEvent::Step(format!(
+                "The SSE stream named its message endpoint, {resolved}."
+            )));
+        }
         self.mode = Mode::Legacy { endpoint: Some(resolved.to_string()) };
         self.link_is_up(now);
         if reopened {
@@ -829,6 +880,7 @@ impl Engine {
 
     fn link_is_up(&mut self, _now: Millis) {
         self.failures = 0;
+        self.timers.retain(|(_, t)| *t != Timer::Rediscover);
         if matches!(self.state, ConnectionState::Reconnecting { .. }) {
             let transport = match self.mode {
                 Mode::Legacy { .. } => TransportKind::LegacySse,
@@ -871,6 +923,8 @@ impl Engine {
                 self.after_auth.push(Timer::LegacyGet);
             }
             StreamKind::Delete => return,
+            // The server is back and wants a token: what was held goes out and asks for it.
+            StreamKind::Probe => return self.link_is_up(now),
         }
         if self.auth_wait {
             return;
@@ -1019,6 +1073,11 @@ impl Engine {
         awaiting: Vec<RequestId>,
         now: Millis,
     ) {
+        if let StreamKind::Post { message } = &kind
+            && is_stateless(message)
+        {
+            return self.on_stateless_refusal(status, hint, &awaiting, now);
+        }
         match kind {
             StreamKind::Post { .. } => match self.http.on_response(status, None, None, hint) {
                 Err(TransportError::SessionExpired { .. }) => {
@@ -1073,7 +1132,84 @@ impl Engine {
                 let error = TransportError::Status { status, detail: short(hint) };
                 self.fail_requests(&awaiting, &error);
             }
-            StreamKind::Delete => {}
+            // The next probe is already planned.
+            StreamKind::Delete | StreamKind::Probe => {}
+        }
+    }
+
+    /// A stateless request got an HTTP error status. Its body is usually the JSON-RPC error
+    /// (an unsupported revision, a refused header, an unknown method), which the session
+    /// reads; otherwise `server/discover` falls back to the handshake and anything else fails
+    /// with the status.
+    fn on_stateless_refusal(
+        &mut self,
+        status: u16,
+        body: &str,
+        awaiting: &[RequestId],
+        now: Millis,
+    ) {
+        let answers: Vec<Message> = Message::decode_all(body)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|m| matches!(m, Message::Error { id: Some(id), .. } if awaiting.contains(id)))
+            .collect();
+        for answer in answers {
+            self.session.handle_message(answer, now);
+        }
+        let unanswered: Vec<RequestId> =
+            awaiting.iter().filter(|id| self.session.is_pending(id)).cloned().collect();
+        for id in &unanswered {
+            if !self.session.discovery_failed(id, Probe::Refused { status }, now) {
+                let error = self
+                    .http
+                    .on_response(status, None, None, body)
+                    .err()
+                    .unwrap_or(TransportError::Status { status, detail: short(body) });
+                self.fail_requests(std::slice::from_ref(id), &error);
+            }
+        }
+    }
+
+    /// Ends the streams of stateless requests the session no longer waits for (cancelled, timed
+    /// out): over HTTP, closing a request's stream is how a stateless client cancels it.
+    fn abort_unwanted(&mut self) {
+        let unwanted: Vec<StreamId> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| {
+                matches!(s.kind, StreamKind::Post { .. })
+                    && !s.awaiting.is_empty()
+                    && !s.awaiting.iter().any(|id| self.session.is_pending(id))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for stream in unwanted {
+            self.streams.remove(&stream);
+            self.outputs.push_back(Output::Abort { stream });
+        }
+    }
+
+    /// Asks a stateless server that went away `server/discover`, to learn whether it is back: a
+    /// 2xx reply brings the link up and releases what was held; until then a probe goes out at
+    /// each backoff step, the previous one given up.
+    fn rediscover(&mut self, now: Millis) {
+        let ConnectionState::Reconnecting { reason, .. } = self.state.clone() else { return };
+        let probes: Vec<StreamId> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| matches!(s.kind, StreamKind::Probe))
+            .map(|(id, _)| *id)
+            .collect();
+        for stream in probes {
+            self.streams.remove(&stream);
+            self.outputs.push_back(Output::Abort { stream });
+        }
+        let Some(message) = self.session.probe() else { return };
+        let request = self.http.post(&message);
+        self.start(StreamKind::Probe, request, Vec::new());
+        self.note_failure(reason, now);
+        if let ConnectionState::Reconnecting { at, .. } = self.state {
+            self.timers.push((at, Timer::Rediscover));
         }
     }
 
@@ -1090,6 +1226,11 @@ impl Engine {
         self.set_state(ConnectionState::Connecting);
         self.flush(now);
     }
+}
+
+/// Whether `message` is a stateless revision's request (its revision is in its `_meta`).
+fn is_stateless(message: &Message) -> bool {
+    matches!(message, Message::Request { params, .. } if request_version(params.as_ref()).is_some())
 }
 
 fn request_id(message: &Message) -> Option<RequestId> {
@@ -1235,9 +1376,24 @@ mod tests {
             self.end(stream);
         }
 
+        /// Connects to a 2025 server: `server/discover` is refused the way the TypeScript SDK
+        /// 1.x refuses a request before `initialize` (400, a JSON-RPC error without id), so
+        /// the next start is `initialize`.
+        fn connect_past_discovery(&mut self) {
+            self.engine.connect(self.now);
+            let (discover, req) = self.one_start();
+            assert_eq!(method_of(&req), "server/discover");
+            self.head(discover, 400, "application/json", None);
+            self.sse(
+                discover,
+                r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: Server not initialized"}}"#,
+            );
+            self.end(discover);
+        }
+
         /// Connects over Streamable HTTP with session `s1`; leaves the GET stream open.
         fn connected(&mut self) -> StreamId {
-            self.engine.connect(self.now);
+            self.connect_past_discovery();
             let (init, req) = self.one_start();
             assert_eq!(method_of(&req), "initialize");
             self.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
@@ -1309,7 +1465,7 @@ mod tests {
     #[test]
     fn streamable_handshake_carries_the_session_and_opens_the_get_stream() {
         let mut rig = Rig::new(TransportChoice::Auto);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         assert_eq!(rig.states(), vec![ConnectionState::Connecting]);
         let (init, req) = rig.one_start();
         assert_eq!(header(&req, SESSION_HEADER), None);
@@ -1332,7 +1488,7 @@ mod tests {
     #[test]
     fn a_405_to_the_get_stream_means_the_server_has_none() {
         let mut rig = Rig::new(TransportChoice::StreamableHttp);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, req) = rig.one_start();
         rig.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
         let starts = rig.starts();
@@ -1347,7 +1503,7 @@ mod tests {
     #[test]
     fn a_json_reply_is_read_whole() {
         let mut rig = Rig::new(TransportChoice::Auto);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, req) = rig.one_start();
         let id = request_id_in(&req);
         rig.head(init, 200, "application/json", Some("s1"));
@@ -1539,7 +1695,7 @@ mod tests {
             [(400, true), (404, true), (405, true), (401, false), (500, false), (406, false)]
         {
             let mut rig = Rig::new(TransportChoice::Auto);
-            rig.engine.connect(rig.now);
+            rig.connect_past_discovery();
             let (init, _) = rig.one_start();
             rig.head(init, status, "text/plain", None);
             rig.end(init);
@@ -1565,7 +1721,7 @@ mod tests {
     #[test]
     fn forcing_streamable_http_never_falls_back() {
         let mut rig = Rig::new(TransportChoice::StreamableHttp);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, _) = rig.one_start();
         rig.head(init, 405, "text/plain", None);
         rig.end(init);
@@ -1580,7 +1736,7 @@ mod tests {
     #[test]
     fn when_neither_transport_answers_the_user_is_told_to_check_the_url() {
         let mut rig = Rig::new(TransportChoice::Auto);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, _) = rig.one_start();
         rig.head(init, 404, "", None);
         let (sse, _) = rig.one_start();
@@ -1600,7 +1756,7 @@ mod tests {
             (NetworkFailure::Interrupted("reset".into()), "broke"),
         ] {
             let mut rig = Rig::new(TransportChoice::Auto);
-            rig.engine.connect(rig.now);
+            rig.connect_past_discovery();
             let (init, _) = rig.one_start();
             rig.engine.handle_failure(init, failure, rig.now);
             let states = rig.states();
@@ -1742,7 +1898,7 @@ mod tests {
     #[test]
     fn a_401_to_initialize_waits_for_a_token_then_sends_it_on_every_request() {
         let mut rig = Rig::new(TransportChoice::Auto);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, req) = rig.one_start();
         assert_eq!(bearer_of(&req), None, "no token yet");
         rig.refuse(init, 401, CHALLENGE);
@@ -1812,7 +1968,7 @@ mod tests {
     #[test]
     fn a_fresh_token_refused_again_ends_with_a_sentence_not_a_loop() {
         let mut rig = Rig::new(TransportChoice::Auto);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, _) = rig.one_start();
         rig.refuse(init, 401, CHALLENGE);
         assert_eq!(rig.auth_events().len(), 1);
@@ -1894,7 +2050,7 @@ mod tests {
     #[test]
     fn a_first_401_without_a_token_does_not_count_against_the_step_up() {
         let mut rig = Rig::new(TransportChoice::Auto);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, _) = rig.one_start();
         rig.refuse(init, 401, CHALLENGE);
         assert_eq!(rig.auth_events().len(), 1);
@@ -1909,7 +2065,7 @@ mod tests {
     #[test]
     fn a_refused_get_stream_opens_again_with_the_token() {
         let mut rig = Rig::new(TransportChoice::Auto);
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, req) = rig.one_start();
         rig.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
         let starts = rig.starts();
@@ -1964,7 +2120,7 @@ mod tests {
         };
         let mut rig = Rig::new(TransportChoice::Auto);
         rig.engine.set_bearer(Some(elsewhere.clone()));
-        rig.engine.connect(rig.now);
+        rig.connect_past_discovery();
         let (init, req) = rig.one_start();
         assert_eq!(bearer_of(&req), None, "set for another server: dropped");
         rig.refuse(init, 401, CHALLENGE);
@@ -1992,5 +2148,253 @@ mod tests {
         rig.call("echo");
         let (_, call) = rig.one_start();
         assert_eq!(bearer_of(&call), Some("Bearer mine"), "a later foreign bearer is dropped too");
+    }
+
+    // ---- the stateless revision (2026-07-28) ----
+
+    fn discover_result(versions: &[&str]) -> Value {
+        json!({
+            "resultType": "complete",
+            "supportedVersions": versions,
+            "capabilities": {"tools": {"listChanged": true}},
+            "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "modern", "version": "2"}},
+            "ttlMs": 0,
+            "cacheScope": "public",
+        })
+    }
+
+    fn meta_of(req: &HttpRequest) -> Value {
+        match body_of(req) {
+            Message::Request { params: Some(p), .. } => p.get("_meta").cloned().unwrap_or_default(),
+            other => panic!("no params: {other:?}"),
+        }
+    }
+
+    fn steps(events: &[EngineEvent]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                EngineEvent::Step(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    impl Rig {
+        /// Answers `req` with one JSON body, the status and the session header given.
+        fn answer_json(
+            &mut self,
+            stream: StreamId,
+            status: u16,
+            body: &str,
+            session: Option<&str>,
+        ) {
+            self.head(stream, status, "application/json", session);
+            self.sse(stream, body);
+            self.end(stream);
+        }
+
+        /// Connects to a stateless server that answers `server/discover` (with a session id it
+        /// should not have sent, which the console ignores).
+        fn connected_stateless(&mut self) {
+            self.engine.connect(self.now);
+            let (discover, req) = self.one_start();
+            let result = discover_result(&["2026-07-28"]);
+            let id = request_id_in(&req);
+            let body = json!({"jsonrpc": "2.0", "id": id, "result": result}).to_string();
+            self.answer_json(discover, 200, &body, Some("stray-session"));
+        }
+    }
+
+    #[test]
+    fn a_stateless_server_is_spoken_to_without_handshake_session_or_get_stream() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (discover, req) = rig.one_start();
+        assert_eq!(method_of(&req), "server/discover");
+        assert_eq!(header(&req, PROTOCOL_HEADER), Some("2026-07-28"));
+        assert_eq!(header(&req, "mcp-method"), Some("server/discover"));
+        let meta = meta_of(&req);
+        assert_eq!(meta["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+        assert!(meta["io.modelcontextprotocol/clientCapabilities"].is_object());
+        assert_eq!(meta["io.modelcontextprotocol/clientInfo"]["name"], "mcp-console");
+        let id = request_id_in(&req);
+        let body = json!({"jsonrpc": "2.0", "id": id, "result": discover_result(&["2026-07-28"])});
+        rig.answer_json(discover, 200, &body.to_string(), Some("stray-session"));
+
+        assert_eq!(rig.starts(), vec![], "no initialized, no GET stream");
+        let events = rig.events();
+        let Some(SessionEvent::Ready(summary)) = session_events(&events).first().copied() else {
+            panic!("{events:?}")
+        };
+        assert_eq!(summary.protocol_version, "2026-07-28");
+        assert_eq!(summary.server_info.name, "modern");
+        assert_eq!(steps(&events).len(), 2, "{events:?}");
+
+        rig.call("echo");
+        let (_, call) = rig.one_start();
+        assert_eq!(header(&call, SESSION_HEADER), None, "a stray session id is never sent back");
+        assert_eq!(header(&call, PROTOCOL_HEADER), Some("2026-07-28"));
+        assert_eq!(header(&call, "mcp-method"), Some("tools/call"));
+        assert_eq!(meta_of(&call)["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+        assert_eq!(meta_of(&call)["progressToken"], json!(2), "progress still asked for");
+
+        rig.engine.disconnect();
+        assert_eq!(rig.starts(), vec![], "no session, so no DELETE");
+    }
+
+    #[test]
+    fn an_unsupported_version_is_asked_again_once_under_a_new_id_then_stops() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let refuse = |rig: &mut Rig, stream: StreamId, req: &HttpRequest| {
+            let id = request_id_in(req);
+            let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32022, "message": "Unsupported protocol version", "data": {"supported": ["2026-07-28"], "requested": "2026-07-28"}}});
+            rig.answer_json(stream, 400, &body.to_string(), None);
+        };
+        let (first, req) = rig.one_start();
+        refuse(&mut rig, first, &req);
+        let (second, again) = rig.one_start();
+        assert_eq!(method_of(&again), "server/discover");
+        assert_ne!(request_id_in(&again), request_id_in(&req), "a new JSON-RPC id");
+        assert_eq!(header(&again, PROTOCOL_HEADER), Some("2026-07-28"));
+        assert_eq!(meta_of(&again)["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+        refuse(&mut rig, second, &again);
+        assert_eq!(rig.starts(), vec![], "no third attempt");
+        let reason = match rig.states().last() {
+            Some(ConnectionState::Disconnected { reason: Some(r) }) => r.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(reason.contains("second time"), "{reason}");
+    }
+
+    #[test]
+    fn older_servers_and_refusing_browsers_lead_to_initialize_with_the_step_said() {
+        for (status, body) in [
+            (404, ""),
+            (405, "Method Not Allowed"),
+            (
+                400,
+                r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"Bad Request: Server not initialized"}}"#,
+            ),
+            (0, ""),
+        ] {
+            let mut rig = Rig::new(TransportChoice::Auto);
+            rig.engine.connect(rig.now);
+            let (discover, _) = rig.one_start();
+            if status == 0 {
+                rig.engine.handle_failure(discover, NetworkFailure::Unreachable, rig.now);
+            } else {
+                rig.head(discover, status, "text/plain", None);
+                rig.sse(discover, body);
+                rig.end(discover);
+            }
+            let (_, init) = rig.one_start();
+            assert_eq!(method_of(&init), "initialize", "after {status}");
+            assert_eq!(header(&init, "mcp-method"), None, "no 2026 header to a 2025 server");
+            assert_eq!(header(&init, PROTOCOL_HEADER), None);
+            let steps = steps(&rig.events());
+            assert!(steps.iter().any(|s| s.contains("initialize")), "{status}: {steps:?}");
+        }
+    }
+
+    #[test]
+    fn a_refused_discovery_of_a_legacy_sse_server_still_reaches_legacy_sse() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (discover, _) = rig.one_start();
+        rig.head(discover, 405, "", None);
+        rig.end(discover);
+        let (init, _) = rig.one_start();
+        rig.head(init, 405, "", None);
+        rig.end(init);
+        let (_, get) = rig.one_start();
+        assert_eq!((get.method, header(&get, "accept")), ("GET", Some("text/event-stream")));
+    }
+
+    #[test]
+    fn cancelling_a_stateless_call_closes_its_stream_and_sends_nothing() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected_stateless();
+        rig.events();
+        let id = rig.call("slow");
+        let (stream, _) = rig.one_start();
+        assert!(rig.engine.session_mut().cancel(&id, "changed my mind"));
+        rig.engine.flush(rig.now);
+        let outputs: Vec<Output> = std::iter::from_fn(|| rig.engine.poll_output()).collect();
+        assert_eq!(outputs, vec![Output::Abort { stream }], "no notifications/cancelled");
+    }
+
+    #[test]
+    fn a_call_refused_for_its_version_is_sent_again_once_in_the_offered_one() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected_stateless();
+        rig.events();
+        let handle = rig.call("echo");
+        let (stream, req) = rig.one_start();
+        let id = request_id_in(&req);
+        let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32022, "message": "no", "data": {"supported": ["2026-07-28"], "requested": "2026-07-28"}}});
+        rig.answer_json(stream, 400, &body.to_string(), None);
+        let (again_stream, again) = rig.one_start();
+        assert_eq!(method_of(&again), "tools/call");
+        assert_ne!(request_id_in(&again), id);
+        let again_id = request_id_in(&again);
+        let answer = json!({"jsonrpc": "2.0", "id": again_id, "result": {"content": []}});
+        rig.answer_json(again_stream, 200, &answer.to_string(), None);
+        let events = rig.events();
+        assert!(
+            session_events(&events)
+                .iter()
+                .any(|e| matches!(e, SessionEvent::Answered { id, .. } if *id == handle)),
+            "the answer is reported under the id the caller knows: {events:?}"
+        );
+    }
+
+    #[test]
+    fn a_stateless_server_that_vanishes_is_probed_with_discover_until_it_is_back() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected_stateless();
+        rig.events();
+        rig.engine.session_mut().list_tools(rig.now).unwrap_or_else(|e| panic!("{e}"));
+        rig.engine.flush(rig.now);
+        let (list, first) = rig.one_start();
+        rig.engine.handle_failure(list, NetworkFailure::Unreachable, rig.now);
+        let at = match rig.states().last() {
+            Some(ConnectionState::Reconnecting { at, .. }) => *at,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rig.starts(), vec![], "the list waits");
+        rig.advance_to(at);
+        let (probe, req) = rig.one_start();
+        assert_eq!(method_of(&req), "server/discover");
+        rig.engine.handle_failure(probe, NetworkFailure::Unreachable, rig.now);
+        let next = match rig.states().last() {
+            Some(ConnectionState::Reconnecting { at: next, attempt, .. }) => {
+                assert_eq!(*attempt, 2);
+                *next
+            }
+            other => panic!("{other:?}"),
+        };
+        assert!(next > at);
+        rig.advance_to(next);
+        let (probe, _) = rig.one_start();
+        rig.head(probe, 200, "application/json", None);
+        let (_, resent) = rig.one_start();
+        assert_eq!(method_of(&resent), "tools/list");
+        assert_ne!(request_id_in(&resent), request_id_in(&first), "re-issued under a new id");
+        assert!(matches!(rig.states().last(), Some(ConnectionState::Connected { .. })));
+    }
+
+    #[test]
+    fn a_sign_in_asked_by_discover_is_never_taken_for_the_revision() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (discover, _) = rig.one_start();
+        rig.refuse(discover, 401, CHALLENGE);
+        assert_eq!(rig.auth_events().len(), 1);
+        rig.engine.resume_with_bearer(token("t1"), rig.now);
+        let (_, again) = rig.one_start();
+        assert_eq!(method_of(&again), "server/discover");
+        assert_eq!(bearer_of(&again), Some("Bearer t1"));
     }
 }

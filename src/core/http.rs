@@ -4,6 +4,7 @@
 //! sign-in body holds codes, verifiers, refresh tokens and secrets; a tool call, the person's
 //! arguments).
 
+use std::borrow::Cow;
 use std::fmt;
 
 pub const AUTHORIZATION_HEADER: &str = "authorization";
@@ -15,7 +16,8 @@ pub const ACCEPT_HEADER: &str = "accept";
 pub struct HttpRequest {
     pub method: &'static str,
     pub url: String,
-    pub headers: Vec<(&'static str, String)>,
+    /// Lower-case names; most are fixed, `Mcp-Param-*` names come from a tool's schema.
+    pub headers: Vec<(Cow<'static, str>, String)>,
     pub body: Option<String>,
 }
 
@@ -37,7 +39,7 @@ impl fmt::Debug for HttpRequest {
                 } else {
                     value.as_str()
                 };
-                (*name, shown)
+                (name.as_ref(), shown)
             })
             .collect();
         f.debug_struct("HttpRequest")
@@ -58,7 +60,7 @@ mod tests {
         let req = HttpRequest {
             method: "POST",
             url: "http://127.0.0.1/mcp".into(),
-            headers: vec![(AUTHORIZATION_HEADER, "Bearer s3cr3t-token".into())],
+            headers: vec![(AUTHORIZATION_HEADER.into(), "Bearer s3cr3t-token".into())],
             body: Some("code_verifier=v3r1f13r".into()),
         };
         let shown = format!("{req:?}");

@@ -8,15 +8,53 @@ use crate::core::json::{Fields, FromJson, Malformed};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-/// Protocol revisions the console supports, newest first. The first is offered in `initialize`.
-pub const SUPPORTED_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// Revisions without a handshake or a session, newest first: every request names its revision
+/// and the client's capabilities in `_meta`, and `server/discover` tells what the server speaks.
+pub const STATELESS_VERSIONS: [&str; 1] = ["2026-07-28"];
 
-/// The revision offered to servers.
-pub const LATEST_VERSION: &str = SUPPORTED_VERSIONS[0];
+/// Revisions that open a session with `initialize`, newest first. The first is offered.
+pub const HANDSHAKE_VERSIONS: [&str; 4] = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
 
-/// True when the console can speak `version`.
+/// The revision offered in `initialize`.
+pub const LATEST_VERSION: &str = HANDSHAKE_VERSIONS[0];
+
+/// True when `initialize` may settle on `version`.
 pub fn is_supported(version: &str) -> bool {
-    SUPPORTED_VERSIONS.contains(&version)
+    HANDSHAKE_VERSIONS.contains(&version)
+}
+
+/// Every revision the console speaks, newest first, for sentences.
+pub fn spoken_versions() -> String {
+    STATELESS_VERSIONS.iter().chain(&HANDSHAKE_VERSIONS).copied().collect::<Vec<_>>().join(", ")
+}
+
+/// The `_meta` keys of a stateless revision's request, and the server's identity in a result's.
+pub const META_PROTOCOL_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+pub const META_CLIENT_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+pub const META_CLIENT_INFO: &str = "io.modelcontextprotocol/clientInfo";
+pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+
+/// Writes what a stateless request must carry into `params._meta` (created when missing; a
+/// `_meta` that is not an object is replaced).
+pub fn add_request_meta(
+    params: &mut Map<String, Value>,
+    version: &str,
+    capabilities: &Map<String, Value>,
+) {
+    let meta = params.entry("_meta").or_insert_with(|| Value::Object(Map::new()));
+    if !meta.is_object() {
+        *meta = Value::Object(Map::new());
+    }
+    if let Value::Object(meta) = meta {
+        meta.insert(META_PROTOCOL_VERSION.into(), Value::from(version));
+        meta.insert(META_CLIENT_CAPABILITIES.into(), Value::Object(capabilities.clone()));
+        meta.insert(META_CLIENT_INFO.into(), json!(client_info()));
+    }
+}
+
+/// The revision a message's `_meta` names, when it is a stateless revision's request.
+pub fn request_version(params: Option<&Value>) -> Option<&str> {
+    params?.get("_meta")?.get(META_PROTOCOL_VERSION)?.as_str()
 }
 
 /// Name and version of a client or server (`Implementation` in the schema).
@@ -61,6 +99,16 @@ pub struct InitializeResult {
     pub instructions: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// The result of `server/discover` (2026-07-28): the revisions, capabilities and identity of a
+/// stateless server. The identity is in `_meta` by the revision and in the body by some servers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscoverResult {
+    pub supported_versions: Vec<String>,
+    pub capabilities: Map<String, Value>,
+    pub server_info: Implementation,
+    pub instructions: Option<String>,
 }
 
 /// A tool as `tools/list` describes it.
@@ -258,6 +306,23 @@ impl FromJson for InitializeResult {
             instructions: f.optional_string("instructions")?,
             extra: f.rest(),
         })
+    }
+}
+
+impl FromJson for DiscoverResult {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "result")?;
+        let supported_versions =
+            f.optional_strings("supportedVersions")?.ok_or(Malformed("supportedVersions"))?;
+        let capabilities = f.object_or_empty("capabilities")?;
+        let instructions = f.optional_string("instructions")?;
+        let from_meta =
+            f.take("_meta").and_then(|mut m| m.get_mut(META_SERVER_INFO).map(Value::take));
+        let server_info = match from_meta.or_else(|| f.take("serverInfo")) {
+            Some(info) => Implementation::from_json(info)?,
+            None => Implementation::default(),
+        };
+        Ok(DiscoverResult { supported_versions, capabilities, server_info, instructions })
     }
 }
 

@@ -8,8 +8,10 @@
 use crate::core::json::FromJson;
 use crate::core::jsonrpc::{Message, RequestId, RpcError, codes};
 use crate::core::map::SortedMap;
+use crate::core::negotiation::{self, Probe, UNSUPPORTED_VERSION, Verdict};
 use crate::core::protocol::{
-    Implementation, InitializeResult, SUPPORTED_VERSIONS, Tool, initialize_params, is_supported,
+    Implementation, InitializeResult, STATELESS_VERSIONS, Tool, add_request_meta,
+    initialize_params, is_supported, spoken_versions,
 };
 use serde_json::{Map, Value, json};
 use std::collections::VecDeque;
@@ -129,6 +131,8 @@ pub enum SessionEvent {
     ServerRequestCancelled { id: RequestId, reason: Option<String> },
     /// Any other notification from the server (log messages, list changes, updates).
     Notification { method: String, params: Option<Value> },
+    /// A step of finding out how to talk to the server, for the connection trace.
+    Step(String),
 }
 
 /// What went wrong in the protocol layer, phrased for the person at the console.
@@ -136,9 +140,12 @@ pub enum SessionEvent {
 pub enum SessionError {
     #[error(
         "The server speaks MCP revision {0:?}, which this console does not support (it supports {supported}). Use a server that supports one of those.",
-        supported = SUPPORTED_VERSIONS.join(", ")
+        supported = spoken_versions()
     )]
     UnsupportedVersion(String),
+    /// The revision negotiation ended without one both sides speak; the sentence says why.
+    #[error("{0}")]
+    Negotiation(String),
     #[error(
         "The server's answer to {method} was not understood ({detail}). Check that the URL points at an MCP endpoint."
     )]
@@ -168,6 +175,8 @@ pub enum SessionError {
 /// Why a request was sent, so its answer can be put to use.
 #[derive(Debug, Clone, PartialEq)]
 enum Purpose {
+    /// `server/discover`, asked first to learn whether the server speaks a stateless revision.
+    Discover,
     Initialize,
     List {
         kind: ListKind,
@@ -180,6 +189,12 @@ enum Purpose {
 
 #[derive(Debug, Clone, PartialEq)]
 struct Pending {
+    /// The id the caller knows the request by: its first id on the wire. A stateless revision
+    /// sends a request again under a new id (another revision, a lost reply), and events still
+    /// name the request by this one.
+    handle: RequestId,
+    /// Sent again already after an unsupported-version error: a second one is final.
+    retried: bool,
     method: String,
     params: Option<Value>,
     purpose: Purpose,
@@ -208,10 +223,21 @@ pub fn is_safe_to_repeat(method: &str) -> bool {
     )
 }
 
+/// Which family of revisions the session speaks.
+#[derive(Debug, Clone, PartialEq)]
+enum Era {
+    /// `initialize` opens a session that the transport keeps (2025-11-25 and older).
+    Handshake,
+    /// Every request names `version` in its `_meta` (2026-07-28); while `server/discover` is
+    /// unanswered this is the revision it was asked in.
+    Stateless { version: String },
+}
+
 /// One MCP session with one server.
 #[derive(Debug)]
 pub struct Session {
     config: SessionConfig,
+    era: Era,
     phase: Phase,
     next_id: i64,
     pending: SortedMap<RequestId, Pending>,
@@ -228,6 +254,7 @@ impl Session {
     pub fn new(config: SessionConfig) -> Self {
         Session {
             config,
+            era: Era::Handshake,
             phase: Phase::Idle,
             next_id: 0,
             pending: SortedMap::new(),
@@ -252,6 +279,12 @@ impl Session {
         self.server.as_ref()
     }
 
+    /// True when requests carry their revision in `_meta` (2026-07-28): no session id, no
+    /// handshake, no notifications from the client. True while `server/discover` is out, too.
+    pub fn is_stateless(&self) -> bool {
+        matches!(self.era, Era::Stateless { .. })
+    }
+
     /// Starts the handshake: queues `initialize`. Calling it again while running does nothing.
     pub fn connect(&mut self, now: Millis) {
         if self.phase != Phase::Idle {
@@ -259,6 +292,81 @@ impl Session {
         }
         self.phase = Phase::Initializing;
         self.send_initialize(now);
+    }
+
+    /// Starts by asking `server/discover` in the newest stateless revision; what comes back
+    /// decides (see [`negotiation::judge`]) between that revision and the `initialize`
+    /// handshake. Calling it again while running does nothing.
+    pub fn discover(&mut self, now: Millis) {
+        if self.phase != Phase::Idle {
+            return;
+        }
+        self.phase = Phase::Initializing;
+        let version = STATELESS_VERSIONS[0];
+        self.era = Era::Stateless { version: version.to_owned() };
+        self.step(format!("Asked server/discover in MCP {version}."));
+        self.send("server/discover", None, Purpose::Discover, RequestOptions::default(), now);
+    }
+
+    /// A `server/discover` that nothing waits for, to find out whether a stateless server that
+    /// went away is back: any successful reply means it is.
+    pub fn probe(&mut self) -> Option<Message> {
+        let Era::Stateless { version } = &self.era else { return None };
+        let mut params = Map::new();
+        add_request_meta(&mut params, version, &self.config.capabilities);
+        self.next_id += 1;
+        let id = RequestId::Number(self.next_id);
+        Some(Message::request(id, "server/discover", Some(Value::Object(params))))
+    }
+
+    /// Request `id` got no JSON-RPC answer: an HTTP error status without one, or no readable
+    /// reply. Returns true when it was `server/discover`, which this settles (usually by
+    /// falling back to `initialize`); the caller then does nothing more about it.
+    pub fn discovery_failed(&mut self, id: &RequestId, probe: Probe, now: Millis) -> bool {
+        if !matches!(self.pending.get(id), Some(p) if matches!(p.purpose, Purpose::Discover)) {
+            return false;
+        }
+        let Some(pending) = self.pending.remove(id) else { return false };
+        let verdict = negotiation::judge(probe, pending.retried);
+        self.on_verdict(verdict, pending, now);
+        true
+    }
+
+    fn on_verdict(&mut self, verdict: Verdict, pending: Pending, now: Millis) {
+        match verdict {
+            Verdict::Stateless { version, discovered } => {
+                self.step(format!(
+                    "The server speaks MCP {version}: no session, every request names the revision."
+                ));
+                self.era = Era::Stateless { version: version.clone() };
+                self.become_ready(
+                    ServerSummary {
+                        protocol_version: version,
+                        server_info: discovered.server_info,
+                        capabilities: discovered.capabilities,
+                        instructions: discovered.instructions,
+                    },
+                    now,
+                );
+            }
+            Verdict::Retry { version } => {
+                self.step(format!(
+                    "The server asked for another revision; asking again in MCP {version}."
+                ));
+                self.era = Era::Stateless { version };
+                self.resend(pending, true, now);
+            }
+            Verdict::Handshake { why } => {
+                self.step(why);
+                self.era = Era::Handshake;
+                self.send_initialize(now);
+            }
+            Verdict::Fail(sentence) => self.fail_session(SessionError::Negotiation(sentence)),
+        }
+    }
+
+    fn step(&mut self, line: String) {
+        self.events.push_back(SessionEvent::Step(line));
     }
 
     fn send_initialize(&mut self, now: Millis) {
@@ -312,7 +420,15 @@ impl Session {
     /// when that is safe, otherwise report that it may have run.
     pub fn handle_lost(&mut self, id: &RequestId, now: Millis) {
         let Some(p) = self.pending.get(id) else { return };
-        if matches!(p.purpose, Purpose::Initialize) || is_safe_to_repeat(&p.method) {
+        let repeatable = matches!(p.purpose, Purpose::Initialize | Purpose::Discover)
+            || is_safe_to_repeat(&p.method);
+        if repeatable && self.is_stateless() {
+            // A stateless revision re-issues a lost request under a new id.
+            if let Some(p) = self.pending.remove(id) {
+                let retried = p.retried;
+                self.resend(p, retried, now);
+            }
+        } else if repeatable {
             let message = Message::request(id.clone(), p.method.clone(), p.params.clone());
             if let Some(p) = self.pending.get_mut(id) {
                 p.deadline =
@@ -321,7 +437,7 @@ impl Session {
             self.transmit.push_back(message);
         } else if let Some(p) = self.pending.remove(id) {
             let method = p.method.clone();
-            self.fail(id.clone(), p, SessionError::MayHaveRun { method });
+            self.fail(p, SessionError::MayHaveRun { method });
         }
     }
 
@@ -373,15 +489,21 @@ impl Session {
 
     /// The user gave up on request `id`: the server is told with `notifications/cancelled`.
     /// `initialize` is never cancelled. Returns false when there was nothing to cancel.
-    pub fn cancel(&mut self, id: &RequestId, reason: &str) -> bool {
+    pub fn cancel(&mut self, handle: &RequestId, reason: &str) -> bool {
+        let Some(id) = self.wire_id(handle) else { return false };
+        let id = &id;
         let Some(p) = self.pending.get(id) else { return false };
-        if matches!(p.purpose, Purpose::Initialize) {
+        if matches!(p.purpose, Purpose::Initialize | Purpose::Discover) {
             return false;
         }
         let Some(p) = self.pending.remove(id) else { return false };
-        self.transmit.push_back(cancelled_notification(id, reason));
+        // Over a stateless revision the client sends no notifications: the transport closes
+        // the request's stream instead, which is the cancellation.
+        if !self.is_stateless() {
+            self.transmit.push_back(cancelled_notification(id, reason));
+        }
         let method = p.method.clone();
-        self.fail(id.clone(), p, SessionError::Cancelled { method });
+        self.fail(p, SessionError::Cancelled { method });
         true
     }
 
@@ -397,10 +519,13 @@ impl Session {
         });
     }
 
-    /// Sends a notification (e.g. `notifications/roots/list_changed`).
+    /// Sends a notification (e.g. `notifications/roots/list_changed`). A stateless revision
+    /// has none from the client, so there it is dropped.
     pub fn notify(&mut self, method: &str, params: Option<Value>) -> Result<(), SessionError> {
         self.ensure_ready()?;
-        self.transmit.push_back(Message::notification(method, params));
+        if !self.is_stateless() {
+            self.transmit.push_back(Message::notification(method, params));
+        }
         Ok(())
     }
 
@@ -440,7 +565,7 @@ impl Session {
     /// The transport could not deliver request `id` or read its answer.
     pub fn handle_transport_failure(&mut self, id: &RequestId, error: String) {
         if let Some(p) = self.pending.remove(id) {
-            self.fail(id.clone(), p, SessionError::Transport(error));
+            self.fail(p, SessionError::Transport(error));
         }
     }
 
@@ -455,12 +580,13 @@ impl Session {
             .collect();
         for id in expired {
             let Some(p) = self.pending.remove(&id) else { continue };
-            if !matches!(p.purpose, Purpose::Initialize) {
+            if !matches!(p.purpose, Purpose::Initialize | Purpose::Discover) && !self.is_stateless()
+            {
                 self.transmit.push_back(cancelled_notification(&id, "timed out"));
             }
             let seconds = now.saturating_sub(p.started) / 1000;
             let method = p.method.clone();
-            self.fail(id, p, SessionError::TimedOut { method, seconds });
+            self.fail(p, SessionError::TimedOut { method, seconds });
         }
     }
 
@@ -479,9 +605,14 @@ impl Session {
         self.pending.values().map(|p| p.deadline).min()
     }
 
-    /// True while request `id` waits for its answer.
+    /// True while request `id` (as sent on the wire) waits for its answer.
     pub fn is_pending(&self, id: &RequestId) -> bool {
         self.pending.contains_key(id)
+    }
+
+    /// The id on the wire of the request the caller knows as `handle`.
+    fn wire_id(&self, handle: &RequestId) -> Option<RequestId> {
+        self.pending.iter().find(|(_, p)| &p.handle == handle).map(|(id, _)| id.clone())
     }
 
     /// Number of requests waiting for an answer.
@@ -518,35 +649,73 @@ impl Session {
         }
         let timeout = options.timeout.unwrap_or(self.config.request_timeout);
         let deadline = now.saturating_add(timeout);
-        self.pending.insert(
-            id.clone(),
-            Pending {
-                method: method.to_owned(),
-                params: params.clone(),
-                purpose,
-                started: now,
-                timeout,
-                deadline,
-                progress_token,
-            },
-        );
-        self.transmit.push_back(Message::request(id.clone(), method, params));
+        let pending = Pending {
+            handle: id.clone(),
+            retried: false,
+            method: method.to_owned(),
+            params,
+            purpose,
+            started: now,
+            timeout,
+            deadline,
+            progress_token,
+        };
+        self.transmit_pending(id.clone(), pending);
         id
+    }
+
+    /// Sends `pending` again under a new id, in the revision now in use: a stateless revision's
+    /// answer to an unsupported version, or a lost reply. Its deadline starts again.
+    fn resend(&mut self, mut pending: Pending, retried: bool, now: Millis) {
+        self.next_id += 1;
+        pending.retried = retried;
+        pending.deadline = now
+            .saturating_add(pending.timeout)
+            .min(pending.started.saturating_add(self.config.max_total_timeout));
+        self.transmit_pending(RequestId::Number(self.next_id), pending);
+    }
+
+    /// Queues `pending` as request `id`, with the `_meta` a stateless revision requires.
+    fn transmit_pending(&mut self, id: RequestId, mut pending: Pending) {
+        if let Era::Stateless { version } = &self.era {
+            let mut params = match pending.params.take() {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            };
+            add_request_meta(&mut params, version, &self.config.capabilities);
+            pending.params = Some(Value::Object(params));
+        }
+        let message = Message::request(id.clone(), pending.method.clone(), pending.params.clone());
+        self.pending.insert(id, pending);
+        self.transmit.push_back(message);
     }
 
     fn on_answer(&mut self, id: RequestId, answer: Result<Value, RpcError>, now: Millis) {
         // An answer to a request we no longer wait for (timed out, cancelled) is dropped.
         let Some(pending) = self.pending.remove(&id) else { return };
+        if matches!(pending.purpose, Purpose::Discover) {
+            let probe = match &answer {
+                Ok(result) => Probe::Result(result),
+                Err(e) => Probe::Error { code: e.code, message: &e.message, data: e.data.as_ref() },
+            };
+            let verdict = negotiation::judge(probe, pending.retried);
+            return self.on_verdict(verdict, pending, now);
+        }
         let result = match answer {
             Ok(result) => result,
+            Err(e) if e.code == UNSUPPORTED_VERSION && self.is_stateless() => {
+                return self.on_unsupported_version(pending, e.data.as_ref(), now);
+            }
             Err(e) => {
                 let method = pending.method.clone();
                 let error = SessionError::Rpc { method, code: e.code, message: e.message };
-                self.fail(id, pending, error);
+                self.fail(pending, error);
                 return;
             }
         };
+        let id = pending.handle.clone();
         match pending.purpose {
+            Purpose::Discover => {}
             Purpose::Initialize => self.on_initialized(result, now),
             Purpose::List { kind, so_far, pages } => {
                 self.on_list_page(kind, result, so_far, pages, now)
@@ -554,6 +723,28 @@ impl Session {
             Purpose::Answer => {
                 self.events.push_back(SessionEvent::Answered { id, method: pending.method, result })
             }
+        }
+    }
+
+    /// A stateless request was refused for its revision: send it again once in one the server
+    /// offers (which later requests then use too), or fail it with the reason.
+    fn on_unsupported_version(&mut self, pending: Pending, data: Option<&Value>, now: Millis) {
+        let verdict = match negotiation::offered(data) {
+            Some(offered) => negotiation::unsupported(&offered, pending.retried),
+            None => Verdict::Fail(format!(
+                "The server refused {} as an unsupported protocol version without saying which it supports; reconnect to negotiate again.",
+                pending.method
+            )),
+        };
+        match verdict {
+            Verdict::Retry { version } => {
+                self.era = Era::Stateless { version };
+                self.resend(pending, true, now);
+            }
+            Verdict::Handshake { why } | Verdict::Fail(why) => {
+                self.fail(pending, SessionError::Negotiation(why));
+            }
+            Verdict::Stateless { .. } => {}
         }
     }
 
@@ -576,9 +767,14 @@ impl Session {
             capabilities: parsed.capabilities,
             instructions: parsed.instructions,
         };
+        self.step(format!("initialize: the server chose MCP {}.", summary.protocol_version));
+        self.transmit.push_back(Message::notification("notifications/initialized", None));
+        self.become_ready(summary, now);
+    }
+
+    fn become_ready(&mut self, summary: ServerSummary, now: Millis) {
         self.phase = Phase::Ready;
         self.server = Some(summary.clone());
-        self.transmit.push_back(Message::notification("notifications/initialized", None));
         self.events.push_back(SessionEvent::Ready(summary));
         // Requests carried over from a session the server forgot go out again, same ids.
         for (id, mut p) in std::mem::take(&mut self.parked) {
@@ -667,16 +863,16 @@ impl Session {
                 let Some(p) = params.as_ref() else { return };
                 let token = p.get("progressToken");
                 let max_total = self.config.max_total_timeout;
-                let found = self.pending.iter_mut().find(|(_, pending)| {
+                let found = self.pending.values_mut().find(|pending| {
                     pending.progress_token.is_some() && pending.progress_token.as_ref() == token
                 });
-                let Some((id, pending)) = found else { return };
+                let Some(pending) = found else { return };
                 // Progress shows the server is working: extend the deadline, but never past
                 // the maximum total time.
                 pending.deadline = now
                     .saturating_add(pending.timeout)
                     .min(pending.started.saturating_add(max_total));
-                let id = id.clone();
+                let id = pending.handle.clone();
                 let progress = p.get("progress").and_then(Value::as_f64).unwrap_or(0.0);
                 let total = p.get("total").and_then(Value::as_f64);
                 let message = p.get("message").and_then(Value::as_str).map(str::to_owned);
@@ -724,12 +920,12 @@ impl Session {
         }
     }
 
-    fn fail(&mut self, id: RequestId, pending: Pending, error: SessionError) {
-        if matches!(pending.purpose, Purpose::Initialize) {
+    fn fail(&mut self, pending: Pending, error: SessionError) {
+        if matches!(pending.purpose, Purpose::Initialize | Purpose::Discover) {
             self.fail_session(error);
         } else {
             self.events.push_back(SessionEvent::RequestFailed {
-                id: Some(id),
+                id: Some(pending.handle),
                 method: pending.method,
                 error,
             });
@@ -826,7 +1022,10 @@ mod tests {
         let out = p.drain();
         assert_eq!(out, vec![Message::notification("notifications/initialized", None)]);
         let events = p.events();
-        let [SessionEvent::Ready(summary)] = events.as_slice() else { panic!("{events:?}") };
+        let [SessionEvent::Step(step), SessionEvent::Ready(summary)] = events.as_slice() else {
+            panic!("{events:?}")
+        };
+        assert_eq!(step, "initialize: the server chose MCP 2025-11-25.");
         assert_eq!(summary.server_info.name, "scripted");
         assert!(summary.has_capability("tools"));
         assert_eq!(p.session.phase(), Phase::Ready);

@@ -5,12 +5,16 @@
 use crate::core::address::{AddressError, ServerUrl};
 use crate::core::http::HttpRequest;
 use crate::core::jsonrpc::Message;
+use crate::core::protocol::request_version;
+use std::borrow::Cow;
 use thiserror::Error;
 use url::Url;
 
 /// Headers the MCP transport uses, lower-cased as the Fetch API reports them.
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const PROTOCOL_HEADER: &str = "mcp-protocol-version";
+/// The method of a stateless revision's request, for servers and proxies that route on it.
+pub const METHOD_HEADER: &str = "mcp-method";
 
 /// How the body of a successful response must be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,13 +103,24 @@ impl StreamableHttp {
         self.protocol_version = Some(version.to_owned());
     }
 
-    /// The POST that carries `message`.
+    /// The POST that carries `message`. A stateless revision's request names its revision in
+    /// `MCP-Protocol-Version` (equal to its `_meta`) and its method in `Mcp-Method`, and carries
+    /// no session.
     pub fn post(&self, message: &Message) -> HttpRequest {
-        let mut headers = vec![
-            ("content-type", "application/json".to_owned()),
-            ("accept", "application/json, text/event-stream".to_owned()),
+        let mut headers: Vec<(Cow<'static, str>, String)> = vec![
+            ("content-type".into(), "application/json".to_owned()),
+            ("accept".into(), "application/json, text/event-stream".to_owned()),
         ];
-        self.add_session_headers(&mut headers);
+        match message {
+            Message::Request { method, params, .. }
+                if request_version(params.as_ref()).is_some() =>
+            {
+                let version = request_version(params.as_ref()).unwrap_or_default();
+                headers.push((PROTOCOL_HEADER.into(), version.to_owned()));
+                headers.push((METHOD_HEADER.into(), method.clone()));
+            }
+            _ => self.add_session_headers(&mut headers),
+        }
         HttpRequest {
             method: "POST",
             url: self.endpoint.to_string(),
@@ -122,12 +137,12 @@ impl StreamableHttp {
         Some(HttpRequest { method: "DELETE", url: self.endpoint.to_string(), headers, body: None })
     }
 
-    fn add_session_headers(&self, headers: &mut Vec<(&'static str, String)>) {
+    fn add_session_headers(&self, headers: &mut Vec<(Cow<'static, str>, String)>) {
         if let Some(id) = &self.session_id {
-            headers.push((SESSION_HEADER, id.clone()));
+            headers.push((SESSION_HEADER.into(), id.clone()));
         }
         if let Some(v) = &self.protocol_version {
-            headers.push((PROTOCOL_HEADER, v.clone()));
+            headers.push((PROTOCOL_HEADER.into(), v.clone()));
         }
     }
 

@@ -1,4 +1,5 @@
-//! The server card: name, version, protocol revision, declared capabilities and instructions.
+//! The server card: name, version, protocol revision, declared capabilities, instructions, and
+//! the steps by which the console chose the revision and transport.
 
 use crate::ui::Console;
 use leptos::prelude::*;
@@ -13,6 +14,7 @@ pub fn ServerPanel() -> impl IntoView {
                 let capabilities =
                     server.capabilities.keys().cloned().collect::<Vec<_>>().join(", ");
                 let instructions = server.instructions.clone();
+                let steps = s.steps.clone();
                 view! {
                     <section class="mc-server" aria-label="Server" data-testid="server">
                         <dl>
@@ -36,6 +38,10 @@ pub fn ServerPanel() -> impl IntoView {
                                     </details>
                                 }
                             })}
+                        <details class="mc-steps" data-testid="connection-steps">
+                            <summary>"How the console connected"</summary>
+                            <ol>{steps.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ol>
+                        </details>
                     </section>
                 }
             })

@@ -482,7 +482,7 @@ fn document_request(url: &Url) -> HttpRequest {
     HttpRequest {
         method: "GET",
         url: url.to_string(),
-        headers: vec![(ACCEPT_HEADER, "application/json".to_owned())],
+        headers: vec![(ACCEPT_HEADER.into(), "application/json".to_owned())],
         body: None,
     }
 }

@@ -143,7 +143,7 @@ pub fn registration_request(
     Ok(HttpRequest {
         method: "POST",
         url: url.to_string(),
-        headers: vec![(CONTENT_TYPE_HEADER, json()), (ACCEPT_HEADER, json())],
+        headers: vec![(CONTENT_TYPE_HEADER.into(), json()), (ACCEPT_HEADER.into(), json())],
         body: Some(body.to_string()),
     })
 }

@@ -62,13 +62,15 @@ fn form_post(
         .filter(crate::core::address::is_http)
         .ok_or_else(|| SignInError::InvalidUrl { what, value: endpoint.to_owned() })?;
     let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish();
-    let mut headers =
-        vec![(CONTENT_TYPE_HEADER, FORM.to_owned()), (ACCEPT_HEADER, JSON.to_owned())];
+    let mut headers = vec![
+        (CONTENT_TYPE_HEADER.into(), FORM.to_owned()),
+        (ACCEPT_HEADER.into(), JSON.to_owned()),
+    ];
     if let ClientAuth::Basic(secret) = auth {
         let encode = |v: &str| form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
         let pair = format!("{}:{}", encode(client_id), encode(secret.secret()));
         let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair));
-        headers.push((AUTHORIZATION_HEADER, value));
+        headers.push((AUTHORIZATION_HEADER.into(), value));
     }
     Ok(HttpRequest { method: "POST", url: url.to_string(), headers, body: Some(body) })
 }
