@@ -3,8 +3,10 @@
 //! from the console's list without asking). The UI renders an [`Ask`]; this module builds the
 //! JSON results so their shape is tested here.
 
-use crate::core::jsonrpc::{RequestId, RpcError};
+use crate::core::engine::EngineEvent;
+use crate::core::jsonrpc::RpcError;
 use crate::core::schema_form::{self, FieldError, Form, FormValues};
+use crate::core::session::{AskId, SessionEvent};
 use serde_json::{Value, json};
 
 /// The client capabilities the console declares: it can answer all three kinds of ask.
@@ -22,7 +24,7 @@ pub fn client_capabilities() -> serde_json::Map<String, Value> {
 /// One open request from the server, shaped for the UI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ask {
-    pub id: RequestId,
+    pub id: AskId,
     pub kind: AskKind,
 }
 
@@ -49,9 +51,9 @@ pub enum Decision {
 }
 
 impl Ask {
-    /// Reads a server request; `None` for methods that are not asks (roots are answered
-    /// without asking).
-    pub fn from_request(id: RequestId, method: &str, params: Option<&Value>) -> Option<Ask> {
+    /// Reads a server request, or an input a stateless server asked for; `None` for methods
+    /// that are not asks (roots are answered without asking).
+    pub fn from_request(id: AskId, method: &str, params: Option<&Value>) -> Option<Ask> {
         let params = params.cloned().unwrap_or(Value::Null);
         let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         let kind = match method {
@@ -160,6 +162,23 @@ pub fn roots_result(roots: &[String]) -> Value {
     json!({ "roots": roots })
 }
 
+/// The asks in `event` for the console's roots, which are answered without asking the person:
+/// a server's `roots/list` request, or a stateless server's input asking for it.
+pub fn roots_asked(event: &EngineEvent) -> Vec<AskId> {
+    let EngineEvent::Session(event) = event else { return Vec::new() };
+    match event.as_ref() {
+        SessionEvent::ServerRequest { id, method, .. } if method == "roots/list" => {
+            vec![AskId::Server(id.clone())]
+        }
+        SessionEvent::InputRequired { id, requests, .. } => requests
+            .iter()
+            .filter(|r| r.method == "roots/list")
+            .map(|r| AskId::Input { request: id.clone(), key: r.key.clone() })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Checks one root URI typed by a person: MCP roots are `file://` URIs.
 pub fn check_root(uri: &str) -> Result<String, String> {
     let uri = uri.trim();
@@ -174,10 +193,11 @@ pub fn check_root(uri: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::jsonrpc::RequestId;
     use crate::core::schema_form::FieldValue;
 
     fn ask(method: &str, params: Value) -> Ask {
-        Ask::from_request(RequestId::Number(1), method, Some(&params))
+        Ask::from_request(AskId::Server(RequestId::Number(1)), method, Some(&params))
             .unwrap_or_else(|| panic!("{method} is an ask"))
     }
 
@@ -269,11 +289,14 @@ mod tests {
 
     #[test]
     fn other_requests_and_missing_params_are_handled() {
-        assert_eq!(Ask::from_request(RequestId::Number(1), "roots/list", None), None);
-        let a = Ask::from_request(RequestId::Number(2), "elicitation/create", None);
+        assert_eq!(
+            Ask::from_request(AskId::Server(RequestId::Number(1)), "roots/list", None),
+            None
+        );
+        let a = Ask::from_request(AskId::Server(RequestId::Number(2)), "elicitation/create", None);
         assert!(matches!(a, Some(Ask { kind: AskKind::Form { .. }, .. })));
         let a = Ask::from_request(
-            RequestId::Number(3),
+            AskId::Server(RequestId::Number(3)),
             "sampling/createMessage",
             Some(&json!({"messages": 5})),
         );

@@ -8,7 +8,7 @@ use crate::core::engine::{ConnectionState, EngineEvent, TransportKind};
 use crate::core::json::FromJson;
 use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::{Prompt, Resource, Tool};
-use crate::core::session::{ListKind, Millis, ServerSummary, SessionEvent};
+use crate::core::session::{AskId, ListKind, Millis, ServerSummary, SessionEvent};
 use serde_json::{Map, Value};
 use std::ops::Range;
 use std::sync::Arc;
@@ -168,11 +168,31 @@ impl ConsoleState {
                 self.asks.clear();
             }
             SessionEvent::ServerRequest { id, method, params } => {
-                if let Some(ask) = Ask::from_request(id, &method, params.as_ref()) {
+                if let Some(ask) = Ask::from_request(AskId::Server(id), &method, params.as_ref()) {
                     self.asks.push(ask);
                 }
             }
-            SessionEvent::ServerRequestCancelled { id, .. } => self.asks.retain(|a| a.id != id),
+            SessionEvent::ServerRequestCancelled { id, .. } => {
+                self.asks.retain(|a| a.id != AskId::Server(id.clone()))
+            }
+            SessionEvent::InputRequired { id, round, requests, .. } => {
+                let asked = requests.len();
+                for request in requests {
+                    let ask_id = AskId::Input { request: id.clone(), key: request.key };
+                    if let Some(ask) =
+                        Ask::from_request(ask_id, &request.method, request.params.as_ref())
+                    {
+                        self.asks.push(ask);
+                    }
+                }
+                if let Some(call) = self.call_mut(&id) {
+                    let message = format!(
+                        "Round {round}: the server needs {asked} answer{} from you to go on.",
+                        if asked == 1 { "" } else { "s" }
+                    );
+                    call.state = CallState::Running { progress: None, message: Some(message) };
+                }
+            }
             SessionEvent::ToolsListed(tools) => {
                 self.tools = Some(tools.into());
                 self.notice = None;
@@ -185,11 +205,15 @@ impl ConsoleState {
             }
             SessionEvent::Failed(error) => self.status = Status::Failed(error.to_string()),
             SessionEvent::Answered { id, result, .. } => {
+                self.drop_inputs_of(&id);
                 if let Some(call) = self.call_mut(&id) {
                     call.state = CallState::Done(result);
                 }
             }
             SessionEvent::RequestFailed { id, error, .. } => {
+                if let Some(id) = &id {
+                    self.drop_inputs_of(id);
+                }
                 match id.as_ref().and_then(|id| self.call_mut(id)) {
                     Some(call) => call.state = CallState::Failed(error.to_string()),
                     None => self.notice = Some(error.to_string()),
@@ -223,8 +247,13 @@ impl ConsoleState {
     }
 
     /// The person answered (or dismissed) ask `id`.
-    pub fn ask_answered(&mut self, id: &RequestId) {
+    pub fn ask_answered(&mut self, id: &AskId) {
         self.asks.retain(|a| &a.id != id);
+    }
+
+    /// Request `id` ended: the inputs it asked for are no longer wanted.
+    fn drop_inputs_of(&mut self, id: &RequestId) {
+        self.asks.retain(|a| !matches!(&a.id, AskId::Input { request, .. } if request == id));
     }
 
     /// The call `id`, to be changed: its revision moves on.
@@ -623,14 +652,14 @@ mod tests {
             params: None,
         }));
         assert_eq!(s.asks.len(), 3, "roots are answered without asking");
-        s.ask_answered(&RequestId::Number(1));
+        s.ask_answered(&AskId::Server(RequestId::Number(1)));
         s.apply(session(SessionEvent::ServerRequestCancelled {
             id: RequestId::Number(2),
             reason: None,
         }));
         assert_eq!(
             s.asks.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
-            vec![RequestId::Number(3)]
+            vec![AskId::Server(RequestId::Number(3))]
         );
         s.apply(session(SessionEvent::Ready(summary("again"))));
         assert!(s.asks.is_empty());

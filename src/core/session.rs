@@ -133,7 +133,39 @@ pub enum SessionEvent {
     Notification { method: String, params: Option<Value> },
     /// A step of finding out how to talk to the server, for the connection trace.
     Step(String),
+    /// A stateless server needs answers before it can finish request `id` (an `input_required`
+    /// result): answer each with [`Session::respond`] and [`AskId::Input`]; once all are in, the
+    /// request goes again with them. `round` counts from 1.
+    InputRequired { id: RequestId, method: String, round: u32, requests: Vec<InputRequest> },
 }
+
+/// Who waits for the person's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AskId {
+    /// A request the server sent (2025-11-25 and older).
+    Server(RequestId),
+    /// Input `key` that a stateless server asked for in its answer to `request`.
+    Input { request: RequestId, key: String },
+}
+
+/// One input a stateless server asks for: a request it cannot send itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputRequest {
+    pub key: String,
+    pub method: String,
+    pub params: Option<Value>,
+}
+
+/// Rounds of `input_required` after which the console stops asking the person: a server that
+/// keeps asking is looping. (The TypeScript SDK's bound too.)
+pub const MAX_INPUT_ROUNDS: u32 = 10;
+
+/// The methods a stateless server may ask for as input, and the client capability each needs.
+const INPUT_METHODS: [(&str, &str); 3] = [
+    ("elicitation/create", "elicitation"),
+    ("sampling/createMessage", "sampling"),
+    ("roots/list", "roots"),
+];
 
 /// What went wrong in the protocol layer, phrased for the person at the console.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -170,6 +202,12 @@ pub enum SessionError {
     Transport(String),
     #[error("Not connected yet: connect to a server first.")]
     NotReady,
+    #[error(
+        "The server still asked for input after {rounds} rounds of {method}, so the console stopped; the server looks stuck in a loop. Check its logs."
+    )]
+    EndlessInput { method: String, rounds: u32 },
+    #[error("You declined what the server asked for, so {method} was not completed.")]
+    InputDeclined { method: String },
 }
 
 /// Why a request was sent, so its answer can be put to use.
@@ -195,6 +233,8 @@ struct Pending {
     handle: RequestId,
     /// Sent again already after an unsupported-version error: a second one is final.
     retried: bool,
+    /// Rounds of `input_required` answered so far.
+    round: u32,
     method: String,
     params: Option<Value>,
     purpose: Purpose,
@@ -223,6 +263,19 @@ pub fn is_safe_to_repeat(method: &str) -> bool {
     )
 }
 
+/// A request waiting for the person's answers to what the server asked in its reply.
+#[derive(Debug, Clone, PartialEq)]
+struct Rounds {
+    /// The request as first made: every round sends it again with that round's answers.
+    request: Pending,
+    round: u32,
+    /// The server's state for this round, echoed byte for byte.
+    request_state: Option<String>,
+    /// Keys still to be answered.
+    open: Vec<String>,
+    answers: Map<String, Value>,
+}
+
 /// Which family of revisions the session speaks.
 #[derive(Debug, Clone, PartialEq)]
 enum Era {
@@ -245,6 +298,8 @@ pub struct Session {
     parked: Vec<(RequestId, Pending)>,
     /// Server requests the UI has not answered yet.
     open_server_requests: SortedMap<RequestId, String>,
+    /// Requests whose server asked for input, by the id the caller knows them by.
+    awaiting_input: SortedMap<RequestId, Rounds>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -260,6 +315,7 @@ impl Session {
             pending: SortedMap::new(),
             parked: Vec::new(),
             open_server_requests: SortedMap::new(),
+            awaiting_input: SortedMap::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,
@@ -490,6 +546,12 @@ impl Session {
     /// The user gave up on request `id`: the server is told with `notifications/cancelled`.
     /// `initialize` is never cancelled. Returns false when there was nothing to cancel.
     pub fn cancel(&mut self, handle: &RequestId, reason: &str) -> bool {
+        if let Some(rounds) = self.awaiting_input.remove(handle) {
+            // Between rounds nothing is on the wire: there is nothing to tell the server.
+            let method = rounds.request.method.clone();
+            self.fail(rounds.request, SessionError::Cancelled { method });
+            return true;
+        }
         let Some(id) = self.wire_id(handle) else { return false };
         let id = &id;
         let Some(p) = self.pending.get(id) else { return false };
@@ -509,14 +571,120 @@ impl Session {
 
     /// Answers a server request surfaced as [`SessionEvent::ServerRequest`]. Answers to requests
     /// that are no longer open (cancelled by the server, or from an old session) are dropped.
-    pub fn respond(&mut self, id: &RequestId, answer: Result<Value, RpcError>) {
-        if self.open_server_requests.remove(id).is_none() {
-            return;
+    pub fn respond(&mut self, ask: &AskId, answer: Result<Value, RpcError>, now: Millis) {
+        match ask {
+            AskId::Server(id) => {
+                if self.open_server_requests.remove(id).is_none() {
+                    return;
+                }
+                self.transmit.push_back(match answer {
+                    Ok(result) => Message::Response { id: id.clone(), result },
+                    Err(error) => Message::Error { id: Some(id.clone()), error },
+                });
+            }
+            AskId::Input { request, key } => self.on_input(request, key, answer, now),
         }
-        self.transmit.push_back(match answer {
-            Ok(result) => Message::Response { id: id.clone(), result },
-            Err(error) => Message::Error { id: Some(id.clone()), error },
-        });
+    }
+
+    /// The person answered input `key` of `handle`'s round: once every input is in, the request
+    /// goes again with the answers and the server's state. A refusal ends the request.
+    fn on_input(
+        &mut self,
+        handle: &RequestId,
+        key: &str,
+        answer: Result<Value, RpcError>,
+        now: Millis,
+    ) {
+        let Some(rounds) = self.awaiting_input.get_mut(handle) else { return };
+        let Some(at) = rounds.open.iter().position(|k| k == key) else { return };
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(_) => {
+                let Some(rounds) = self.awaiting_input.remove(handle) else { return };
+                let method = rounds.request.method.clone();
+                return self.fail(rounds.request, SessionError::InputDeclined { method });
+            }
+        };
+        rounds.open.remove(at);
+        rounds.answers.insert(key.to_owned(), answer);
+        if rounds.open.is_empty() {
+            self.send_next_round(handle, now);
+        }
+    }
+
+    /// Sends `handle` again with this round's answers and state, under a new id.
+    fn send_next_round(&mut self, handle: &RequestId, now: Millis) {
+        let Some(rounds) = self.awaiting_input.remove(handle) else { return };
+        let mut request = rounds.request.clone();
+        let mut params = match request.params.take() {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        if !rounds.answers.is_empty() {
+            params.insert("inputResponses".into(), Value::Object(rounds.answers));
+        }
+        if let Some(state) = rounds.request_state {
+            params.insert("requestState".into(), Value::String(state));
+        }
+        request.params = Some(Value::Object(params));
+        request.round = rounds.round;
+        // The person's time to answer does not count against the request.
+        request.started = now;
+        let retried = request.retried;
+        self.resend(request, retried, now);
+    }
+
+    /// A stateless server answered `pending` with `input_required`: the person is asked for
+    /// each input (roots too, which the caller answers from its list), or, when the server only
+    /// sent its state, the request goes again at once. Malformed answers and endless rounds end
+    /// the request with a sentence.
+    fn on_input_required(&mut self, pending: Pending, result: Value, now: Millis) {
+        let method = pending.method.clone();
+        let bad = |detail: &str| SessionError::BadResult {
+            method: method.clone(),
+            detail: detail.into(),
+        };
+        if !matches!(method.as_str(), "tools/call" | "prompts/get" | "resources/read") {
+            return self.fail(pending, bad("input_required is not allowed for this method"));
+        }
+        let round = pending.round + 1;
+        if round > MAX_INPUT_ROUNDS {
+            return self
+                .fail(pending, SessionError::EndlessInput { method, rounds: MAX_INPUT_ROUNDS });
+        }
+        let request_state = match result.get("requestState") {
+            None => None,
+            Some(Value::String(state)) => Some(state.clone()),
+            Some(_) => return self.fail(pending, bad("requestState is not a string")),
+        };
+        let requests = match input_requests(result.get("inputRequests"), &self.config.capabilities)
+        {
+            Ok(requests) => requests,
+            Err(detail) => return self.fail(pending, bad(&detail)),
+        };
+        if requests.is_empty() && request_state.is_none() {
+            return self.fail(
+                pending,
+                bad("input_required carries neither inputRequests nor requestState"),
+            );
+        }
+        // The first round's params are the request as made; later rounds start from them too.
+        let mut request = pending;
+        if let Some(Value::Object(params)) = &mut request.params {
+            params.remove("inputResponses");
+            params.remove("requestState");
+        }
+        let handle = request.handle.clone();
+        let open = requests.iter().map(|r| r.key.clone()).collect();
+        self.awaiting_input.insert(
+            handle.clone(),
+            Rounds { request, round, request_state, open, answers: Map::new() },
+        );
+        if requests.is_empty() {
+            // Only the server's state: nothing to ask, so go again now.
+            return self.send_next_round(&handle, now);
+        }
+        self.events.push_back(SessionEvent::InputRequired { id: handle, method, round, requests });
     }
 
     /// Sends a notification (e.g. `notifications/roots/list_changed`). A stateless revision
@@ -536,6 +704,7 @@ impl Session {
         self.pending.clear();
         self.parked.clear();
         self.open_server_requests.clear();
+        self.awaiting_input.clear();
         self.transmit.clear();
     }
 
@@ -652,6 +821,7 @@ impl Session {
         let pending = Pending {
             handle: id.clone(),
             retried: false,
+            round: 0,
             method: method.to_owned(),
             params,
             purpose,
@@ -713,6 +883,21 @@ impl Session {
                 return;
             }
         };
+        if self.is_stateless() && matches!(pending.purpose, Purpose::Answer) {
+            match result.get("resultType").map(|t| t.as_str()) {
+                // Absent: a server of an older revision behind the same answer.
+                None | Some(Some("complete")) => {}
+                Some(Some("input_required")) => {
+                    return self.on_input_required(pending, result, now);
+                }
+                Some(other) => {
+                    let detail =
+                        format!("unknown resultType {}", other.unwrap_or("(not a string)"));
+                    let method = pending.method.clone();
+                    return self.fail(pending, SessionError::BadResult { method, detail });
+                }
+            }
+        }
         let id = pending.handle.clone();
         match pending.purpose {
             Purpose::Discover => {}
@@ -921,6 +1106,8 @@ impl Session {
     }
 
     fn fail(&mut self, pending: Pending, error: SessionError) {
+        // (A request that is failed while waiting for input is no longer waiting.)
+        self.awaiting_input.remove(&pending.handle);
         if matches!(pending.purpose, Purpose::Initialize | Purpose::Discover) {
             self.fail_session(error);
         } else {
@@ -936,6 +1123,35 @@ impl Session {
         self.close();
         self.events.push_back(SessionEvent::Failed(error));
     }
+}
+
+/// Reads `inputRequests`: each a method the console declared it can answer, with object params.
+fn input_requests(
+    value: Option<&Value>,
+    capabilities: &Map<String, Value>,
+) -> Result<Vec<InputRequest>, String> {
+    let Some(value) = value else { return Ok(Vec::new()) };
+    let Value::Object(map) = value else { return Err("inputRequests is not an object".into()) };
+    map.iter()
+        .map(|(key, request)| {
+            let method = request.get("method").and_then(Value::as_str).unwrap_or_default();
+            let Some((_, capability)) = INPUT_METHODS.iter().find(|(m, _)| *m == method) else {
+                return Err(format!(
+                    "input {key:?} asks for {method:?}, which is not something a server may ask"
+                ));
+            };
+            if !capabilities.contains_key(*capability) {
+                return Err(format!(
+                    "input {key:?} asks for {method}, which the console did not offer"
+                ));
+            }
+            let params = request.get("params").cloned();
+            if params.as_ref().is_some_and(|p| !p.is_object()) {
+                return Err(format!("the params of input {key:?} are not an object"));
+            }
+            Ok(InputRequest { key: key.clone(), method: method.to_owned(), params })
+        })
+        .collect()
 }
 
 fn cancelled_notification(id: &RequestId, reason: &str) -> Message {
@@ -1334,8 +1550,9 @@ mod tests {
         );
         assert!(p.drain().is_empty(), "nothing is sent until the UI answers");
         let id = RequestId::String("e1".into());
-        p.session.respond(&id, Ok(json!({"action": "accept", "content": {"name": "Ada"}})));
-        p.session.respond(&id, Ok(json!({"action": "decline"})));
+        let ask = AskId::Server(id.clone());
+        p.session.respond(&ask, Ok(json!({"action": "accept", "content": {"name": "Ada"}})), 0);
+        p.session.respond(&ask, Ok(json!({"action": "decline"})), 0);
         let out = p.drain();
         assert_eq!(out.len(), 1, "a request is answered once: {out:?}");
         assert!(
@@ -1376,7 +1593,7 @@ mod tests {
         assert!(
             matches!(&events[..], [SessionEvent::ServerRequestCancelled { id: RequestId::Number(4), reason: Some(r) }] if r == "gone")
         );
-        p.session.respond(&RequestId::Number(4), Ok(json!({})));
+        p.session.respond(&AskId::Server(RequestId::Number(4)), Ok(json!({})), 0);
         assert!(p.drain().is_empty(), "no answer to a withdrawn request");
     }
 
@@ -1464,5 +1681,198 @@ mod tests {
         let out = p.drain();
         let Message::Request { params: Some(params), .. } = &out[0] else { panic!() };
         assert_eq!(params["capabilities"], json!({"roots": {"listChanged": true}}));
+    }
+
+    // ---- stateless revision: multi-round-trip requests (SEP-2322) ----
+
+    impl Pair {
+        /// A session with a stateless (2026-07-28) server that offers the three kinds of input.
+        fn stateless() -> Pair {
+            let config = SessionConfig {
+                capabilities: crate::core::asks::client_capabilities(),
+                ..SessionConfig::default()
+            };
+            let mut p = Pair { session: Session::new(config), now: 1_000, sent: Vec::new() };
+            p.session.discover(p.now);
+            let out = p.drain();
+            p.answer(&out[0], json!({"resultType": "complete", "supportedVersions": ["2026-07-28"], "capabilities": {"tools": {}}}));
+            p.events();
+            p
+        }
+
+        fn call(&mut self, tool: &str) -> (RequestId, Message) {
+            let id = self
+                .session
+                .call_tool(tool, Map::new(), self.now)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut out = self.drain();
+            assert_eq!(out.len(), 1, "{out:?}");
+            (id, out.remove(0))
+        }
+    }
+
+    fn params_of(m: &Message) -> Value {
+        match m {
+            Message::Request { params: Some(p), .. } => p.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn wire_id(m: &Message) -> RequestId {
+        match m {
+            Message::Request { id, .. } => id.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn confirm_input(state: Option<&str>) -> Value {
+        let mut result = json!({
+            "resultType": "input_required",
+            "inputRequests": {"confirm": {"method": "elicitation/create", "params": {"message": "Sure?", "requestedSchema": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}}},
+        });
+        if let Some(state) = state {
+            result["requestState"] = json!(state);
+        }
+        result
+    }
+
+    #[test]
+    fn input_required_asks_the_person_then_sends_again_with_answers_and_state_echoed() {
+        let mut p = Pair::stateless();
+        let (handle, first) = p.call("deploy");
+        let state = r#"{"step":1, "nonce":"aé\u00e9"}"#;
+        p.answer(&first, confirm_input(Some(state)));
+        assert_eq!(p.drain(), vec![], "nothing goes out before the person answers");
+        let events = p.events();
+        let [SessionEvent::InputRequired { id, round: 1, requests, .. }] = events.as_slice() else {
+            panic!("{events:?}")
+        };
+        assert_eq!(id, &handle);
+        assert_eq!(
+            (requests[0].key.as_str(), requests[0].method.as_str()),
+            ("confirm", "elicitation/create")
+        );
+
+        let ask = AskId::Input { request: handle.clone(), key: "confirm".into() };
+        p.session.respond(&ask, Ok(json!({"action": "accept", "content": {"ok": true}})), p.now);
+        let out = p.drain();
+        let [again] = out.as_slice() else { panic!("{out:?}") };
+        assert_ne!(wire_id(again), wire_id(&first), "each round has a new JSON-RPC id");
+        let params = params_of(again);
+        assert_eq!(params["requestState"], json!(state), "echoed byte for byte");
+        assert_eq!(params["inputResponses"]["confirm"]["action"], "accept", "bare results");
+        assert_eq!(params["name"], "deploy");
+        assert_eq!(params["_meta"]["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+
+        p.answer(
+            again,
+            json!({"resultType": "complete", "content": [{"type": "text", "text": "done"}]}),
+        );
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::Answered { id, .. }] if *id == handle),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_round_without_state_sends_none_and_later_rounds_start_from_the_request_as_made() {
+        let mut p = Pair::stateless();
+        let (handle, first) = p.call("two");
+        p.answer(&first, confirm_input(None));
+        let ask = AskId::Input { request: handle.clone(), key: "confirm".into() };
+        p.session.respond(&ask, Ok(json!({"action": "decline"})), p.now);
+        let second = p.drain().remove(0);
+        assert_eq!(params_of(&second).get("requestState"), None);
+        p.answer(&second, json!({"resultType": "input_required", "requestState": "s2"}));
+        let third = p.drain().remove(0);
+        let params = params_of(&third);
+        assert_eq!(params["requestState"], "s2", "state only: sent again at once");
+        assert_eq!(params.get("inputResponses"), None, "earlier answers are not sent again");
+    }
+
+    #[test]
+    fn a_server_that_keeps_asking_is_stopped_after_the_bound() {
+        let mut p = Pair::stateless();
+        let (handle, mut request) = p.call("endless");
+        for _ in 0..MAX_INPUT_ROUNDS {
+            p.answer(&request, json!({"resultType": "input_required", "requestState": "again"}));
+            let mut out = p.drain();
+            assert_eq!(out.len(), 1);
+            request = out.remove(0);
+        }
+        p.answer(&request, json!({"resultType": "input_required", "requestState": "again"}));
+        assert_eq!(p.drain(), vec![]);
+        let events = p.events();
+        let Some(SessionEvent::RequestFailed { id: Some(id), error, .. }) = events.last() else {
+            panic!("{events:?}")
+        };
+        assert_eq!(id, &handle);
+        assert!(error.to_string().contains("after 10 rounds"), "{error}");
+    }
+
+    #[test]
+    fn malformed_input_required_answers_fail_the_request_with_a_sentence() {
+        for result in [
+            json!({"resultType": "input_required"}),
+            json!({"resultType": "input_required", "requestState": 7}),
+            json!({"resultType": "input_required", "inputRequests": []}),
+            json!({"resultType": "input_required", "inputRequests": {"x": {"method": "tools/call", "params": {}}}}),
+            json!({"resultType": "input_required", "inputRequests": {"x": {"method": "elicitation/create", "params": "no"}}}),
+            json!({"resultType": "surprise", "content": []}),
+            json!({"resultType": 5}),
+        ] {
+            let mut p = Pair::stateless();
+            let (handle, first) = p.call("bad");
+            p.answer(&first, result.clone());
+            assert_eq!(p.drain(), vec![], "{result}");
+            let events = p.events();
+            assert!(
+                matches!(&events[..], [SessionEvent::RequestFailed { id: Some(id), error: SessionError::BadResult { .. }, .. }] if *id == handle),
+                "{result}: {events:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn input_required_outside_calls_reads_and_prompts_is_refused() {
+        let mut p = Pair::stateless();
+        p.session.list_tools(p.now).unwrap_or_else(|e| panic!("{e}"));
+        let list = p.drain().remove(0);
+        p.answer(&list, confirm_input(Some("s")));
+        assert!(p.events().iter().all(|e| !matches!(e, SessionEvent::InputRequired { .. })));
+    }
+
+    #[test]
+    fn a_refused_input_or_a_cancel_between_rounds_ends_the_request_without_sending() {
+        let mut p = Pair::stateless();
+        let (handle, first) = p.call("sample");
+        p.answer(&first, confirm_input(Some("s")));
+        p.events();
+        let ask = AskId::Input { request: handle.clone(), key: "confirm".into() };
+        p.session.respond(&ask, Err(crate::core::asks::sampling_refused()), p.now);
+        assert_eq!(p.drain(), vec![]);
+        assert!(matches!(
+            &p.events()[..],
+            [SessionEvent::RequestFailed { error: SessionError::InputDeclined { .. }, .. }]
+        ));
+
+        let (handle, first) = p.call("other");
+        p.answer(&first, confirm_input(Some("s")));
+        p.events();
+        assert!(p.session.cancel(&handle, "no"));
+        assert_eq!(p.drain(), vec![], "nothing on the wire to cancel");
+        let late = AskId::Input { request: handle, key: "confirm".into() };
+        p.session.respond(&late, Ok(json!({"action": "accept"})), p.now);
+        assert_eq!(p.drain(), vec![], "an answer after the end goes nowhere");
+    }
+
+    #[test]
+    fn a_result_without_result_type_is_complete() {
+        let mut p = Pair::stateless();
+        let (handle, first) = p.call("old");
+        p.answer(&first, json!({"content": []}));
+        assert!(matches!(&p.events()[..], [SessionEvent::Answered { id, .. }] if *id == handle));
+        assert_eq!(p.drain(), vec![]);
     }
 }

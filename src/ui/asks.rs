@@ -3,8 +3,9 @@
 //! roots editor below.
 
 use crate::core::asks::{self, Ask, AskKind, Decision};
-use crate::core::jsonrpc::{RequestId, RpcError};
+use crate::core::jsonrpc::RpcError;
 use crate::core::schema_form::FieldError;
+use crate::core::session::AskId;
 use crate::ui::Console;
 use crate::ui::form::FormFields;
 use leptos::prelude::*;
@@ -14,8 +15,8 @@ use serde_json::Value;
 #[derive(Clone, Copy)]
 pub struct Roots(pub RwSignal<Vec<String>>);
 
-fn answer(console: Console, id: &RequestId, result: Result<Value, RpcError>) {
-    console.with_connection(|c| c.with_session(|session, _| session.respond(id, result)));
+fn answer(console: Console, id: &AskId, result: Result<Value, RpcError>) {
+    console.with_connection(|c| c.with_session(|session, now| session.respond(id, result, now)));
     console.state.update(|s| s.ask_answered(id));
 }
 

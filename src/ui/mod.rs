@@ -14,13 +14,13 @@ mod server_panel;
 mod tool_list;
 
 use crate::core::address::ServerUrl;
-use crate::core::asks::{client_capabilities, roots_result};
+use crate::core::asks::{client_capabilities, roots_asked, roots_result};
 use crate::core::auth::machine::{Action, AuthView, SignIn};
 use crate::core::auth::trust::Deployment;
 use crate::core::console::{ConsoleState, Status, follow_up};
 use crate::core::engine::{EngineEvent, TransportChoice};
 use crate::core::launch::{Config, ConfigError, Link};
-use crate::core::session::{SessionConfig, SessionEvent};
+use crate::core::session::SessionConfig;
 use crate::platform::auth::{self as web_auth, AuthDriver};
 use crate::platform::connection::Connection;
 use crate::platform::{clock, location};
@@ -142,12 +142,11 @@ pub fn App() -> impl IntoView {
                     auth.with(|m, now| m.handle_refusal(&server, asked, now));
                 }
                 // Roots are answered at once, from the roots editor.
-                if let EngineEvent::Session(e) = &event
-                    && let SessionEvent::ServerRequest { id, method, .. } = e.as_ref()
-                    && method == "roots/list"
-                {
+                for ask in roots_asked(&event) {
                     let result = roots_result(&roots.0.get_untracked());
-                    console.with_connection(|c| c.with_session(|s, _| s.respond(id, Ok(result))));
+                    console.with_connection(|c| {
+                        c.with_session(|s, now| s.respond(&ask, Ok(result), now))
+                    });
                 }
                 let follow = follow_up(&event);
                 state.update(|s| s.apply(event));

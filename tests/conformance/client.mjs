@@ -166,6 +166,30 @@ const SCENARIOS = {
     ],
   },
 
+  // sep-2322-client-request-state (2026-07-28): multi-round-trip requests. Four tools without
+  // arguments. test_mrtr_echo_state answers its first call with resultType "input_required": an
+  // elicitation form (`confirmed`, a boolean) under the key `confirm`, and a requestState; the retry
+  // must carry inputResponses, the byte-identical requestState and a new JSON-RPC id, and gets
+  // "echo-state-ok". test_mrtr_no_state does the same without requestState (the retry must carry
+  // none) and gets "no-state-ok". test_mrtr_unrelated, called while an input is still open, must carry
+  // neither (the suite checks it). test_mrtr_no_result_type answers without resultType, which means
+  // complete: it must not be sent again. Every tool must be called, or its checks fail.
+  "sep-2322-client-request-state": {
+    steps: [
+      { do: "open" },
+      { do: "waitConnected" },
+      { do: "expectTools", names: ["test_mrtr_echo_state", "test_mrtr_no_state", "test_mrtr_unrelated", "test_mrtr_no_result_type"] },
+      { do: "callTool", name: "test_mrtr_echo_state", args: {}, wait: false },
+      { do: "callTool", name: "test_mrtr_unrelated", args: {} },
+      { do: "elicitation", action: "accept" },
+      { do: "waitText", hook: HOOK.callResult, text: "echo-state-ok" },
+      { do: "callTool", name: "test_mrtr_no_state", args: {}, wait: false },
+      { do: "elicitation", action: "accept" },
+      { do: "waitText", hook: HOOK.callResult, text: "no-state-ok" },
+      { do: "callTool", name: "test_mrtr_no_result_type", args: {} },
+    ],
+  },
+
   // auth/*: the MCP server answers 401 (or 403 insufficient_scope) and the console asks for a sign-in. The
   // runner presses Sign in whenever the console asks ([data-testid=auth] data-phase="needed"), once per
   // request: the sign-in runs in a popup (signin=popup; a WebDriver click is a user gesture), through the
@@ -632,6 +656,8 @@ const STEPS = {
       args: [HOOK.tool, HOOK.toolName, HOOK.toolPick, name],
     });
     if (!pick) throw new Outcome(EXIT.failed, `no ${HOOK.toolPick} for tool ${name}`, last);
+    // An open call form or ask may cover the list where WebDriver scrolls to: centre it first.
+    await wd("POST", "/execute/sync", { script: "arguments[0].scrollIntoView({ block: 'center' });", args: [pick] });
     await wd("POST", `/element/${elementId(pick)}/click`, {});
     // Tools with a schema open as a form; the harness types JSON.
     await waitElement(HOOK.callForm, 5000);
