@@ -12,6 +12,7 @@ pub mod json;
 pub mod jsonrpc;
 pub mod launch;
 pub mod map;
+pub mod mcp_headers;
 pub mod negotiation;
 pub mod pkce;
 pub mod protocol;
