@@ -635,14 +635,14 @@ impl Engine {
         }
         // Before the first session exists there is nothing to recover: say what happened.
         if !self.ever_ready {
-            let error = self.failure_error(&failure);
+            let error = self.failure_error(&failure, &s.kind);
             self.session.close();
             self.abort_all();
             self.timers.clear();
             self.set_state(ConnectionState::Disconnected { reason: Some(error.to_string()) });
             return;
         }
-        let reason = self.failure_error(&failure).to_string();
+        let reason = self.failure_error(&failure, &s.kind).to_string();
         self.note_failure(reason, now);
         if self.session.is_stateless()
             && let ConnectionState::Reconnecting { at, .. } = self.state
@@ -720,12 +720,29 @@ impl Engine {
         }
     }
 
-    fn failure_error(&self, failure: &NetworkFailure) -> TransportError {
-        match failure {
-            NetworkFailure::Unreachable => {
+    fn failure_error(&self, failure: &NetworkFailure, kind: &StreamKind) -> TransportError {
+        match (failure, kind) {
+            // A stateless request's own headers are what a server's CORS policy may refuse:
+            // name each.
+            (NetworkFailure::Unreachable, StreamKind::Post { message })
+                if is_stateless(message) =>
+            {
+                let request = self.http.post(message, self.session.param_headers(message));
+                let headers: Vec<String> = request
+                    .headers
+                    .iter()
+                    .map(|(name, _)| header_display_name(name))
+                    .filter(|name| !matches!(name.as_str(), "Content-Type" | "Accept"))
+                    .collect();
+                TransportError::UnreachableStateless {
+                    origin: self.http.origin(),
+                    headers: headers.join(", "),
+                }
+            }
+            (NetworkFailure::Unreachable, _) => {
                 TransportError::Unreachable { origin: self.http.origin() }
             }
-            NetworkFailure::Interrupted(why) => TransportError::Interrupted(why.clone()),
+            (NetworkFailure::Interrupted(why), _) => TransportError::Interrupted(why.clone()),
         }
     }
 
@@ -777,7 +794,7 @@ impl Engine {
         };
         match &self.mode {
             Mode::Probing | Mode::Streamable => {
-                let request = self.http.post(&message);
+                let request = self.http.post(&message, self.session.param_headers(&message));
                 self.start(StreamKind::Post { message }, request, awaiting);
             }
             Mode::Legacy { endpoint: Some(url) } => {
@@ -1205,7 +1222,7 @@ impl Engine {
             self.outputs.push_back(Output::Abort { stream });
         }
         let Some(message) = self.session.probe() else { return };
-        let request = self.http.post(&message);
+        let request = self.http.post(&message, Vec::new());
         self.start(StreamKind::Probe, request, Vec::new());
         self.note_failure(reason, now);
         if let ConnectionState::Reconnecting { at, .. } = self.state {
@@ -1225,6 +1242,18 @@ impl Engine {
         self.session.restart(now, &not_run);
         self.set_state(ConnectionState::Connecting);
         self.flush(now);
+    }
+}
+
+/// A header's name as the specification writes it (`Mcp-Param-*` names keep their case).
+fn header_display_name(name: &str) -> String {
+    match name {
+        "content-type" => "Content-Type".into(),
+        "accept" => "Accept".into(),
+        "mcp-protocol-version" => "MCP-Protocol-Version".into(),
+        "mcp-method" => "Mcp-Method".into(),
+        "mcp-name" => "Mcp-Name".into(),
+        other => other.to_owned(),
     }
 }
 
@@ -2396,5 +2425,68 @@ mod tests {
         let (_, again) = rig.one_start();
         assert_eq!(method_of(&again), "server/discover");
         assert_eq!(bearer_of(&again), Some("Bearer t1"));
+    }
+
+    #[test]
+    fn stateless_calls_carry_their_tools_declared_headers_and_cors_failures_name_them() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected_stateless();
+        rig.events();
+        rig.engine.session_mut().list_tools(rig.now).unwrap_or_else(|e| panic!("{e}"));
+        rig.engine.flush(rig.now);
+        let (list, req) = rig.one_start();
+        let tools = json!([
+            {"name": "lookup", "inputSchema": {"type": "object", "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"}, "id": {"type": "integer"}}}},
+            {"name": "broken", "inputSchema": {"type": "object", "properties": {
+                "n": {"type": "number", "x-mcp-header": "N"}}}},
+        ]);
+        let body = json!({"jsonrpc": "2.0", "id": request_id_in(&req), "result": {"resultType": "complete", "tools": tools}});
+        rig.answer_json(list, 200, &body.to_string(), None);
+        let events = rig.events();
+        let listed: Vec<&str> = session_events(&events)
+            .iter()
+            .find_map(|e| match e {
+                SessionEvent::ToolsListed(t) => Some(t.iter().map(|t| t.name.as_str()).collect()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert_eq!(listed, vec!["lookup"], "the tool with an invalid declaration is left out");
+        assert!(
+            session_events(&events).iter().any(|e| matches!(e,
+                SessionEvent::RequestFailed { id: None, error: SessionError::ToolsLeftOut(why), .. }
+                    if why.contains("broken") && why.contains("\"N\""))),
+            "{events:?}"
+        );
+
+        let bad = rig.engine.session_mut().call_tool(
+            "lookup",
+            json!({"region": 5}).as_object().cloned().unwrap_or_default(),
+            rig.now,
+        );
+        assert!(matches!(bad, Err(SessionError::BadArgument(s)) if s.contains("region")));
+        assert_eq!(rig.starts(), vec![], "a bad argument is caught before sending");
+
+        rig.engine
+            .session_mut()
+            .call_tool(
+                "lookup",
+                json!({"region": " eu west", "id": 7}).as_object().cloned().unwrap_or_default(),
+                rig.now,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        rig.engine.flush(rig.now);
+        let (call, req) = rig.one_start();
+        assert_eq!(header(&req, "mcp-name"), Some("lookup"));
+        assert_eq!(header(&req, "Mcp-Param-Region"), Some("=?base64?IGV1IHdlc3Q=?="));
+        rig.engine.handle_failure(call, NetworkFailure::Unreachable, rig.now);
+        let reason = match rig.states().last() {
+            Some(ConnectionState::Reconnecting { reason, .. }) => reason.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            reason.contains("MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Param-Region"),
+            "{reason}"
+        );
     }
 }

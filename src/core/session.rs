@@ -8,12 +8,14 @@
 use crate::core::json::FromJson;
 use crate::core::jsonrpc::{Message, RequestId, RpcError, codes};
 use crate::core::map::SortedMap;
+use crate::core::mcp_headers::{ParamHeader, param_header_values, param_headers_of};
 use crate::core::negotiation::{self, Probe, UNSUPPORTED_VERSION, Verdict};
 use crate::core::protocol::{
     Implementation, InitializeResult, STATELESS_VERSIONS, Tool, add_request_meta,
     initialize_params, is_supported, spoken_versions,
 };
 use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use thiserror::Error;
 
@@ -208,6 +210,14 @@ pub enum SessionError {
     EndlessInput { method: String, rounds: u32 },
     #[error("You declined what the server asked for, so {method} was not completed.")]
     InputDeclined { method: String },
+    /// Tools whose `x-mcp-header` declarations are invalid, which the revision says to leave out.
+    #[error(
+        "The console left out tools whose x-mcp-header declarations are invalid (the server must fix them): {0}."
+    )]
+    ToolsLeftOut(String),
+    /// An argument that cannot go in the header its tool declares for it.
+    #[error("{0}")]
+    BadArgument(String),
 }
 
 /// Why a request was sent, so its answer can be put to use.
@@ -300,6 +310,8 @@ pub struct Session {
     open_server_requests: SortedMap<RequestId, String>,
     /// Requests whose server asked for input, by the id the caller knows them by.
     awaiting_input: SortedMap<RequestId, Rounds>,
+    /// The `Mcp-Param-*` headers each listed tool declares (stateless revisions only).
+    tool_headers: SortedMap<String, Vec<ParamHeader>>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -316,6 +328,7 @@ impl Session {
             parked: Vec::new(),
             open_server_requests: SortedMap::new(),
             awaiting_input: SortedMap::new(),
+            tool_headers: SortedMap::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,
@@ -529,6 +542,11 @@ impl Session {
         arguments: Map<String, Value>,
         now: Millis,
     ) -> Result<RequestId, SessionError> {
+        if let Some(declared) = self.tool_headers.get(name) {
+            // Caught here, so the person fixes the argument before anything is sent.
+            param_header_values(declared, &arguments)
+                .map_err(|e| SessionError::BadArgument(e.to_string()))?;
+        }
         let params = json!({ "name": name, "arguments": arguments });
         self.request(
             "tools/call",
@@ -772,6 +790,21 @@ impl Session {
     /// When `handle_timeout` should next be called.
     pub fn poll_timeout(&self) -> Option<Millis> {
         self.pending.values().map(|p| p.deadline).min()
+    }
+
+    /// The `Mcp-Param-*` headers of `message`: a stateless `tools/call` of a tool that declares
+    /// some carries its arguments' values in them.
+    pub fn param_headers(&self, message: &Message) -> Vec<(Cow<'static, str>, String)> {
+        let Message::Request { method, params: Some(params), .. } = message else {
+            return Vec::new();
+        };
+        let name = params.get("name").and_then(Value::as_str).unwrap_or_default();
+        match (method.as_str(), self.tool_headers.get(name), params.get("arguments")) {
+            ("tools/call", Some(declared), Some(Value::Object(arguments))) => {
+                param_header_values(declared, arguments).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// True while request `id` (as sent on the wire) waits for its answer.
@@ -1027,7 +1060,10 @@ impl Session {
             None if kind == ListKind::Tools => {
                 // Read where they are: `json!` would copy every page's tools through serde first.
                 match so_far.into_iter().map(Tool::from_json).collect() {
-                    Ok(tools) => self.events.push_back(SessionEvent::ToolsListed(tools)),
+                    Ok(tools) => {
+                        let tools = self.keep_valid_headers(tools);
+                        self.events.push_back(SessionEvent::ToolsListed(tools));
+                    }
                     Err(e) => {
                         let error = bad(e.to_string());
                         self.events.push_back(SessionEvent::RequestFailed {
@@ -1040,6 +1076,34 @@ impl Session {
             }
             None => self.events.push_back(SessionEvent::Listed { kind, items: so_far }),
         }
+    }
+
+    /// Over a stateless revision, records each tool's `Mcp-Param-*` declarations and leaves out
+    /// the tools whose declarations are invalid, saying which and why.
+    fn keep_valid_headers(&mut self, tools: Vec<Tool>) -> Vec<Tool> {
+        self.tool_headers = SortedMap::new();
+        if !self.is_stateless() {
+            return tools;
+        }
+        let mut left_out = Vec::new();
+        let mut kept = Vec::with_capacity(tools.len());
+        for tool in tools {
+            match param_headers_of(&tool.input_schema) {
+                Ok(declared) => {
+                    if !declared.is_empty() {
+                        self.tool_headers.insert(tool.name.clone(), declared);
+                    }
+                    kept.push(tool);
+                }
+                Err(why) => left_out.push(format!("{} ({why})", tool.name)),
+            }
+        }
+        if !left_out.is_empty() {
+            let method = "tools/list".to_owned();
+            let error = SessionError::ToolsLeftOut(left_out.join("; "));
+            self.events.push_back(SessionEvent::RequestFailed { id: None, method, error });
+        }
+        kept
     }
 
     fn on_notification(&mut self, method: String, params: Option<Value>, now: Millis) {

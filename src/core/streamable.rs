@@ -5,6 +5,7 @@
 use crate::core::address::{AddressError, ServerUrl};
 use crate::core::http::HttpRequest;
 use crate::core::jsonrpc::Message;
+use crate::core::mcp_headers::standard_headers;
 use crate::core::protocol::request_version;
 use std::borrow::Cow;
 use thiserror::Error;
@@ -13,8 +14,6 @@ use url::Url;
 /// Headers the MCP transport uses, lower-cased as the Fetch API reports them.
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const PROTOCOL_HEADER: &str = "mcp-protocol-version";
-/// The method of a stateless revision's request, for servers and proxies that route on it.
-pub const METHOD_HEADER: &str = "mcp-method";
 
 /// How the body of a successful response must be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +35,10 @@ pub enum TransportError {
         "The browser could not reach {origin}. The server may be down or the address wrong — or the server refused this page's origin (CORS): it must send Access-Control-Allow-Origin for this page, allow the headers Content-Type, Accept, Authorization, Mcp-Session-Id, MCP-Protocol-Version and Last-Event-ID, and expose Mcp-Session-Id, MCP-Protocol-Version and WWW-Authenticate."
     )]
     Unreachable { origin: String },
+    #[error(
+        "The browser could not reach {origin}. The server may be down or the address wrong — or the server refused this page's origin or headers (CORS): for MCP 2026-07-28 it must send Access-Control-Allow-Origin for this page and allow the headers Content-Type, Accept, Authorization, {headers}."
+    )]
+    UnreachableStateless { origin: String, headers: String },
     #[error(
         "The legacy SSE stream named a message endpoint on another origin ({0:?}); the console refuses to send messages there."
     )]
@@ -104,22 +107,30 @@ impl StreamableHttp {
     }
 
     /// The POST that carries `message`. A stateless revision's request names its revision in
-    /// `MCP-Protocol-Version` (equal to its `_meta`) and its method in `Mcp-Method`, and carries
-    /// no session.
-    pub fn post(&self, message: &Message) -> HttpRequest {
+    /// `MCP-Protocol-Version` (equal to its `_meta`), carries the standard headers and the
+    /// tool's `param_headers` (`Mcp-Param-*`), and no session.
+    pub fn post(
+        &self,
+        message: &Message,
+        param_headers: Vec<(Cow<'static, str>, String)>,
+    ) -> HttpRequest {
         let mut headers: Vec<(Cow<'static, str>, String)> = vec![
             ("content-type".into(), "application/json".to_owned()),
             ("accept".into(), "application/json, text/event-stream".to_owned()),
         ];
-        match message {
-            Message::Request { method, params, .. }
-                if request_version(params.as_ref()).is_some() =>
-            {
-                let version = request_version(params.as_ref()).unwrap_or_default();
-                headers.push((PROTOCOL_HEADER.into(), version.to_owned()));
-                headers.push((METHOD_HEADER.into(), method.clone()));
+        let stateless = match message {
+            Message::Request { method, params, .. } => {
+                request_version(params.as_ref()).map(|version| (method, params, version))
             }
-            _ => self.add_session_headers(&mut headers),
+            _ => None,
+        };
+        match stateless {
+            Some((method, params, version)) => {
+                headers.push((PROTOCOL_HEADER.into(), version.to_owned()));
+                headers.extend(standard_headers(method, params.as_ref()));
+                headers.extend(param_headers);
+            }
+            None => self.add_session_headers(&mut headers),
         }
         HttpRequest {
             method: "POST",
@@ -229,7 +240,7 @@ mod tests {
     #[test]
     fn first_post_accepts_json_and_sse_and_carries_no_session() {
         let t = transport();
-        let req = t.post(&Message::request(RequestId::Number(1), "initialize", None));
+        let req = t.post(&Message::request(RequestId::Number(1), "initialize", None), Vec::new());
         assert_eq!(req.method, "POST");
         assert_eq!(header(&req, "accept"), Some("application/json, text/event-stream"));
         assert_eq!(header(&req, "content-type"), Some("application/json"));
@@ -246,7 +257,7 @@ mod tests {
             Ok(BodyKind::EventStream)
         );
         t.set_protocol_version("2025-11-25");
-        let req = t.post(&Message::notification("notifications/initialized", None));
+        let req = t.post(&Message::notification("notifications/initialized", None), Vec::new());
         assert_eq!(header(&req, SESSION_HEADER), Some("abc-123"));
         assert_eq!(header(&req, PROTOCOL_HEADER), Some("2025-11-25"));
         let del = t.delete().unwrap_or_else(|| panic!("a session to delete"));

@@ -127,6 +127,8 @@ pub fn CallPanel() -> impl IntoView {
                 tool.get()
                     .map(|t| {
                         let description = t.description.clone().unwrap_or_default();
+                        // As the server sent it: `$ref`s unresolved, nothing rewritten.
+                        let schema = serde_json::to_string_pretty(&t.input_schema).unwrap_or_default();
                         view! {
                             <form
                                 class="mc-call-form"
@@ -138,6 +140,10 @@ pub fn CallPanel() -> impl IntoView {
                             >
                                 <h2>{t.display_name().to_owned()}</h2>
                                 <p class="mc-tool__description">{description}</p>
+                                <details class="mc-schema">
+                                    <summary>"Input schema"</summary>
+                                    <pre data-testid="tool-schema">{schema}</pre>
+                                </details>
                                 <Show when=has_form>
                                     <div class="mc-view-switch" role="group" aria-label="Arguments view">
                                         <button type="button" class="mc-secondary" data-testid="view-form"

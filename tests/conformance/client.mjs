@@ -190,6 +190,50 @@ const SCENARIOS = {
     ],
   },
 
+  // http-standard-headers (2026-07-28): every POST must carry Mcp-Method equal to the body's method,
+  // and tools/call, prompts/get and resources/read also Mcp-Name (the tool or prompt name, the
+  // resource URI). A method never used is skipped, so the runner uses each: a call, a read, a prompt.
+  // The server sends an Mcp-Session-Id on every reply, which a 2026-07-28 client ignores.
+  "http-standard-headers": {
+    steps: [
+      { do: "open" },
+      { do: "waitConnected" },
+      { do: "expectTools", names: ["test_headers", "my-hyphenated-tool"] },
+      { do: "callTool", name: "test_headers", args: {} },
+      { do: "click", hook: "[data-testid=resource-read]" },
+      { do: "click", hook: "[data-testid=prompt-pick]" },
+      { do: "click", hook: "[data-testid=prompt-get]" },
+      { do: "waitSettled", count: 3 },
+    ],
+  },
+
+  // http-custom-headers (2026-07-28): the two calls the suite's context names; each argument whose
+  // property declares x-mcp-header goes in Mcp-Param-<Name> too (plain, or =?base64?…?= when unsafe),
+  // a null one is left out.
+  "http-custom-headers": { steps: "from-context" },
+
+  // http-invalid-tool-headers (2026-07-28): of twelve tools only valid_tool has a valid x-mcp-header
+  // declaration; the other eleven must be left out of the list and never called.
+  "http-invalid-tool-headers": {
+    steps: [
+      { do: "open" },
+      { do: "waitConnected", allowNotices: true },
+      { do: "expectOnlyTools", names: ["valid_tool"] },
+      { do: "callTool", name: "valid_tool", args: { region: "us-west1" } },
+    ],
+  },
+
+  // json-schema-2020-12-preservation: json_schema_2020_12_tool's input schema uses $schema, $defs,
+  // $anchor, $ref, allOf/anyOf, if/then/else and additionalProperties; the client must keep it as
+  // received, which the runner proves by echoing the schema the page shows to json_schema_echo.
+  "json-schema-2020-12-preservation": {
+    steps: [
+      { do: "open" },
+      { do: "waitConnected" },
+      { do: "echoSchema", tool: "json_schema_2020_12_tool", echo: "json_schema_echo" },
+    ],
+  },
+
   // auth/*: the MCP server answers 401 (or 403 insufficient_scope) and the console asks for a sign-in. The
   // runner presses Sign in whenever the console asks ([data-testid=auth] data-phase="needed"), once per
   // request: the sign-in runs in a popup (signin=popup; a WebDriver click is a user gesture), through the
@@ -572,11 +616,11 @@ const STEPS = {
   // the page showed on the way (a failed request or an unreadable reply, even one that a later render
   // cleared) fails it too, unless CONFORMANCE_ALLOW_NOTICES=1; it is reported either way. Connected
   // with a notice and no tool list NOTICE_GRACE_MS later fails (e.g. tools/list answered 401).
-  async waitConnected() {
+  async waitConnected(step = {}) {
     const SETTLE_MS = 1000;
     const NOTICE_GRACE_MS = 3000;
     let noticeSeenAt = null;
-    const allowNotices = process.env.CONFORMANCE_ALLOW_NOTICES === "1";
+    const allowNotices = step.allowNotices || process.env.CONFORMANCE_ALLOW_NOTICES === "1";
     let lastStatus = null;
     let doneSince = null;
     let loggedNotices = 0;
@@ -645,22 +689,8 @@ const STEPS = {
 
   async callTool({ name, args, wait = true }) {
     const CALL_WAIT_MS = 10000;
-    // The tool's pick button, as a WebDriver element reference.
-    const pick = await wd("POST", "/execute/sync", {
-      script: `const [tool, nameHook, pickHook, name] = arguments;
-        const item = [...document.querySelectorAll(tool)].find((li) => {
-          const n = li.querySelector(nameHook);
-          return n && n.textContent.trim() === name;
-        });
-        return item ? item.querySelector(pickHook) : null;`,
-      args: [HOOK.tool, HOOK.toolName, HOOK.toolPick, name],
-    });
-    if (!pick) throw new Outcome(EXIT.failed, `no ${HOOK.toolPick} for tool ${name}`, last);
-    // An open call form or ask may cover the list where WebDriver scrolls to: centre it first.
-    await wd("POST", "/execute/sync", { script: "arguments[0].scrollIntoView({ block: 'center' });", args: [pick] });
-    await wd("POST", `/element/${elementId(pick)}/click`, {});
+    await pickTool(name);
     // Tools with a schema open as a form; the harness types JSON.
-    await waitElement(HOOK.callForm, 5000);
     await wd("POST", "/execute/sync", { script: "const b = document.querySelector(arguments[0]); if (b) b.click();", args: [HOOK.viewJson] });
     const box = await waitElement(HOOK.callArguments, 5000);
     await wd("POST", `/element/${box}/clear`, {});
@@ -702,12 +732,49 @@ const STEPS = {
     );
   },
 
+  // Echoes tool `tool`'s input schema, as the page shows it, to tool `echo` as {schema}.
+  async echoSchema({ tool, echo }) {
+    await pickTool(tool);
+    const text = await wd("POST", "/execute/sync", { script: "const e = document.querySelector('[data-testid=tool-schema]'); return e ? e.textContent : null;", args: [] });
+    if (!text) throw new Outcome(EXIT.failed, `no input schema shown for ${tool}`, last);
+    return STEPS.callTool({ name: echo, args: { schema: JSON.parse(text) } });
+  },
+
+  // Clicks the first element matching `hook` (a resource to read, a prompt to get).
+  async click({ hook }) {
+    const el = await waitElement(hook, 5000);
+    await wd("POST", "/execute/sync", { script: "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });", args: [hook] });
+    await wd("POST", `/element/${el}/click`, {});
+    return { hook };
+  },
+
+  // Waits until `count` requests are in the history and none is still running.
+  async waitSettled({ count }) {
+    const until = Math.min(deadline, Date.now() + 10000);
+    const script = "const e = [...document.querySelectorAll(arguments[0])]; return { n: e.length, running: e.filter((x) => !x.querySelector(arguments[1]) && !x.querySelector(arguments[2])).length };";
+    let seen = null;
+    while (Date.now() < until) {
+      seen = await wd("POST", "/execute/sync", { script, args: [HOOK.callEntry, HOOK.callDone, HOOK.callFailed] }).catch(() => null);
+      if (seen && seen.n >= count && seen.running === 0) return seen;
+      await sleep(100);
+    }
+    throw new Outcome(EXIT.failed, `expected ${count} finished requests in the history (saw ${JSON.stringify(seen)})`, last);
+  },
+
   async elicitation({ action }) {
     await waitElement("[data-testid=elicitation]", 10000);
     const button = await waitElement(`[data-testid=elicitation-${action}]`, 2000);
     await wd("POST", `/element/${button}/click`, {});
     log(`answered the elicitation: ${action}`);
     return { action };
+  },
+
+  async expectOnlyTools({ names }) {
+    const shown = last?.tools ?? [];
+    if (JSON.stringify([...shown].sort()) !== JSON.stringify([...names].sort())) {
+      throw new Outcome(EXIT.failed, `the page lists ${shown.join(", ")}; expected only ${names.join(", ")}`, last);
+    }
+    return { tools: shown };
   },
 
   async expectTools({ names }) {
@@ -732,6 +799,32 @@ async function runSteps(steps) {
     const result = await fn(step);
     report({ step: step.do, ok: true, ...result });
   }
+}
+
+// The calls a scenario's context lists ({toolCalls: [{name, arguments}]}), after connecting.
+function stepsFromContext(ctx) {
+  const calls = ctx?.toolCalls ?? [];
+  if (!calls.length) throw new Outcome(EXIT.harness, `scenario ${scenario} gave no toolCalls in its context`);
+  return [{ do: "open" }, { do: "waitConnected" }, ...calls.map((c) => ({ do: "callTool", name: c.name, args: c.arguments }))];
+}
+
+// Opens tool `name`'s call form.
+async function pickTool(name) {
+  // The tool's pick button, as a WebDriver element reference.
+  const pick = await wd("POST", "/execute/sync", {
+    script: `const [tool, nameHook, pickHook, name] = arguments;
+      const item = [...document.querySelectorAll(tool)].find((li) => {
+        const n = li.querySelector(nameHook);
+        return n && n.textContent.trim() === name;
+      });
+      return item ? item.querySelector(pickHook) : null;`,
+    args: [HOOK.tool, HOOK.toolName, HOOK.toolPick, name],
+  });
+  if (!pick) throw new Outcome(EXIT.failed, `no ${HOOK.toolPick} for tool ${name}`, last);
+  // An open call form or ask may cover the list where WebDriver scrolls to: centre it first.
+  await wd("POST", "/execute/sync", { script: "arguments[0].scrollIntoView({ block: 'center' });", args: [pick] });
+  await wd("POST", `/element/${elementId(pick)}/click`, {});
+  await waitElement(HOOK.callForm, 5000);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -808,7 +901,7 @@ async function main() {
     throw new Outcome(EXIT.harness, `usage: client.mjs <server-url> (got ${JSON.stringify(serverUrl)})`);
   }
   const entry = SCENARIOS[scenario];
-  const steps = entry?.steps ?? DEFAULT_STEPS;
+  const steps = entry?.steps === "from-context" ? stepsFromContext(context) : (entry?.steps ?? DEFAULT_STEPS);
   log(`scenario ${scenario}${entry ? "" : " (no entry: default steps)"}, server ${serverUrl}, budget ${budgetMs} ms`);
   if (context) log(`context keys: ${Object.keys(context).join(", ")}`);
 
