@@ -177,6 +177,20 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_meta_or_identity_does_not_undo_the_discovery() {
+        for result in [
+            json!({"supportedVersions": ["2026-07-28"], "_meta": 5}),
+            json!({"supportedVersions": ["2026-07-28"], "_meta": {"io.modelcontextprotocol/serverInfo": "x"}}),
+            json!({"supportedVersions": ["2026-07-28"], "serverInfo": {"name": 7}}),
+        ] {
+            let Verdict::Stateless { discovered, .. } = judge(Probe::Result(&result), false) else {
+                panic!("{result}")
+            };
+            assert_eq!(discovered.server_info.name, "", "{result}");
+        }
+    }
+
+    #[test]
     fn results_that_do_not_offer_a_stateless_revision_fall_back_to_the_handshake() {
         for result in [
             discovered(&["2025-11-25"]),

@@ -318,10 +318,11 @@ impl FromJson for DiscoverResult {
         let instructions = f.optional_string("instructions")?;
         let from_meta =
             f.take("_meta").and_then(|mut m| m.get_mut(META_SERVER_INFO).map(Value::take));
-        let server_info = match from_meta.or_else(|| f.take("serverInfo")) {
-            Some(info) => Implementation::from_json(info)?,
-            None => Implementation::default(),
-        };
+        // Who answered is for show: a malformed identity is shown as none, not a failed discovery.
+        let server_info = from_meta
+            .or_else(|| f.take("serverInfo"))
+            .and_then(|info| Implementation::from_json(info).ok())
+            .unwrap_or_default();
         Ok(DiscoverResult { supported_versions, capabilities, server_info, instructions })
     }
 }
