@@ -6,7 +6,8 @@
 #   3. the release build and its size ratchet                 trunk build --release, scripts/sizes.sh
 #   4. browser tests in headless Chromium                     cargo test --target wasm32 (tests/web.rs)
 #   5. end-to-end: the built console driven by WebDriver      cargo test --features e2e (tests/e2e)
-#   6. the MCP conformance suite's client scenarios           tests/conformance/run.sh
+#   6. the MCP conformance suite's client scenarios           tests/conformance/run.sh (0.1.16 and
+#      0.2.0-alpha.12; the extension scenarios are reported, not required)
 # Installs whatever is missing first (scripts/tools.sh). Ends by checking that nothing it started
 # is still running (scripts/leftovers.py), pass or fail.
 set -euo pipefail
@@ -68,6 +69,15 @@ tests/conformance/run.sh initialize tools_call sse-retry elicitation-sep1034-cli
   auth/token-endpoint-auth-none auth/pre-registration auth/2025-03-26-oauth-metadata-backcompat \
   auth/2025-03-26-oauth-endpoint-fallback auth/resource-mismatch auth/offline-access-scope \
   auth/offline-access-not-supported
+
+step "MCP conformance suite 0.2.0-alpha.12: every client scenario that is not an extension"
+# Scenarios of both eras run at the revision the suite picks; tools_call and
+# json-schema-2020-12-preservation also at 2026-07-28, where their checks differ.
+tests/conformance/run.sh --next $(tests/conformance/run.sh --next --list | awk '/^  - / && !/extension/ {print $2}') \
+  tools_call@2026-07-28 json-schema-2020-12-preservation@2026-07-28
+
+step "MCP conformance suite 0.2.0-alpha.12: the extension scenarios, reported (not required)"
+tests/conformance/run.sh --next --report-only $(tests/conformance/run.sh --next --list | awk '/^  - / && /extension/ {print $2}')
 
 step "all test layers passed in $((SECONDS - started)) s"
 cargo_passed=$(grep -aoE 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
