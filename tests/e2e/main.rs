@@ -298,6 +298,54 @@ async fn the_python_sdk_server_is_listed_and_called() {
     assert!(structured.contains("5.5"), "{structured}");
 }
 
+/// The lines of the server card's "How the console connected".
+async fn connection_steps(browser: &Browser) -> Vec<String> {
+    browser
+        .client
+        .execute("document.querySelector('[data-testid=connection-steps]').open = true", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser.texts("[data-testid=connection-steps] li").await
+}
+
+/// The Python SDK's server speaks 2026-07-28 only; whether a browser can speak it too is up to the
+/// server's CORS policy. Allowed the revision's headers, Auto settles on 2026-07-28 and calls work
+/// without a session; refused them, the preflight fails, the console falls back to initialize
+/// (2025-11-25) and its connection steps say why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_speaks_2026_07_28_where_cors_allows_it_and_falls_back_where_not() {
+    let page = console(None);
+    let origin = page.url.trim_end_matches('/').to_owned();
+    let modern = support::python_peer_with(&origin, &["--cors-2026"]);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &modern.url, "auto").await;
+    let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
+    assert_eq!(protocol, "2026-07-28");
+    let steps = connection_steps(&browser).await;
+    assert!(steps.iter().any(|s| s.contains("server/discover")), "{steps:?}");
+    browser.call_tool("add", r#"{"a": 2, "b": 3.5}"#).await;
+    let structured =
+        browser.wait_for_text("[data-testid=call-structured]", |t| !t.is_empty()).await;
+    assert!(structured.contains("5.5"), "{structured}");
+    // A server-to-client request is not in this revision: the SDK refuses the tool, in a sentence.
+    browser.call_tool("ask_name", "{}").await;
+    let failed = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
+    assert!(failed.contains("back-channel"), "{failed}");
+
+    let older = support::python_peer(&origin);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &older.url, "auto").await;
+    let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
+    assert_eq!(protocol, "2025-11-25");
+    let steps = connection_steps(&browser).await;
+    assert!(
+        steps.iter().any(|s| s.contains("no readable reply") && s.contains("Mcp-Method")),
+        "{steps:?}"
+    );
+    browser.call_tool("echo", r#"{"message": "still here"}"#).await;
+    browser.wait_for_text("[data-testid=call-result]", |t| t.contains("still here")).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     let page = console(None);

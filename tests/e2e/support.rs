@@ -316,12 +316,18 @@ pub fn protected_without_auth(extra: &[&str]) -> Peer {
 
 /// The Python `mcp` server, allowing `origin`.
 pub fn python_peer(origin: &str) -> Peer {
+    python_peer_with(origin, &[])
+}
+
+/// The Python SDK peer with `extra` flags (`--cors-2026`).
+pub fn python_peer_with(origin: &str, extra: &[&str]) -> Peer {
     let python = peers_dir().join("python/.venv/bin/python");
     assert!(python.is_file(), "the Python peer is not installed (tests/peers/python/install.sh)");
     let mut cmd = Command::new(python);
     cmd.current_dir(peers_dir().join("python"));
     empty_environment(&mut cmd)
         .args(["server.py", "--port", "0", "--console-origin", origin])
+        .args(extra)
         .stdin(Stdio::null())
         .stderr(log_file("python-peer"));
     spawn_announcing("python-peer", cmd)

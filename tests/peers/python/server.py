@@ -53,6 +53,9 @@ CORS_ALLOW_HEADERS = [
     "Accept",
 ]
 CORS_EXPOSE_HEADERS = ["Mcp-Session-Id", "MCP-Protocol-Version", "WWW-Authenticate"]
+# The standard headers every 2026-07-28 request carries. Without them in the allow-list a browser
+# cannot send that revision's requests, and a console falls back to initialize (2025-11-25).
+CORS_ALLOW_HEADERS_2026 = ["Mcp-Method", "Mcp-Name"]
 CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
 
 LOG_LEVELS: list[LoggingLevel] = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
@@ -184,6 +187,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="ORIGIN",
         help="an origin added to the Origin allow-list and given CORS access (repeatable)",
     )
+    parser.add_argument(
+        "--cors-2026",
+        action="store_true",
+        help="also allow the 2026-07-28 standard headers (Mcp-Method, Mcp-Name) through CORS",
+    )
     return parser.parse_args(argv)
 
 
@@ -208,7 +216,7 @@ async def amain(args: argparse.Namespace) -> None:
         app,
         allow_origins=console_origins,
         allow_methods=CORS_ALLOW_METHODS,
-        allow_headers=CORS_ALLOW_HEADERS,
+        allow_headers=CORS_ALLOW_HEADERS + (CORS_ALLOW_HEADERS_2026 if args.cors_2026 else []),
         expose_headers=CORS_EXPOSE_HEADERS,
         max_age=600,
     )
