@@ -50,6 +50,7 @@ npm_ci() {
 }
 npm_ci tools/npm
 npm_ci tests/peers
+npm_ci tests/peers/modern
 
 # The Python MCP peer (mcp from PyPI) in its own venv; quiet when up to date.
 "$ROOT/tests/peers/python/install.sh"
