@@ -82,7 +82,7 @@ fn AskView(
                     <p><code data-testid="elicitation-url">{url.clone()}</code></p>
                     <div class="mc-ask__actions">
                         {safe.then(|| view! {
-                            <a class="mc-primary" href=url.clone() target="_blank" rel="noopener noreferrer"
+                            <a class="mc-primary" data-testid="elicitation-open" href=url.clone() target="_blank" rel="noopener noreferrer"
                                 on:click=move |_| answer(console, &id, Ok(asks::accept_url()))>"Open and continue"</a>
                         })}
                         <button type="button" class="mc-secondary" data-testid="elicitation-decline" on:click=dismiss(Decision::Decline)>"Decline"</button>

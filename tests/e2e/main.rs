@@ -346,6 +346,55 @@ async fn auto_speaks_2026_07_28_where_cors_allows_it_and_falls_back_where_not() 
     browser.wait_for_text("[data-testid=call-result]", |t| t.contains("still here")).await;
 }
 
+/// A server that needs input to finish a call answers `input_required` (2026-07-28); the person
+/// answers in the page — a form, a page to open, a model reply — and the call goes again with the
+/// answers, its rounds shown in the history. A tool's `x-mcp-header` argument travels in its header.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_round_trip_calls_are_answered_through_forms_urls_and_sampling() {
+    let page = console(None);
+    let origin = page.url.trim_end_matches('/').to_owned();
+    let server = support::modern_peer(&origin, &[]);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
+    assert_eq!(protocol, "2026-07-28");
+
+    browser.call_tool("confirm_delete", r#"{"path": "/tmp/report.txt"}"#).await;
+    browser.wait_for("[data-testid=elicitation]").await;
+    let round = browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("Round 1")).await;
+    assert!(round.contains("answer from you"), "{round}");
+    browser.click("[data-testid=elicitation] [data-field-name=confirm]").await;
+    browser.type_into("[data-testid=elicitation] [data-field-name=retries]", "2").await;
+    browser.click("[data-testid=elicitation-accept]").await;
+    browser
+        .wait_for_text("[data-testid=call-result]", |t| {
+            t == "Deleted /tmp/report.txt (pretend): confirm=true, retries=2."
+        })
+        .await;
+
+    browser.call_tool("open_login", "{}").await;
+    let url = browser.wait_for_text("[data-testid=elicitation-url]", |t| !t.is_empty()).await;
+    assert!(url.ends_with("/login-page"), "{url}");
+    browser.click("[data-testid=elicitation-open]").await;
+    browser.wait_for_text("[data-testid=call-result]", |t| t.starts_with("Signed in")).await;
+
+    browser.call_tool("ask_model", r#"{"question": "What is two and two?"}"#).await;
+    let asked = browser.wait_for_text("[data-testid=sampling-message]", |t| !t.is_empty()).await;
+    assert!(asked.contains("What is two and two?"), "{asked}");
+    browser.type_into("[data-testid=sampling-reply]", "Four.").await;
+    browser.click("[data-testid=sampling-send]").await;
+    browser
+        .wait_for_text("[data-testid=call-result]", |t| t.contains(r#"answered: "Four.""#))
+        .await;
+
+    browser.call_tool("regional_lookup", r#"{"region": "eu west ", "id": 7}"#).await;
+    let found =
+        browser.wait_for_text("[data-testid=call-result]", |t| t.starts_with("Record 7")).await;
+    assert!(found.contains("in eu west "), "{found}");
+    assert!(found.contains("=?base64?"), "a trailing space is sent encoded: {found}");
+    browser.screenshot("console-multi-round-trip").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     let page = console(None);

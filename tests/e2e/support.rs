@@ -314,6 +314,16 @@ pub fn protected_without_auth(extra: &[&str]) -> Peer {
     spawn_announcing("protected-no-auth", cmd)
 }
 
+/// The server that speaks only 2026-07-28 (`tests/peers/modern`), allowing `origin`, with `extra`
+/// flags (`--state-file F`, `--auth …`).
+pub fn modern_peer(origin: &str, extra: &[&str]) -> Peer {
+    let mut cmd = node("modern-peer");
+    cmd.current_dir(peers_dir().join("modern"))
+        .args(["server.mjs", "--port", "0", "--console-origin", origin])
+        .args(extra);
+    spawn_announcing("modern-peer", cmd)
+}
+
 /// The Python `mcp` server, allowing `origin`.
 pub fn python_peer(origin: &str) -> Peer {
     python_peer_with(origin, &[])
