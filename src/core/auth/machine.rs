@@ -648,6 +648,18 @@ impl SignIn {
             // A sign-in or a refresh for this server is under way: its token will serve.
             return self.update_view();
         }
+        if !refusal.had_token
+            && refusal.status == 401
+            && let Some(bearer) = self.tokens.bearer(server, now)
+        {
+            // The request left before the token came (a page back from a full-page sign-in
+            // connects while it redeems the code): the token in hand serves, and the trace
+            // keeps the sign-in it came from.
+            self.waiting.remove(server);
+            self.outputs.push_back(Action::Bearer(bearer));
+            return self.update_view();
+        }
+        let record = self.record(server);
         record.trace = vec![line];
         let error = challenge.as_ref().and_then(|c| c.error.as_deref());
         let need = match (refusal.status, error, held) {
@@ -1813,12 +1825,16 @@ mod tests {
             bearer
         }
 
+        /// The server refuses a request, as the engine reports it: the request carried a token
+        /// when the machine holds one for `s`.
         fn refused(&mut self, s: &str, status: u16, challenge: &str) {
-            let refusal = AuthRequired {
-                status,
-                www_authenticate: Some(challenge.to_owned()),
-                had_token: false,
-            };
+            let had_token = self.m.tokens.tokens(&server(s)).is_some();
+            self.refused_with(s, status, challenge, had_token);
+        }
+
+        fn refused_with(&mut self, s: &str, status: u16, challenge: &str, had_token: bool) {
+            let refusal =
+                AuthRequired { status, www_authenticate: Some(challenge.to_owned()), had_token };
             self.m.handle_refusal(&server(s), &refusal, self.now);
             self.run();
         }
@@ -1944,6 +1960,22 @@ mod tests {
         w.connect(&mcp);
         w.refused(&mcp, 401, "Bearer");
         (w, mcp)
+    }
+
+    #[test]
+    fn a_request_refused_for_having_no_token_gets_the_one_in_hand_without_a_refresh() {
+        let mut w = World::new(corp_config(), "");
+        signed_in_to_corp(&mut w);
+        let trace = w.m.view().trace.clone();
+        w.actions.clear();
+        w.refused_with(CORP, 401, &format!(r#"Bearer scope="{CORP_API}""#), false);
+        assert!(
+            matches!(&w.actions[..], [Action::Bearer(b)] if b.server == server(CORP)),
+            "the held token, no refresh: {:?}",
+            w.actions
+        );
+        assert_eq!(w.m.view().trace, trace, "the trace still shows the sign-in");
+        assert_eq!(w.phase(), SignInStatus::SignedIn);
     }
 
     #[test]
