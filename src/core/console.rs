@@ -316,6 +316,28 @@ impl ConsoleState {
     }
 }
 
+/// The resources the console reads again by itself after an event: one the server says was
+/// updated (the session passes on only those the console asked updates for), and the watched
+/// ones after a gap in listening.
+pub fn rereads(event: &EngineEvent) -> Vec<String> {
+    let EngineEvent::Session(event) = event else { return Vec::new() };
+    match event.as_ref() {
+        SessionEvent::Notification { method, params }
+            if method == "notifications/resources/updated" =>
+        {
+            params
+                .as_ref()
+                .and_then(|p| p.get("uri"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .into_iter()
+                .collect()
+        }
+        SessionEvent::Missed { resources, .. } => resources.clone(),
+        _ => Vec::new(),
+    }
+}
+
 /// What the console fetches by itself after an event: the tools, resources and prompts of a
 /// server once it is ready (for the capabilities it declared), and a list again whenever the
 /// server says it changed.
@@ -331,6 +353,7 @@ pub fn follow_up(event: &EngineEvent) -> Vec<ListKind> {
         .filter(|(cap, _)| s.has_capability(cap))
         .map(|(_, kind)| kind)
         .collect(),
+        SessionEvent::Missed { lists, .. } => lists.clone(),
         SessionEvent::Notification { method, .. } => match method.as_str() {
             "notifications/tools/list_changed" => vec![ListKind::Tools],
             "notifications/resources/list_changed" => vec![ListKind::Resources],
@@ -677,5 +700,26 @@ mod tests {
         assert_eq!(s.log.len(), LOG_LIMIT);
         assert_eq!(s.log[0].text, r#"{"n":3}"#);
         assert_eq!(s.log[0].level, "warning");
+    }
+
+    #[test]
+    fn updated_resources_are_read_again_and_a_gap_in_listening_refetches() {
+        let updated = session(SessionEvent::Notification {
+            method: "notifications/resources/updated".into(),
+            params: Some(json!({"uri": "note://counter"})),
+        });
+        assert_eq!(rereads(&updated), vec!["note://counter".to_owned()]);
+        assert_eq!(follow_up(&updated), vec![]);
+        let malformed = session(SessionEvent::Notification {
+            method: "notifications/resources/updated".into(),
+            params: Some(json!({"uri": 5})),
+        });
+        assert_eq!(rereads(&malformed), Vec::<String>::new());
+        let missed = session(SessionEvent::Missed {
+            lists: vec![ListKind::Tools],
+            resources: vec!["note://a".into()],
+        });
+        assert_eq!(follow_up(&missed), vec![ListKind::Tools]);
+        assert_eq!(rereads(&missed), vec!["note://a".to_owned()]);
     }
 }

@@ -1032,6 +1032,11 @@ impl Engine {
         }
         let owed: Vec<RequestId> =
             awaiting.into_iter().filter(|id| self.session.is_pending(id)).collect();
+        if self.session.is_stateless() {
+            // No resumption in a stateless revision: what a stream owed is lost, and the
+            // session re-issues what it safely can.
+            return self.settle_unanswered(&owed, now);
+        }
         let standalone = matches!(kind, StreamKind::Get) && owed.is_empty();
         if standalone {
             self.standalone_open = false;
@@ -2185,7 +2190,7 @@ mod tests {
         json!({
             "resultType": "complete",
             "supportedVersions": versions,
-            "capabilities": {"tools": {"listChanged": true}},
+            "capabilities": {"tools": {}},
             "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "modern", "version": "2"}},
             "ttlMs": 0,
             "cacheScope": "public",
@@ -2487,6 +2492,71 @@ mod tests {
         assert!(
             reason.contains("MCP-Protocol-Version, Mcp-Method, Mcp-Name, Mcp-Param-Region"),
             "{reason}"
+        );
+    }
+
+    #[test]
+    fn the_listen_stream_brings_notifications_and_is_reopened_when_it_closes() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (discover, req) = rig.one_start();
+        let mut result = discover_result(&["2026-07-28"]);
+        result["capabilities"] =
+            json!({"tools": {"listChanged": true}, "resources": {"subscribe": true}});
+        let body = json!({"jsonrpc": "2.0", "id": request_id_in(&req), "result": result});
+        rig.answer_json(discover, 200, &body.to_string(), None);
+        let (listen, req) = rig.one_start();
+        assert_eq!(method_of(&req), "subscriptions/listen");
+        assert_eq!(header(&req, "mcp-method"), Some("subscriptions/listen"));
+        rig.events();
+        rig.head(listen, 200, "text/event-stream", None);
+        rig.sse(listen, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/subscriptions/acknowledged\",\"params\":{\"notifications\":{\"toolsListChanged\":true}}}\n\n");
+        rig.sse(listen, "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\",\"params\":{}}\n\n");
+        let events = rig.events();
+        assert!(
+            steps(&events).iter().any(|s| s.starts_with("Listening for updates")),
+            "{events:?}"
+        );
+        assert!(
+            session_events(&events).iter().any(|e| matches!(e, SessionEvent::Notification { method, .. } if method == "notifications/tools/list_changed")),
+            "{events:?}"
+        );
+
+        // Reading a resource opens a listen that includes it, and closes the old stream.
+        rig.engine
+            .session_mut()
+            .request(
+                "resources/read",
+                Some(json!({"uri": "note://a"})),
+                Default::default(),
+                rig.now,
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        rig.engine.flush(rig.now);
+        let (read, req) = rig.one_start();
+        let body = json!({"jsonrpc": "2.0", "id": request_id_in(&req), "result": {"resultType": "complete", "contents": []}});
+        rig.answer_json(read, 200, &body.to_string(), None);
+        let outputs: Vec<Output> = std::iter::from_fn(|| rig.engine.poll_output()).collect();
+        assert!(outputs.contains(&Output::Abort { stream: listen }), "{outputs:?}");
+        let Some(Output::Start { stream: second, request }) =
+            outputs.iter().find(|o| matches!(o, Output::Start { .. })).cloned()
+        else {
+            panic!("{outputs:?}")
+        };
+        assert!(request.body.unwrap_or_default().contains("note://a"));
+
+        // The server closes it: no GET, no resumption; a new listen a second later.
+        rig.head(second, 200, "text/event-stream", None);
+        rig.end(second);
+        assert_eq!(rig.starts(), vec![]);
+        rig.events();
+        rig.advance_to(rig.now + 1_000);
+        let (_, again) = rig.one_start();
+        assert_eq!(method_of(&again), "subscriptions/listen");
+        let events = rig.events();
+        assert!(
+            session_events(&events).iter().any(|e| matches!(e, SessionEvent::Missed { resources, .. } if resources == &vec!["note://a".to_owned()])),
+            "{events:?}"
         );
     }
 }

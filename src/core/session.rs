@@ -135,6 +135,9 @@ pub enum SessionEvent {
     Notification { method: String, params: Option<Value> },
     /// A step of finding out how to talk to the server, for the connection trace.
     Step(String),
+    /// Notifications may have been lost (a listen stream ended and is open again): these lists
+    /// and watched resources may have changed meanwhile.
+    Missed { lists: Vec<ListKind>, resources: Vec<String> },
     /// A stateless server needs answers before it can finish request `id` (an `input_required`
     /// result): answer each with [`Session::respond`] and [`AskId::Input`]; once all are in, the
     /// request goes again with them. `round` counts from 1.
@@ -230,9 +233,16 @@ enum Purpose {
         kind: ListKind,
         so_far: Vec<Value>,
         pages: usize,
+        /// Until when every page so far may be kept without asking again (`ttlMs`).
+        fresh_until: Millis,
     },
     /// An answer the UI waits for as [`SessionEvent::Answered`].
     Answer,
+    /// `subscriptions/listen` (stateless revisions): open until it ends; its notifications are the
+    /// point, its result only says it ended.
+    Listen,
+    /// `resources/subscribe` (handshake revisions): the answer only says it was taken.
+    Watch,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -312,6 +322,15 @@ pub struct Session {
     awaiting_input: SortedMap<RequestId, Rounds>,
     /// The `Mcp-Param-*` headers each listed tool declares (stateless revisions only).
     tool_headers: SortedMap<String, Vec<ParamHeader>>,
+    /// Resources read once, whose updates the server is asked for when it offers them.
+    watched: Vec<String>,
+    /// When to open `subscriptions/listen` again after it ended, and how many ended in a row
+    /// without being acknowledged (the delay doubles with them).
+    relisten_at: Option<Millis>,
+    listen_failures: u32,
+    /// Until when each list may be kept without asking again (its `ttlMs`); a change
+    /// notification ends it.
+    fresh_until: SortedMap<ListKind, Millis>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -329,6 +348,10 @@ impl Session {
             open_server_requests: SortedMap::new(),
             awaiting_input: SortedMap::new(),
             tool_headers: SortedMap::new(),
+            watched: Vec::new(),
+            relisten_at: None,
+            listen_failures: 0,
+            fresh_until: SortedMap::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,
@@ -489,6 +512,10 @@ impl Session {
     /// when that is safe, otherwise report that it may have run.
     pub fn handle_lost(&mut self, id: &RequestId, now: Millis) {
         let Some(p) = self.pending.get(id) else { return };
+        if matches!(p.purpose, Purpose::Listen) {
+            self.pending.remove(id);
+            return self.listen_ended(now);
+        }
         let repeatable = matches!(p.purpose, Purpose::Initialize | Purpose::Discover)
             || is_safe_to_repeat(&p.method);
         if repeatable && self.is_stateless() {
@@ -514,7 +541,8 @@ impl Session {
     /// or [`SessionEvent::Listed`].
     pub fn list(&mut self, kind: ListKind, now: Millis) -> Result<RequestId, SessionError> {
         self.ensure_ready()?;
-        let purpose = Purpose::List { kind, so_far: Vec::new(), pages: 0 };
+        let purpose =
+            Purpose::List { kind, so_far: Vec::new(), pages: 0, fresh_until: Millis::MAX };
         Ok(self.send(kind.method(), None, purpose, RequestOptions::default(), now))
     }
 
@@ -759,6 +787,13 @@ impl Session {
     /// Expires requests whose deadline has passed. Each expired request except `initialize`
     /// (which must never be cancelled) is followed by `notifications/cancelled`.
     pub fn handle_timeout(&mut self, now: Millis) {
+        if self.relisten_at.is_some_and(|at| at <= now) {
+            self.relisten_at = None;
+            self.listen(now);
+            let lists = self.listed_kinds(now);
+            let resources = self.watched.clone();
+            self.events.push_back(SessionEvent::Missed { lists, resources });
+        }
         let expired: Vec<RequestId> = self
             .pending
             .iter()
@@ -789,7 +824,7 @@ impl Session {
 
     /// When `handle_timeout` should next be called.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.pending.values().map(|p| p.deadline).min()
+        self.pending.values().map(|p| p.deadline).chain(self.relisten_at).min()
     }
 
     /// The `Mcp-Param-*` headers of `message`: a stateless `tools/call` of a tool that declares
@@ -932,11 +967,19 @@ impl Session {
             }
         }
         let id = pending.handle.clone();
+        if pending.method == "resources/read"
+            && let Some(uri) =
+                pending.params.as_ref().and_then(|p| p.get("uri")).and_then(Value::as_str)
+        {
+            self.watch(uri.to_owned(), now);
+        }
         match pending.purpose {
-            Purpose::Discover => {}
+            Purpose::Discover | Purpose::Watch => {}
+            // The server ended the subscription on purpose; it is opened again after a while.
+            Purpose::Listen => self.listen_ended(now),
             Purpose::Initialize => self.on_initialized(result, now),
-            Purpose::List { kind, so_far, pages } => {
-                self.on_list_page(kind, result, so_far, pages, now)
+            Purpose::List { kind, so_far, pages, fresh_until } => {
+                self.on_list_page(kind, result, so_far, (pages, fresh_until), now)
             }
             Purpose::Answer => {
                 self.events.push_back(SessionEvent::Answered { id, method: pending.method, result })
@@ -994,6 +1037,14 @@ impl Session {
         self.phase = Phase::Ready;
         self.server = Some(summary.clone());
         self.events.push_back(SessionEvent::Ready(summary));
+        if self.is_stateless() {
+            self.listen(now);
+        } else {
+            // A new session (the server forgot the old one) knows no subscriptions.
+            for uri in self.watched.clone() {
+                self.subscribe(&uri, now);
+            }
+        }
         // Requests carried over from a session the server forgot go out again, same ids.
         for (id, mut p) in std::mem::take(&mut self.parked) {
             p.deadline = now.saturating_add(p.timeout);
@@ -1007,14 +1058,114 @@ impl Session {
         }
     }
 
+    /// Asks for updates of resource `uri` from now on, if the server offers them: by
+    /// `resources/subscribe` in a session, by a new `subscriptions/listen` (which replaces the
+    /// open one) in a stateless revision.
+    fn watch(&mut self, uri: String, now: Millis) {
+        let offered = self
+            .server
+            .as_ref()
+            .and_then(|s| s.capabilities.get("resources"))
+            .and_then(|r| r.get("subscribe"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        if !offered || self.watched.contains(&uri) {
+            return;
+        }
+        self.watched.push(uri.clone());
+        if self.is_stateless() {
+            self.listen(now);
+        } else {
+            self.subscribe(&uri, now);
+        }
+    }
+
+    fn subscribe(&mut self, uri: &str, now: Millis) {
+        let params = json!({ "uri": uri });
+        self.send(
+            "resources/subscribe",
+            Some(params),
+            Purpose::Watch,
+            RequestOptions::default(),
+            now,
+        );
+    }
+
+    /// Opens `subscriptions/listen` for what the server offers: list changes and the watched
+    /// resources. An open one is dropped first (the transport closes its stream).
+    fn listen(&mut self, now: Millis) {
+        self.pending.retain(|_, p| !matches!(p.purpose, Purpose::Listen));
+        let Some(filter) = self.listen_filter() else { return };
+        // It stays open as long as the server keeps it: no deadline.
+        let options = RequestOptions { progress: false, timeout: Some(Millis::MAX) };
+        self.send(
+            "subscriptions/listen",
+            Some(json!({ "notifications": filter })),
+            Purpose::Listen,
+            options,
+            now,
+        );
+    }
+
+    /// What to listen for: the list changes the server declares it sends, and the watched
+    /// resources when it offers subscriptions; `None` when that is nothing.
+    fn listen_filter(&self) -> Option<Value> {
+        let capabilities = &self.server.as_ref()?.capabilities;
+        let flag = |cap: &str, key: &str| {
+            capabilities.get(cap).and_then(|c| c.get(key)).and_then(Value::as_bool) == Some(true)
+        };
+        let mut filter = Map::new();
+        for (cap, key) in [
+            ("tools", "toolsListChanged"),
+            ("prompts", "promptsListChanged"),
+            ("resources", "resourcesListChanged"),
+        ] {
+            if flag(cap, "listChanged") {
+                filter.insert(key.into(), Value::Bool(true));
+            }
+        }
+        if flag("resources", "subscribe") && !self.watched.is_empty() {
+            filter.insert("resourceSubscriptions".into(), json!(self.watched));
+        }
+        (!filter.is_empty()).then_some(Value::Object(filter))
+    }
+
+    /// The listen stream ended (a result, a cancellation, a lost stream): open it again after a
+    /// second, doubling while it keeps ending before the server acknowledged it, up to a minute.
+    fn listen_ended(&mut self, now: Millis) {
+        let delay = 1_000u64.saturating_mul(1 << self.listen_failures.min(6)).min(60_000);
+        self.listen_failures = self.listen_failures.saturating_add(1);
+        self.relisten_at = Some(now.saturating_add(delay));
+    }
+
+    /// The lists a gap in listening may have left stale: those the server offers, except the
+    /// ones still within the `ttlMs` it gave them.
+    fn listed_kinds(&self, now: Millis) -> Vec<ListKind> {
+        let Some(server) = &self.server else { return Vec::new() };
+        let fresh = |kind: &ListKind| self.fresh_until.get(kind).is_some_and(|until| now < *until);
+        [
+            ("tools", ListKind::Tools),
+            ("resources", ListKind::Resources),
+            ("prompts", ListKind::Prompts),
+        ]
+        .into_iter()
+        .filter(|(cap, kind)| server.has_capability(cap) && !fresh(kind))
+        .map(|(_, kind)| kind)
+        .collect()
+    }
+
     fn on_list_page(
         &mut self,
         kind: ListKind,
         result: Value,
         mut so_far: Vec<Value>,
-        pages: usize,
+        (pages, fresh_until): (usize, Millis),
         now: Millis,
     ) {
+        // A page may be kept for its `ttlMs` (absent or negative: not at all); the list as long
+        // as its stalest page.
+        let ttl = result.get("ttlMs").and_then(Value::as_u64).unwrap_or(0);
+        let fresh_until = fresh_until.min(now.saturating_add(ttl));
         let method = kind.method().to_owned();
         let bad = |detail: String| SessionError::BadResult { method: method.clone(), detail };
         let Value::Object(mut page) = result else {
@@ -1052,12 +1203,13 @@ impl Session {
                 self.send(
                     kind.method(),
                     Some(json!({ "cursor": cursor })),
-                    Purpose::List { kind, so_far, pages },
+                    Purpose::List { kind, so_far, pages, fresh_until },
                     RequestOptions::default(),
                     now,
                 );
             }
             None if kind == ListKind::Tools => {
+                self.fresh_until.insert(kind, fresh_until);
                 // Read where they are: `json!` would copy every page's tools through serde first.
                 match so_far.into_iter().map(Tool::from_json).collect() {
                     Ok(tools) => {
@@ -1074,7 +1226,10 @@ impl Session {
                     }
                 }
             }
-            None => self.events.push_back(SessionEvent::Listed { kind, items: so_far }),
+            None => {
+                self.fresh_until.insert(kind, fresh_until);
+                self.events.push_back(SessionEvent::Listed { kind, items: so_far })
+            }
         }
     }
 
@@ -1127,12 +1282,45 @@ impl Session {
                 let message = p.get("message").and_then(Value::as_str).map(str::to_owned);
                 self.events.push_back(SessionEvent::Progress { id, progress, total, message });
             }
+            "notifications/subscriptions/acknowledged" => {
+                self.listen_failures = 0;
+                let honoured = params
+                    .as_ref()
+                    .and_then(|p| p.get("notifications"))
+                    .and_then(Value::as_object)
+                    .map(|n| n.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                self.step(format!("Listening for updates (the server agreed to: {honoured})."));
+            }
             "notifications/cancelled" => {
                 let Some(p) = params.as_ref() else { return };
                 let Some(id) = p.get("requestId").and_then(request_id_of) else { return };
+                if matches!(self.pending.get(&id), Some(l) if matches!(l.purpose, Purpose::Listen))
+                {
+                    self.pending.remove(&id);
+                    return self.listen_ended(now);
+                }
                 if self.open_server_requests.remove(&id).is_some() {
                     let reason = p.get("reason").and_then(Value::as_str).map(str::to_owned);
                     self.events.push_back(SessionEvent::ServerRequestCancelled { id, reason });
+                }
+            }
+            "notifications/tools/list_changed"
+            | "notifications/prompts/list_changed"
+            | "notifications/resources/list_changed" => {
+                let kind = match method.as_str() {
+                    "notifications/tools/list_changed" => ListKind::Tools,
+                    "notifications/prompts/list_changed" => ListKind::Prompts,
+                    _ => ListKind::Resources,
+                };
+                self.fresh_until.remove(&kind);
+                self.events.push_back(SessionEvent::Notification { method, params });
+            }
+            // Only updates that were asked for: a server cannot make the console read at will.
+            "notifications/resources/updated" => {
+                let uri = params.as_ref().and_then(|p| p.get("uri")).and_then(Value::as_str);
+                if uri.is_some_and(|uri| self.watched.iter().any(|w| uri.starts_with(w.as_str()))) {
+                    self.events.push_back(SessionEvent::Notification { method, params });
                 }
             }
             _ => self.events.push_back(SessionEvent::Notification { method, params }),
@@ -1172,6 +1360,14 @@ impl Session {
     fn fail(&mut self, pending: Pending, error: SessionError) {
         // (A request that is failed while waiting for input is no longer waiting.)
         self.awaiting_input.remove(&pending.handle);
+        if matches!(pending.purpose, Purpose::Listen | Purpose::Watch) {
+            // Updates are a convenience: their refusal goes to the connection trace, and the
+            // session goes on without them.
+            return self.step(format!(
+                "{} was refused, so lists and resources will not update by themselves: {error}",
+                pending.method
+            ));
+        }
         if matches!(pending.purpose, Purpose::Initialize | Purpose::Discover) {
             self.fail_session(error);
         } else {
@@ -1938,5 +2134,225 @@ mod tests {
         p.answer(&first, json!({"content": []}));
         assert!(matches!(&p.events()[..], [SessionEvent::Answered { id, .. }] if *id == handle));
         assert_eq!(p.drain(), vec![]);
+    }
+
+    // ---- updates: subscriptions/listen (stateless) and resources/subscribe (handshake) ----
+
+    fn stateless_with(capabilities: Value) -> Pair {
+        let mut p = Pair::new();
+        p.session.discover(p.now);
+        let out = p.drain();
+        p.answer(&out[0], json!({"resultType": "complete", "supportedVersions": ["2026-07-28"], "capabilities": capabilities}));
+        p
+    }
+
+    fn method_params(m: &Message) -> (&str, Value) {
+        match m {
+            Message::Request { method, params, .. } => {
+                (method.as_str(), params.clone().unwrap_or_default())
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn read(p: &mut Pair, uri: &str) -> Message {
+        p.session
+            .request("resources/read", Some(json!({"uri": uri})), RequestOptions::default(), p.now)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = p.drain();
+        let read = out.iter().find(|m| m.method() == Some("resources/read")).cloned();
+        read.unwrap_or_else(|| panic!("{out:?}"))
+    }
+
+    #[test]
+    fn a_stateless_session_listens_for_what_the_server_offers_and_for_the_resources_read() {
+        let mut p = stateless_with(
+            json!({"tools": {"listChanged": true}, "resources": {"subscribe": true}}),
+        );
+        let out = p.drain();
+        let [listen] = out.as_slice() else { panic!("{out:?}") };
+        let (method, params) = method_params(listen);
+        assert_eq!(method, "subscriptions/listen");
+        assert_eq!(params["notifications"], json!({"toolsListChanged": true}));
+        assert!(params["_meta"]["io.modelcontextprotocol/protocolVersion"].is_string());
+        assert_eq!(p.session.poll_timeout(), Some(Millis::MAX), "a listen has no deadline");
+
+        let r = read(&mut p, "note://counter");
+        p.answer(&r, json!({"resultType": "complete", "contents": []}));
+        let out = p.drain();
+        let [listen_again] = out.as_slice() else { panic!("{out:?}") };
+        let (_, params) = method_params(listen_again);
+        assert_eq!(params["notifications"]["resourceSubscriptions"], json!(["note://counter"]));
+        assert!(!p.session.is_pending(&wire_id(listen)), "the first listen is dropped");
+        assert!(p.session.is_pending(&wire_id(listen_again)));
+
+        // Updates for what was asked pass; others are dropped.
+        p.events();
+        for uri in ["note://counter", "note://counter/part", "note://other"] {
+            let params = json!({"uri": uri});
+            p.session.handle_message(
+                Message::notification("notifications/resources/updated", Some(params)),
+                p.now,
+            );
+        }
+        let passed: Vec<String> = p
+            .events()
+            .into_iter()
+            .filter_map(|e| match e {
+                SessionEvent::Notification { params, .. } => params.map(|p| p["uri"].to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(passed, vec!["\"note://counter\"", "\"note://counter/part\""]);
+    }
+
+    #[test]
+    fn an_ended_listen_is_opened_again_later_and_says_what_may_have_been_missed() {
+        let mut p = stateless_with(json!({"tools": {"listChanged": true}, "prompts": {}}));
+        let listen = p.drain().remove(0);
+        p.events();
+        p.answer(&listen, json!({"resultType": "complete"}));
+        assert_eq!(p.drain(), vec![], "not at once");
+        let at = p.session.poll_timeout().unwrap_or_else(|| panic!("a relisten is planned"));
+        assert_eq!(at, p.now + 1_000);
+        p.session.handle_timeout(at);
+        let out = p.drain();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].method(), Some("subscriptions/listen"));
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::Missed { lists, resources }] if *lists == vec![ListKind::Tools, ListKind::Prompts] && resources.is_empty()),
+            "{events:?}"
+        );
+
+        // Ending again before any acknowledgement: the wait doubles; an acknowledgement resets it.
+        let second = out[0].clone();
+        p.session.handle_lost(&wire_id(&second), at);
+        assert_eq!(p.session.poll_timeout(), Some(at + 2_000));
+        p.session.handle_timeout(at + 2_000);
+        let third = p.drain().remove(0);
+        p.session.handle_message(
+            Message::notification(
+                "notifications/subscriptions/acknowledged",
+                Some(json!({"notifications": {"toolsListChanged": true}})),
+            ),
+            p.now,
+        );
+        assert!(
+            p.events()
+                .iter()
+                .any(|e| matches!(e, SessionEvent::Step(s) if s.contains("toolsListChanged")))
+        );
+        let cancelled = json!({"requestId": request_id_value(&third)});
+        p.session.handle_message(
+            Message::notification("notifications/cancelled", Some(cancelled)),
+            at + 2_000,
+        );
+        assert_eq!(p.session.poll_timeout(), Some(at + 3_000), "back to a second");
+    }
+
+    fn request_id_value(m: &Message) -> Value {
+        match wire_id(m) {
+            RequestId::Number(n) => json!(n),
+            RequestId::String(s) => json!(s),
+        }
+    }
+
+    #[test]
+    fn a_refused_listen_goes_to_the_trace_and_is_not_asked_again() {
+        let mut p = stateless_with(json!({"tools": {"listChanged": true}}));
+        let listen = p.drain().remove(0);
+        p.events();
+        let Message::Request { id, .. } = &listen else { panic!() };
+        let error = RpcError { code: codes::METHOD_NOT_FOUND, message: "no".into(), data: None };
+        p.session.handle_message(Message::Error { id: Some(id.clone()), error }, p.now);
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::Step(s)] if s.contains("subscriptions/listen was refused")),
+            "{events:?}"
+        );
+        assert_eq!(p.session.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_server_offering_nothing_to_listen_for_gets_no_listen() {
+        let mut p = stateless_with(json!({"tools": {}}));
+        assert_eq!(p.drain(), vec![]);
+    }
+
+    #[test]
+    fn in_a_session_resources_read_are_subscribed_and_again_after_a_restart() {
+        let mut p = Pair::new();
+        p.session.connect(p.now);
+        let init = p.drain().remove(0);
+        p.answer(&init, json!({"protocolVersion": "2025-11-25", "capabilities": {"resources": {"subscribe": true}}, "serverInfo": {"name": "s", "version": "1"}}));
+        p.drain();
+        let r = read(&mut p, "file:///a");
+        p.answer(&r, json!({"contents": []}));
+        let out = p.drain();
+        let [sub] = out.as_slice() else { panic!("{out:?}") };
+        assert_eq!(method_params(sub), ("resources/subscribe", json!({"uri": "file:///a"})));
+        p.answer(sub, json!({}));
+        let r = read(&mut p, "file:///a");
+        p.answer(&r, json!({"contents": []}));
+        assert_eq!(p.drain(), vec![], "once per resource");
+
+        p.session.restart(p.now, &[]);
+        let init = p.drain().remove(0);
+        p.answer(&init, json!({"protocolVersion": "2025-11-25", "capabilities": {"resources": {"subscribe": true}}, "serverInfo": {"name": "s", "version": "1"}}));
+        let out = p.drain();
+        assert!(out.iter().any(|m| m.method() == Some("resources/subscribe")), "{out:?}");
+    }
+
+    #[test]
+    fn lists_within_their_ttl_are_not_fetched_again_after_a_gap_and_a_change_ends_it() {
+        let mut p = stateless_with(json!({"tools": {"listChanged": true}, "prompts": {}}));
+        let listen = p.drain().remove(0);
+        p.session.list_tools(p.now).unwrap_or_else(|e| panic!("{e}"));
+        let first = p.drain().remove(0);
+        p.answer(&first, json!({"resultType": "complete", "tools": [tool("a")], "nextCursor": "2", "ttlMs": 60_000}));
+        let second = p.drain().remove(0);
+        p.answer(&second, json!({"resultType": "complete", "tools": [tool("b")], "ttlMs": 10_000}));
+        p.events();
+
+        let gap = |p: &mut Pair, at: Millis| -> Vec<ListKind> {
+            let listen = p.drain().into_iter().find(|m| m.method() == Some("subscriptions/listen"));
+            if let Some(listen) = listen {
+                p.answer(&listen, json!({"resultType": "complete"}));
+            }
+            let relisten = p.session.poll_timeout().unwrap_or(at).max(at);
+            p.session.handle_timeout(relisten);
+            p.events()
+                .into_iter()
+                .find_map(|e| match e {
+                    SessionEvent::Missed { lists, .. } => Some(lists),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("no Missed"))
+        };
+        p.answer(&listen, json!({"resultType": "complete"}));
+        p.session.handle_timeout(p.now + 1_000);
+        let missed = p
+            .events()
+            .into_iter()
+            .find_map(|e| match e {
+                SessionEvent::Missed { lists, .. } => Some(lists),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert_eq!(missed, vec![ListKind::Prompts], "tools are fresh for the shorter page's 10 s");
+        let at = p.now + 11_000;
+        assert_eq!(gap(&mut p, at), vec![ListKind::Tools, ListKind::Prompts]);
+
+        // A change notification makes a fresh list stale at once.
+        let listen = p.drain().remove(0);
+        p.session.list_tools(p.now).unwrap_or_else(|e| panic!("{e}"));
+        let list = p.drain().remove(0);
+        p.answer(&list, json!({"resultType": "complete", "tools": [], "ttlMs": 600_000}));
+        p.session
+            .handle_message(Message::notification("notifications/tools/list_changed", None), p.now);
+        p.answer(&listen, json!({"resultType": "complete"}));
+        let at = p.now + 20_000;
+        assert_eq!(gap(&mut p, at), vec![ListKind::Tools, ListKind::Prompts]);
     }
 }

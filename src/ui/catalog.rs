@@ -11,6 +11,15 @@ use crate::ui::form::FormFields;
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
+/// Reads resource `uri` and records it in the history (after the server said it changed).
+pub fn read_resource(console: Console, uri: &str) {
+    if let Some(problem) =
+        send(console, CallKind::Resource, uri, "resources/read", json!({ "uri": uri }), Map::new())
+    {
+        console.state.update(|s| s.notice = Some(problem));
+    }
+}
+
 /// Sends a request from the catalog and records it in the history, showing `args` beside it.
 fn send(
     console: Console,

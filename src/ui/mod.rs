@@ -17,7 +17,7 @@ use crate::core::address::ServerUrl;
 use crate::core::asks::{client_capabilities, roots_asked, roots_result};
 use crate::core::auth::machine::{Action, AuthView, SignIn};
 use crate::core::auth::trust::Deployment;
-use crate::core::console::{ConsoleState, Status, follow_up};
+use crate::core::console::{ConsoleState, Status, follow_up, rereads};
 use crate::core::engine::{EngineEvent, TransportChoice};
 use crate::core::launch::{Config, ConfigError, Link};
 use crate::core::session::SessionConfig;
@@ -149,7 +149,11 @@ pub fn App() -> impl IntoView {
                     });
                 }
                 let follow = follow_up(&event);
+                let rereads = rereads(&event);
                 state.update(|s| s.apply(event));
+                for uri in rereads {
+                    catalog::read_resource(console, &uri);
+                }
                 for kind in follow {
                     let listed = console.with_connection(|c| {
                         c.with_session(|session, now| session.list(kind, now))

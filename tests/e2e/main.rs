@@ -395,6 +395,35 @@ async fn multi_round_trip_calls_are_answered_through_forms_urls_and_sampling() {
     browser.screenshot("console-multi-round-trip").await;
 }
 
+/// Over 2026-07-28 updates come by `subscriptions/listen`: a resource the person read is read
+/// again when the server says it changed, and a changed tool list is fetched again — no reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_resource_and_tool_list_appear_without_a_reload() {
+    let page = console(None);
+    let origin = page.url.trim_end_matches('/').to_owned();
+    let server = support::modern_peer(&origin, &[]);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser.wait_for("[data-testid=resource-name]").await;
+    assert!(browser.click_named("[data-testid=resource-read]", "counter").await);
+    browser.wait_for_text("[data-testid=call-result]", |t| t == "The counter is 0.").await;
+    browser.call_tool("bump", "{}").await;
+    browser.wait_for_text("[data-testid=call-result]", |t| t == "The counter is 1.").await;
+
+    let before = browser.texts("[data-testid=tool-name]").await;
+    assert!(!before.iter().any(|n| n == "extra_tool"), "{before:?}");
+    browser.call_tool("toggle_extra_tool", "{}").await;
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        names = browser.texts("[data-testid=tool-name]").await;
+        if names.iter().any(|n| n == "extra_tool") {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("extra_tool never appeared in the tool list: {names:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     let page = console(None);
