@@ -186,10 +186,14 @@ impl ConsoleState {
                     }
                 }
                 if let Some(call) = self.call_mut(&id) {
-                    let message = format!(
-                        "Round {round}: the server needs {asked} answer{} from you to go on.",
-                        if asked == 1 { "" } else { "s" }
-                    );
+                    let plural = if asked == 1 { "" } else { "s" };
+                    let message = if round == 0 {
+                        format!("The task needs {asked} answer{plural} from you to go on.")
+                    } else {
+                        format!(
+                            "Round {round}: the server needs {asked} answer{plural} from you to go on."
+                        )
+                    };
                     call.state = CallState::Running { progress: None, message: Some(message) };
                 }
             }
@@ -217,6 +221,13 @@ impl ConsoleState {
                 match id.as_ref().and_then(|id| self.call_mut(id)) {
                     Some(call) => call.state = CallState::Failed(error.to_string()),
                     None => self.notice = Some(error.to_string()),
+                }
+            }
+            SessionEvent::TaskStatus { id, status, message } => {
+                if let Some(call) = self.call_mut(&id) {
+                    let said = message.map(|m| format!(": {m}")).unwrap_or_default();
+                    let message = Some(format!("Task {}{said}", status.replace('_', " ")));
+                    call.state = CallState::Running { progress: None, message };
                 }
             }
             SessionEvent::Progress { id, progress, total, message } => {

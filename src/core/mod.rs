@@ -21,5 +21,6 @@ pub mod schema_form;
 pub mod session;
 pub mod sse;
 pub mod streamable;
+pub mod tasks;
 #[cfg(test)]
 mod testing;

@@ -14,6 +14,7 @@ use crate::core::protocol::{
     Implementation, InitializeResult, STATELESS_VERSIONS, Tool, add_request_meta,
     initialize_params, is_supported, spoken_versions,
 };
+use crate::core::tasks::{self, TaskReport};
 use serde_json::{Map, Value, json};
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -135,12 +136,16 @@ pub enum SessionEvent {
     Notification { method: String, params: Option<Value> },
     /// A step of finding out how to talk to the server, for the connection trace.
     Step(String),
+    /// Where a task that call `id` became stands: `status` as the server says it (`working`,
+    /// `input_required`), with its message.
+    TaskStatus { id: RequestId, status: String, message: Option<String> },
     /// Notifications may have been lost (a listen stream ended and is open again): these lists
     /// and watched resources may have changed meanwhile.
     Missed { lists: Vec<ListKind>, resources: Vec<String> },
     /// A stateless server needs answers before it can finish request `id` (an `input_required`
     /// result): answer each with [`Session::respond`] and [`AskId::Input`]; once all are in, the
-    /// request goes again with them. `round` counts from 1.
+    /// request goes again with them. `round` counts from 1; 0 when the call's task asks (each
+    /// answer then goes to the task at once).
     InputRequired { id: RequestId, method: String, round: u32, requests: Vec<InputRequest> },
 }
 
@@ -243,6 +248,27 @@ enum Purpose {
     Listen,
     /// `resources/subscribe` (handshake revisions): the answer only says it was taken.
     Watch,
+    /// `tasks/get` for the task of the call the caller knows as `handle`.
+    TaskGet {
+        handle: RequestId,
+    },
+    /// `tasks/update` or `tasks/cancel`: acknowledged, nothing more.
+    TaskNote,
+}
+
+/// How a `tasks/update` or `tasks/cancel` is timed: nothing waits on its acknowledgement, so it
+/// has no deadline (its reply, or the end of its stream, settles it).
+const NOTE: RequestOptions = RequestOptions { progress: false, timeout: Some(Millis::MAX) };
+
+/// A task the server runs for a tool call (Tasks extension), polled until it ends.
+#[derive(Debug, Clone, PartialEq)]
+struct Task {
+    id: String,
+    poll_every: Millis,
+    /// When to ask `tasks/get` next; `None` while one is out.
+    next_poll: Option<Millis>,
+    /// The input keys already put to the person: a task asks each once.
+    asked: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -280,6 +306,7 @@ pub fn is_safe_to_repeat(method: &str) -> bool {
             | "logging/setLevel"
             | "resources/subscribe"
             | "resources/unsubscribe"
+            | "tasks/get"
     )
 }
 
@@ -331,6 +358,8 @@ pub struct Session {
     /// Until when each list may be kept without asking again (its `ttlMs`); a change
     /// notification ends it.
     fresh_until: SortedMap<ListKind, Millis>,
+    /// Tasks that tool calls became, by the id the caller knows the call by.
+    tasks: SortedMap<RequestId, Task>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -352,6 +381,7 @@ impl Session {
             relisten_at: None,
             listen_failures: 0,
             fresh_until: SortedMap::new(),
+            tasks: SortedMap::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,
@@ -592,6 +622,12 @@ impl Session {
     /// The user gave up on request `id`: the server is told with `notifications/cancelled`.
     /// `initialize` is never cancelled. Returns false when there was nothing to cancel.
     pub fn cancel(&mut self, handle: &RequestId, reason: &str) -> bool {
+        if self.tasks.contains_key(handle) {
+            let method = "tools/call".to_owned();
+            // (A cancel needs no clock: the request goes now and nothing waits on it.)
+            self.cancel_task(handle, 0, SessionError::Cancelled { method });
+            return true;
+        }
         if let Some(rounds) = self.awaiting_input.remove(handle) {
             // Between rounds nothing is on the wire: there is nothing to tell the server.
             let method = rounds.request.method.clone();
@@ -641,6 +677,21 @@ impl Session {
         answer: Result<Value, RpcError>,
         now: Millis,
     ) {
+        if let Some(task) = self.tasks.get(handle) {
+            // A task's answers go to it one by one; it goes on by itself.
+            let task_id = task.id.clone();
+            return match answer {
+                Ok(answer) => {
+                    let params = json!({ "taskId": task_id, "inputResponses": { key: answer } });
+                    self.send("tasks/update", Some(params), Purpose::TaskNote, NOTE, now);
+                }
+                Err(_) => self.cancel_task(
+                    handle,
+                    now,
+                    SessionError::InputDeclined { method: "tools/call".into() },
+                ),
+            };
+        }
         let Some(rounds) = self.awaiting_input.get_mut(handle) else { return };
         let Some(at) = rounds.open.iter().position(|k| k == key) else { return };
         let answer = match answer {
@@ -787,6 +838,25 @@ impl Session {
     /// Expires requests whose deadline has passed. Each expired request except `initialize`
     /// (which must never be cancelled) is followed by `notifications/cancelled`.
     pub fn handle_timeout(&mut self, now: Millis) {
+        let due: Vec<(RequestId, String)> = self
+            .tasks
+            .iter_mut()
+            .filter(|(_, t)| t.next_poll.is_some_and(|at| at <= now))
+            .map(|(handle, t)| {
+                t.next_poll = None;
+                (handle.clone(), t.id.clone())
+            })
+            .collect();
+        for (handle, task_id) in due {
+            let params = json!({ "taskId": task_id });
+            self.send(
+                "tasks/get",
+                Some(params),
+                Purpose::TaskGet { handle },
+                RequestOptions::default(),
+                now,
+            );
+        }
         if self.relisten_at.is_some_and(|at| at <= now) {
             self.relisten_at = None;
             self.listen(now);
@@ -824,7 +894,8 @@ impl Session {
 
     /// When `handle_timeout` should next be called.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.pending.values().map(|p| p.deadline).chain(self.relisten_at).min()
+        let polls = self.tasks.values().filter_map(|t| t.next_poll);
+        self.pending.values().map(|p| p.deadline).chain(self.relisten_at).chain(polls).min()
     }
 
     /// The `Mcp-Param-*` headers of `message`: a stateless `tools/call` of a tool that declares
@@ -920,7 +991,14 @@ impl Session {
                 Some(Value::Object(m)) => m,
                 _ => Map::new(),
             };
-            add_request_meta(&mut params, version, &self.config.capabilities);
+            // A call may become a task, and a task's own requests must say they know tasks.
+            let capabilities =
+                if pending.method == "tools/call" || pending.method.starts_with("tasks/") {
+                    tasks::with_extension(&self.config.capabilities)
+                } else {
+                    self.config.capabilities.clone()
+                };
+            add_request_meta(&mut params, version, &capabilities);
             pending.params = Some(Value::Object(params));
         }
         let message = Message::request(id.clone(), pending.method.clone(), pending.params.clone());
@@ -958,6 +1036,9 @@ impl Session {
                 Some(Some("input_required")) => {
                     return self.on_input_required(pending, result, now);
                 }
+                Some(Some("task")) if pending.method == "tools/call" => {
+                    return self.on_task_report(pending.handle.clone(), &result, now);
+                }
                 Some(other) => {
                     let detail =
                         format!("unknown resultType {}", other.unwrap_or("(not a string)"));
@@ -974,7 +1055,8 @@ impl Session {
             self.watch(uri.to_owned(), now);
         }
         match pending.purpose {
-            Purpose::Discover | Purpose::Watch => {}
+            Purpose::Discover | Purpose::Watch | Purpose::TaskNote => {}
+            Purpose::TaskGet { handle } => self.on_task_report(handle, &result, now),
             // The server ended the subscription on purpose; it is opened again after a while.
             Purpose::Listen => self.listen_ended(now),
             Purpose::Initialize => self.on_initialized(result, now),
@@ -1152,6 +1234,105 @@ impl Session {
         .filter(|(cap, kind)| server.has_capability(cap) && !fresh(kind))
         .map(|(_, kind)| kind)
         .collect()
+    }
+
+    /// A report on the task of call `handle` (its creation or a `tasks/get` answer).
+    fn on_task_report(&mut self, handle: RequestId, result: &Value, now: Millis) {
+        let method = "tools/call".to_owned();
+        let report = match tasks::read(result) {
+            Ok(report) => report,
+            Err(detail) => {
+                self.tasks.remove(&handle);
+                return self.fail_handle(handle, SessionError::BadResult { method, detail });
+            }
+        };
+        let task = self.tasks.get_or_insert_with(handle.clone(), || Task {
+            id: report.task_id.clone(),
+            poll_every: tasks::poll_delay(None),
+            next_poll: None,
+            asked: Vec::new(),
+        });
+        if let Some(every) = report.poll_every {
+            task.poll_every = tasks::poll_delay(Some(every));
+        }
+        task.next_poll = Some(now.saturating_add(task.poll_every));
+        match report.state {
+            TaskReport::Working { message } => {
+                let status = "working".into();
+                self.events.push_back(SessionEvent::TaskStatus { id: handle, status, message });
+            }
+            TaskReport::InputRequired { message, requests } => {
+                let fresh: Map<String, Value> =
+                    requests.into_iter().filter(|(key, _)| !task.asked.contains(key)).collect();
+                task.asked.extend(fresh.keys().cloned());
+                let status = "input_required".into();
+                self.events.push_back(SessionEvent::TaskStatus {
+                    id: handle.clone(),
+                    status,
+                    message,
+                });
+                match input_requests(Some(&Value::Object(fresh)), &self.config.capabilities) {
+                    Ok(requests) if requests.is_empty() => {}
+                    Ok(requests) => self.events.push_back(SessionEvent::InputRequired {
+                        id: handle,
+                        method,
+                        round: 0,
+                        requests,
+                    }),
+                    Err(detail) => {
+                        self.cancel_task(&handle, now, SessionError::BadResult { method, detail })
+                    }
+                }
+            }
+            TaskReport::Completed { result } => {
+                self.tasks.remove(&handle);
+                self.events.push_back(SessionEvent::Answered { id: handle, method, result });
+            }
+            TaskReport::Failed { code, message } => {
+                self.tasks.remove(&handle);
+                self.fail_handle(handle, SessionError::Rpc { method, code, message });
+            }
+            TaskReport::Cancelled => {
+                self.tasks.remove(&handle);
+                self.fail_handle(handle, SessionError::Cancelled { method });
+            }
+        }
+    }
+
+    /// `tasks/get` failed: an unknown task ends the call; a lost or late answer is asked again
+    /// at the next interval (the task runs on at the server).
+    fn task_poll_failed(&mut self, handle: RequestId, pending: &Pending, error: SessionError) {
+        let Some(task) = self.tasks.get_mut(&handle) else { return };
+        match error {
+            SessionError::Rpc { code, .. } if code == codes::INVALID_PARAMS => {
+                let id = task.id.clone();
+                self.tasks.remove(&handle);
+                let sentence = format!(
+                    "The server no longer knows task {id} (it expired, or the server lost it), so its result cannot be had; call the tool again."
+                );
+                self.fail_handle(handle, SessionError::Negotiation(sentence));
+            }
+            SessionError::Rpc { .. } => {
+                self.tasks.remove(&handle);
+                self.fail_handle(handle, error);
+            }
+            _ => task.next_poll = Some(pending.deadline.saturating_add(task.poll_every)),
+        }
+    }
+
+    /// Asks the server to stop the task of call `handle` and ends the call with `error`.
+    fn cancel_task(&mut self, handle: &RequestId, now: Millis, error: SessionError) {
+        let Some(task) = self.tasks.remove(handle) else { return };
+        let params = json!({ "taskId": task.id });
+        self.send("tasks/cancel", Some(params), Purpose::TaskNote, NOTE, now);
+        self.fail_handle(handle.clone(), error);
+    }
+
+    /// Ends call `handle` with `error` (it has no pending request of its own).
+    fn fail_handle(&mut self, handle: RequestId, error: SessionError) {
+        self.awaiting_input.remove(&handle);
+        let method = "tools/call".to_owned();
+        self.events.push_back(SessionEvent::RequestFailed { id: Some(handle), method, error });
     }
 
     fn on_list_page(
@@ -1360,6 +1541,12 @@ impl Session {
     fn fail(&mut self, pending: Pending, error: SessionError) {
         // (A request that is failed while waiting for input is no longer waiting.)
         self.awaiting_input.remove(&pending.handle);
+        if let Purpose::TaskGet { handle } = &pending.purpose {
+            return self.task_poll_failed(handle.clone(), &pending, error);
+        }
+        if matches!(pending.purpose, Purpose::TaskNote) {
+            return self.step(format!("{} went unanswered: {error}", pending.method));
+        }
         if matches!(pending.purpose, Purpose::Listen | Purpose::Watch) {
             // Updates are a convenience: their refusal goes to the connection trace, and the
             // session goes on without them.
@@ -2354,5 +2541,196 @@ mod tests {
         p.answer(&listen, json!({"resultType": "complete"}));
         let at = p.now + 20_000;
         assert_eq!(gap(&mut p, at), vec![ListKind::Tools, ListKind::Prompts]);
+    }
+
+    // ---- the Tasks extension ----
+
+    fn task(status: &str, extra: Value) -> Value {
+        let mut t = json!({"resultType": "complete", "taskId": "t-1", "status": status, "pollIntervalMs": 500});
+        if let (Value::Object(t), Value::Object(extra)) = (&mut t, extra) {
+            t.extend(extra);
+        }
+        t
+    }
+
+    /// A call that the server turns into task `t-1`; returns the call's handle.
+    fn task_call(p: &mut Pair) -> RequestId {
+        let (handle, call) = p.call("slow_task");
+        let caps = &params_of(&call)["_meta"]["io.modelcontextprotocol/clientCapabilities"];
+        assert_eq!(
+            caps["extensions"]["io.modelcontextprotocol/tasks"],
+            json!({}),
+            "a call says it accepts tasks"
+        );
+        let mut created = task("working", json!({"statusMessage": "started"}));
+        created["resultType"] = json!("task");
+        p.answer(&call, created);
+        handle
+    }
+
+    fn poll(p: &mut Pair) -> Message {
+        let at = p.session.poll_timeout().unwrap_or_else(|| panic!("a poll is planned"));
+        p.now = at;
+        p.session.handle_timeout(at);
+        let mut out = p.drain();
+        assert_eq!(out.len(), 1, "{out:?}");
+        let get = out.remove(0);
+        assert_eq!(method_params(&get).0, "tasks/get");
+        assert_eq!(params_of(&get)["taskId"], "t-1");
+        get
+    }
+
+    #[test]
+    fn a_task_is_polled_at_its_interval_shows_its_status_and_ends_with_the_calls_result() {
+        let mut p = Pair::stateless();
+        let start = p.now;
+        let handle = task_call(&mut p);
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::TaskStatus { id, status, message: Some(m) }] if *id == handle && status == "working" && m == "started"),
+            "{events:?}"
+        );
+        let get = poll(&mut p);
+        assert_eq!(p.now, start + 500, "the server's pollIntervalMs");
+        assert!(
+            params_of(&get)["_meta"]["io.modelcontextprotocol/clientCapabilities"]["extensions"]
+                .is_object()
+        );
+        p.answer(&get, task("working", json!({"statusMessage": "half", "pollIntervalMs": 2000})));
+        p.events();
+        let get = poll(&mut p);
+        assert_eq!(p.now, start + 2_500, "the interval may change");
+        p.answer(
+            &get,
+            task("completed", json!({"result": {"content": [{"type": "text", "text": "done"}]}})),
+        );
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::Answered { id, result, .. }] if *id == handle && result["content"][0]["text"] == "done"),
+            "{events:?}"
+        );
+        assert_eq!(p.session.poll_timeout(), None, "no more polls");
+    }
+
+    #[test]
+    fn a_tasks_questions_are_asked_once_and_answered_with_tasks_update() {
+        let mut p = Pair::stateless();
+        let handle = task_call(&mut p);
+        p.events();
+        let asking = task(
+            "input_required",
+            json!({"inputRequests": {"proceed": {"method": "elicitation/create", "params": {"message": "Go on?", "requestedSchema": {"type": "object"}}}}}),
+        );
+        let get = poll(&mut p);
+        p.answer(&get, asking.clone());
+        let events = p.events();
+        assert!(events.iter().any(|e| matches!(e, SessionEvent::InputRequired { id, round: 0, requests, .. } if *id == handle && requests[0].key == "proceed")), "{events:?}");
+        let get = poll(&mut p);
+        p.answer(&get, asking);
+        assert!(
+            !p.events().iter().any(|e| matches!(e, SessionEvent::InputRequired { .. })),
+            "asked once"
+        );
+
+        let ask = AskId::Input { request: handle.clone(), key: "proceed".into() };
+        p.session.respond(
+            &ask,
+            Ok(json!({"action": "accept", "content": {"proceed": true}})),
+            p.now,
+        );
+        let out = p.drain();
+        let [update] = out.as_slice() else { panic!("{out:?}") };
+        let (method, params) = method_params(update);
+        assert_eq!(method, "tasks/update");
+        assert_eq!(
+            params["inputResponses"],
+            json!({"proceed": {"action": "accept", "content": {"proceed": true}}})
+        );
+        assert_eq!(params["taskId"], "t-1");
+        assert!(p.session.poll_timeout().is_some(), "polling goes on");
+    }
+
+    #[test]
+    fn a_cancelled_task_is_told_to_stop_and_failures_and_unknown_tasks_end_the_call() {
+        let mut p = Pair::stateless();
+        let handle = task_call(&mut p);
+        p.events();
+        assert!(p.session.cancel(&handle, "no"));
+        let out = p.drain();
+        let [cancel] = out.as_slice() else { panic!("{out:?}") };
+        assert_eq!(method_params(cancel), ("tasks/cancel", params_of(cancel)));
+        assert_eq!(params_of(cancel)["taskId"], "t-1");
+        assert!(matches!(
+            &p.events()[..],
+            [SessionEvent::RequestFailed { error: SessionError::Cancelled { .. }, .. }]
+        ));
+        p.answer(cancel, json!({"resultType": "complete"}));
+        assert_eq!(p.session.poll_timeout(), None, "no more polls");
+        assert_eq!(p.events(), vec![], "the acknowledgement says nothing more");
+
+        let handle = task_call(&mut p);
+        p.events();
+        let get = poll(&mut p);
+        p.answer(
+            &get,
+            task(
+                "failed",
+                json!({"error": {"code": -32603, "message": "slow_task was asked to fail"}}),
+            ),
+        );
+        assert!(
+            matches!(&p.events()[..], [SessionEvent::RequestFailed { id: Some(id), error: SessionError::Rpc { code: -32603, .. }, .. }] if *id == handle)
+        );
+
+        let handle = task_call(&mut p);
+        p.events();
+        let get = poll(&mut p);
+        let Message::Request { id, .. } = &get else { panic!() };
+        let error =
+            RpcError { code: codes::INVALID_PARAMS, message: "unknown task".into(), data: None };
+        p.session.handle_message(Message::Error { id: Some(id.clone()), error }, p.now);
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::RequestFailed { id: Some(id), error, .. }] if *id == handle && error.to_string().contains("no longer knows task t-1")),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_lost_poll_is_asked_again_and_the_task_outlives_it() {
+        let mut p = Pair::stateless();
+        let handle = task_call(&mut p);
+        p.events();
+        let get = poll(&mut p);
+        p.session.handle_lost(&wire_id(&get), p.now);
+        let again = p.drain().remove(0);
+        assert_eq!(method_params(&again).0, "tasks/get", "a poll is safe to repeat");
+        // Unanswered until it times out: the next poll is planned, the call goes on.
+        let late = p.session.poll_timeout().unwrap_or(0);
+        p.session.handle_timeout(late);
+        assert!(!p.events().iter().any(|e| matches!(e, SessionEvent::RequestFailed { .. })));
+        let get = poll(&mut p);
+        p.answer(&get, task("completed", json!({"result": {"content": []}})));
+        assert!(matches!(&p.events()[..], [SessionEvent::Answered { id, .. }] if *id == handle));
+    }
+
+    #[test]
+    fn a_malformed_task_or_a_task_for_another_method_is_refused() {
+        let mut p = Pair::stateless();
+        let (handle, call) = p.call("slow_task");
+        p.answer(&call, json!({"resultType": "task", "status": "working"}));
+        assert!(
+            matches!(&p.events()[..], [SessionEvent::RequestFailed { id: Some(id), error: SessionError::BadResult { .. }, .. }] if *id == handle)
+        );
+        p.session
+            .request("prompts/get", Some(json!({"name": "x"})), RequestOptions::default(), p.now)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let get = p.drain().remove(0);
+        p.answer(&get, json!({"resultType": "task", "taskId": "t", "status": "working"}));
+        assert!(matches!(
+            &p.events()[..],
+            [SessionEvent::RequestFailed { error: SessionError::BadResult { .. }, .. }]
+        ));
+        assert_eq!(p.session.poll_timeout(), None);
     }
 }

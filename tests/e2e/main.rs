@@ -424,6 +424,45 @@ async fn a_changed_resource_and_tool_list_appear_without_a_reload() {
     panic!("extra_tool never appeared in the tool list: {names:?}");
 }
 
+/// A call the server turns into a task (Tasks extension) shows the task's status while the console
+/// polls it, and its result at the end; another is cancelled; a third outlives the server
+/// restarting (its tasks kept in a file), with other calls made meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_run_to_their_results_are_cancelled_and_outlive_a_server_restart() {
+    let page = console(None);
+    let origin = page.url.trim_end_matches('/').to_owned();
+    let port = free_port();
+    let state = support::artifacts().join(format!("tasks-{port}.json"));
+    let state = state.to_string_lossy().into_owned();
+    let server = support::modern_peer_on(&origin, port, &["--state-file", &state]);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+
+    browser.call_tool("slow_task", r#"{"seconds": 2}"#).await;
+    let running =
+        browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("Task working")).await;
+    assert!(running.contains('%'), "the task's progress message: {running}");
+    // Not blocked while it polls: another call goes and comes back.
+    browser.call_tool("echo", r#"{"text": "meanwhile"}"#).await;
+    browser.wait_for_text("[data-testid=call-result]", |t| t == "meanwhile").await;
+    let done = "[data-testid=call-entry]:nth-child(2) [data-testid=call-result]";
+    browser.wait_for_text(done, |t| t == "Worked for 2 s.").await;
+
+    browser.call_tool("slow_task", r#"{"seconds": 30}"#).await;
+    browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("Task working")).await;
+    browser.click("[data-testid=call-entry] [data-testid=call-cancel]").await;
+    let cancelled = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
+    assert!(cancelled.contains("cancelled"), "{cancelled}");
+
+    browser.call_tool("slow_task", r#"{"seconds": 4}"#).await;
+    browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("Task working")).await;
+    drop(server);
+    browser.wait_for_text("[data-testid=status]", |t| t.contains("Reconnecting in")).await;
+    let _restarted = support::modern_peer_on(&origin, port, &["--state-file", &state]);
+    browser.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    browser.wait_for_text("[data-testid=call-result]", |t| t == "Worked for 4 s.").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     let page = console(None);

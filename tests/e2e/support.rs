@@ -324,6 +324,18 @@ pub fn modern_peer(origin: &str, extra: &[&str]) -> Peer {
     spawn_announcing("modern-peer", cmd)
 }
 
+/// [`modern_peer`] on a chosen port, so it can be stopped and started again at one address.
+pub fn modern_peer_on(origin: &str, port: u16, extra: &[&str]) -> Peer {
+    let port = port.to_string();
+    let mut all = vec!["--port", port.as_str()];
+    all.extend_from_slice(extra);
+    let mut cmd = node("modern-peer");
+    cmd.current_dir(peers_dir().join("modern"))
+        .args(["server.mjs", "--console-origin", origin])
+        .args(all);
+    spawn_announcing("modern-peer", cmd)
+}
+
 /// The Python `mcp` server, allowing `origin`.
 pub fn python_peer(origin: &str) -> Peer {
     python_peer_with(origin, &[])
