@@ -393,6 +393,15 @@ async fn multi_round_trip_calls_are_answered_through_forms_urls_and_sampling() {
     assert!(found.contains("in eu west "), "{found}");
     assert!(found.contains("=?base64?"), "a trailing space is sent encoded: {found}");
     browser.screenshot("console-multi-round-trip").await;
+
+    // A server that never stops asking is stopped after the bound, with a sentence.
+    browser.call_tool("endless", "{}").await;
+    for _ in 0..10 {
+        browser.click("[data-testid=elicitation-accept]").await;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    let stopped = browser.wait_for_text("[data-testid=call-failed]", |t| !t.is_empty()).await;
+    assert!(stopped.contains("after 10 rounds"), "{stopped}");
 }
 
 /// Over 2026-07-28 updates come by `subscriptions/listen`: a resource the person read is read
