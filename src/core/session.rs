@@ -254,6 +254,10 @@ enum Purpose {
     },
     /// `tasks/update` or `tasks/cancel`: acknowledged, nothing more.
     TaskNote,
+    /// (2025-11-25) `tasks/result` for the task of call `handle`: waits for its end.
+    TaskResult {
+        handle: RequestId,
+    },
 }
 
 /// How a `tasks/update` or `tasks/cancel` is timed: nothing waits on its acknowledgement, so it
@@ -269,6 +273,8 @@ struct Task {
     next_poll: Option<Millis>,
     /// The input keys already put to the person: a task asks each once.
     asked: Vec<String>,
+    /// A 2025-11-25 task (its own wire, see `core::tasks`).
+    of_2025: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -360,6 +366,8 @@ pub struct Session {
     fresh_until: SortedMap<ListKind, Millis>,
     /// Tasks that tool calls became, by the id the caller knows the call by.
     tasks: SortedMap<RequestId, Task>,
+    /// (2025-11-25) Tools that run only as tasks (`execution.taskSupport: "required"`).
+    task_tools: Vec<String>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -382,6 +390,7 @@ impl Session {
             listen_failures: 0,
             fresh_until: SortedMap::new(),
             tasks: SortedMap::new(),
+            task_tools: Vec::new(),
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,
@@ -605,7 +614,11 @@ impl Session {
             param_header_values(declared, &arguments)
                 .map_err(|e| SessionError::BadArgument(e.to_string()))?;
         }
-        let params = json!({ "name": name, "arguments": arguments });
+        let mut params = json!({ "name": name, "arguments": arguments });
+        if self.task_tools.iter().any(|t| t == name) {
+            // (2025-11-25) The tool runs only as a task.
+            params["task"] = json!({});
+        }
         self.request(
             "tools/call",
             Some(params),
@@ -1047,6 +1060,14 @@ impl Session {
                 }
             }
         }
+        if !self.is_stateless()
+            && pending.method == "tools/call"
+            && matches!(pending.purpose, Purpose::Answer)
+            && pending.params.as_ref().is_some_and(|p| p.get("task").is_some())
+            && let Some(task) = result.get("task")
+        {
+            return self.on_task_2025(pending.handle.clone(), task, now);
+        }
         let id = pending.handle.clone();
         if pending.method == "resources/read"
             && let Some(uri) =
@@ -1057,6 +1078,11 @@ impl Session {
         match pending.purpose {
             Purpose::Discover | Purpose::Watch | Purpose::TaskNote => {}
             Purpose::TaskGet { handle } => self.on_task_report(handle, &result, now),
+            Purpose::TaskResult { handle } => {
+                self.tasks.remove(&handle);
+                let method = "tools/call".into();
+                self.events.push_back(SessionEvent::Answered { id: handle, method, result });
+            }
             // The server ended the subscription on purpose; it is opened again after a while.
             Purpose::Listen => self.listen_ended(now),
             Purpose::Initialize => self.on_initialized(result, now),
@@ -1239,7 +1265,9 @@ impl Session {
     /// A report on the task of call `handle` (its creation or a `tasks/get` answer).
     fn on_task_report(&mut self, handle: RequestId, result: &Value, now: Millis) {
         let method = "tools/call".to_owned();
-        let report = match tasks::read(result) {
+        let of_2025 = self.tasks.get(&handle).is_some_and(|t| t.of_2025);
+        let report = if of_2025 { tasks::read_2025(result) } else { tasks::read(result) };
+        let report = match report {
             Ok(report) => report,
             Err(detail) => {
                 self.tasks.remove(&handle);
@@ -1251,7 +1279,9 @@ impl Session {
             poll_every: tasks::poll_delay(None),
             next_poll: None,
             asked: Vec::new(),
+            of_2025,
         });
+        task.id.clone_from(&report.task_id);
         if let Some(every) = report.poll_every {
             task.poll_every = tasks::poll_delay(Some(every));
         }
@@ -1296,7 +1326,42 @@ impl Session {
                 self.tasks.remove(&handle);
                 self.fail_handle(handle, SessionError::Cancelled { method });
             }
+            TaskReport::Ready { message } => {
+                // Polling ends: tasks/result brings the end, and any question before it.
+                task.next_poll = None;
+                let params = json!({ "taskId": task.id });
+                let status = "waiting for its result".into();
+                self.events.push_back(SessionEvent::TaskStatus {
+                    id: handle.clone(),
+                    status,
+                    message,
+                });
+                let options = RequestOptions {
+                    progress: false,
+                    timeout: Some(self.config.max_total_timeout),
+                };
+                self.send(
+                    "tasks/result",
+                    Some(params),
+                    Purpose::TaskResult { handle },
+                    options,
+                    now,
+                );
+            }
         }
+    }
+
+    /// A 2025-11-25 call that asked for a task got one (`{task: …}`): poll it from now on.
+    fn on_task_2025(&mut self, handle: RequestId, task: &Value, now: Millis) {
+        let placeholder = Task {
+            id: String::new(),
+            poll_every: 0,
+            next_poll: None,
+            asked: Vec::new(),
+            of_2025: true,
+        };
+        self.tasks.insert(handle.clone(), placeholder);
+        self.on_task_report(handle, task, now);
     }
 
     /// `tasks/get` failed: an unknown task ends the call; a lost or late answer is asked again
@@ -1419,6 +1484,11 @@ impl Session {
     fn keep_valid_headers(&mut self, tools: Vec<Tool>) -> Vec<Tool> {
         self.tool_headers = SortedMap::new();
         if !self.is_stateless() {
+            let required = |t: &&Tool| {
+                t.extra.get("execution").and_then(|e| e.get("taskSupport")).and_then(Value::as_str)
+                    == Some("required")
+            };
+            self.task_tools = tools.iter().filter(required).map(|t| t.name.clone()).collect();
             return tools;
         }
         let mut left_out = Vec::new();
@@ -1543,6 +1613,10 @@ impl Session {
         self.awaiting_input.remove(&pending.handle);
         if let Purpose::TaskGet { handle } = &pending.purpose {
             return self.task_poll_failed(handle.clone(), &pending, error);
+        }
+        if let Purpose::TaskResult { handle } = &pending.purpose {
+            self.tasks.remove(handle);
+            return self.fail_handle(handle.clone(), error);
         }
         if matches!(pending.purpose, Purpose::TaskNote) {
             return self.step(format!("{} went unanswered: {error}", pending.method));
@@ -2732,5 +2806,50 @@ mod tests {
             [SessionEvent::RequestFailed { error: SessionError::BadResult { .. }, .. }]
         ));
         assert_eq!(p.session.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_2025_task_tool_is_called_as_a_task_polled_and_its_result_fetched_with_tasks_result() {
+        let mut p = Pair::new();
+        p.handshake("2025-11-25");
+        p.drain();
+        p.session.list_tools(p.now).unwrap_or_else(|e| panic!("{e}"));
+        let list = p.drain().remove(0);
+        let research = json!({"name": "research", "inputSchema": {"type": "object"}, "execution": {"taskSupport": "required"}});
+        p.answer(&list, json!({"tools": [research, tool("echo")]}));
+        p.events();
+
+        let (_, plain) = p.call("echo");
+        assert_eq!(params_of(&plain).get("task"), None, "only tools that require it");
+        p.answer(&plain, json!({"content": []}));
+        p.events();
+        let (handle, call) = p.call("research");
+        assert_eq!(params_of(&call)["task"], json!({}));
+        p.answer(&call, json!({"task": {"taskId": "r-1", "status": "working", "statusMessage": "Gathering sources...", "pollInterval": 1000, "ttl": 300000, "createdAt": "", "lastUpdatedAt": ""}}));
+        let events = p.events();
+        assert!(
+            matches!(&events[..], [SessionEvent::TaskStatus { id, status, .. }] if *id == handle && status == "working"),
+            "{events:?}"
+        );
+
+        let at = p.session.poll_timeout().unwrap_or(0);
+        p.session.handle_timeout(at);
+        let get = p.drain().remove(0);
+        assert_eq!(method_params(&get), ("tasks/get", json!({"taskId": "r-1"})));
+        p.answer(&get, json!({"taskId": "r-1", "status": "input_required", "pollInterval": 1000}));
+        let fetch = p.drain().remove(0);
+        assert_eq!(method_params(&fetch), ("tasks/result", json!({"taskId": "r-1"})));
+        assert_eq!(
+            p.session.poll_timeout(),
+            Some(p.now + 30 * 60_000),
+            "no polls while tasks/result waits"
+        );
+        p.answer(&fetch, json!({"content": [{"type": "text", "text": "# Research Report"}]}));
+        let events = p.events();
+        assert!(
+            events.iter().any(|e| matches!(e, SessionEvent::Answered { id, .. } if *id == handle)),
+            "{events:?}"
+        );
+        assert_eq!(p.session.poll_timeout(), None, "nothing left to wait for");
     }
 }

@@ -2,7 +2,11 @@
 //! turns into a task answers `resultType: "task"` with the task's id; the client then polls
 //! `tasks/get` at the server's interval, answers the task's questions with `tasks/update`, may
 //! cancel it with `tasks/cancel`, and takes the call's result (or error) from the finished task.
-//! This module reads the server's reports and decides when to poll; the session sends.
+//! The experimental tasks of 2025-11-25 differ on the wire: the call asks for a task
+//! (`params.task`), the task comes wrapped (`{task: …}`) with `pollInterval`, and a finished task's
+//! result — or its question, which the server then sends as a request on that stream — is had from
+//! `tasks/result`, which waits. This module reads the server's reports and decides when to poll;
+//! the session sends.
 
 use crate::core::session::Millis;
 use serde_json::{Map, Value, json};
@@ -34,6 +38,10 @@ pub enum TaskReport {
         message: String,
     },
     Cancelled,
+    /// (2025-11-25) The task finished or has a question: `tasks/result` brings either.
+    Ready {
+        message: Option<String>,
+    },
 }
 
 /// One report with what it says about the task's id and the next poll.
@@ -78,6 +86,25 @@ pub fn read(value: &Value) -> Result<Report, String> {
                     .to_owned(),
             }
         }
+        Some("cancelled") => TaskReport::Cancelled,
+        other => return Err(format!("unknown task status {}", other.unwrap_or("(none)"))),
+    };
+    Ok(Report { task_id, poll_every, state })
+}
+
+/// Reads a 2025-11-25 task (`tasks/get`'s answer, or the `task` of the call's answer).
+pub fn read_2025(value: &Value) -> Result<Report, String> {
+    let task_id = value
+        .get("taskId")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .ok_or("the task has no taskId")?
+        .to_owned();
+    let message = value.get("statusMessage").and_then(Value::as_str).map(str::to_owned);
+    let poll_every = value.get("pollInterval").and_then(Value::as_u64);
+    let state = match value.get("status").and_then(Value::as_str) {
+        Some("working") => TaskReport::Working { message },
+        Some("completed" | "failed" | "input_required") => TaskReport::Ready { message },
         Some("cancelled") => TaskReport::Cancelled,
         other => return Err(format!("unknown task status {}", other.unwrap_or("(none)"))),
     };
@@ -144,6 +171,32 @@ mod tests {
         ] {
             assert!(read(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_2025_task_is_polled_until_tasks_result_has_something() {
+        let task = json!({"taskId": "t", "status": "working", "statusMessage": "Gathering sources...", "pollInterval": 1000, "ttl": 300000});
+        assert_eq!(
+            read_2025(&task),
+            Ok(Report {
+                task_id: "t".into(),
+                poll_every: Some(1000),
+                state: TaskReport::Working { message: Some("Gathering sources...".into()) }
+            })
+        );
+        for status in ["completed", "failed", "input_required"] {
+            let task = json!({"taskId": "t", "status": status});
+            assert!(
+                matches!(read_2025(&task), Ok(Report { state: TaskReport::Ready { .. }, .. })),
+                "{status}"
+            );
+        }
+        assert!(
+            read_2025(&json!({"taskId": "t", "status": "cancelled"}))
+                .is_ok_and(|r| r.state == TaskReport::Cancelled)
+        );
+        assert!(read_2025(&json!({"status": "working"})).is_err());
+        assert!(read_2025(&json!({"taskId": "t", "status": "paused"})).is_err());
     }
 
     #[test]

@@ -472,6 +472,40 @@ async fn tasks_run_to_their_results_are_cancelled_and_outlive_a_server_restart()
     browser.wait_for_text("[data-testid=call-result]", |t| t == "Worked for 4 s.").await;
 }
 
+/// server-everything's research tool runs only as a 2025-11-25 experimental task: the console
+/// asks for one, polls `tasks/get`, and when the task asks for a clarification fetches
+/// `tasks/result`, on whose stream the question comes; answered in the page, the report follows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2025_task_of_server_everything_asks_through_tasks_result_and_reports() {
+    let server = everything("streamableHttp");
+    let page = console(None);
+    let browser = Browser::start().await;
+    browser.connect(&page.url, &server.url, "auto").await;
+    browser.call_tool("simulate-research-query", r#"{"topic": "python", "ambiguous": true}"#).await;
+    let status =
+        browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("Task working")).await;
+    assert!(status.contains("Gathering sources") || status.contains("Analyzing"), "{status}");
+    browser.wait_for("[data-testid=elicitation] [data-field-name=interpretation]").await;
+    browser
+        .client
+        .execute(
+            "const f = document.querySelector('[data-testid=elicitation] [data-field-name=interpretation]');
+             f.selectedIndex = [...f.options].findIndex((o) => o.textContent.includes('snake'));
+             f.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser.click("[data-testid=elicitation-accept]").await;
+    let report =
+        browser.wait_for_text("[data-testid=call-result]", |t| t.contains("Research Report")).await;
+    assert!(
+        report.contains("snake"),
+        "the clarification reached the task: {}",
+        &report[..120.min(report.len())]
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     let page = console(None);
