@@ -247,6 +247,14 @@ async fn legacy_sse_is_reached_both_forced_and_by_auto_fallback() {
         let status =
             browser.wait_for_text("[data-testid=status]", |t| t.contains("legacy HTTP+SSE")).await;
         assert!(status.starts_with("Connected to"), "{transport}: {status}");
+        let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
+        assert_eq!(protocol, "2025-11-25", "{transport}");
+        if transport == "auto" {
+            // Each way down is in the connection steps: discover, initialize, then the SSE GET.
+            let steps = connection_steps(&browser).await;
+            assert!(steps.iter().any(|s| s.contains("server/discover was refused")), "{steps:?}");
+            assert!(steps.iter().any(|s| s.contains("trying legacy HTTP+SSE")), "{steps:?}");
+        }
         browser.call_tool("echo", r#"{"message": "over sse"}"#).await;
         let text = browser.wait_for_text("[data-testid=call-result]", |t| !t.is_empty()).await;
         assert_eq!(text, "Echo: over sse", "{transport}");

@@ -96,6 +96,29 @@ impl Rig {
     }
 }
 
+/// Signing in to a server that speaks only 2026-07-28: its first request, `server/discover`,
+/// is refused for want of a token; the sign-in runs, and the same request goes again with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_07_28_server_behind_entra_is_signed_in_to_and_called() {
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let (_auth, info) = authserver(&origin, &["--entra-strict", "--auto-approve"]);
+    let issuer = info["issuer"].as_str().unwrap_or_default();
+    let audience = info["audience"].as_str().unwrap_or_default();
+    let server = crate::support::modern_peer(&origin, &["--auth", issuer, "--audience", audience]);
+    let page = console_on(port, Some(entra_config(&info, &server.url)));
+    let b = Browser::start().await;
+    b.client.goto(&page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
+    b.click("[data-testid=sign-in]").await;
+    b.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    let protocol = b.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
+    assert_eq!(protocol, "2026-07-28");
+    b.wait_for("[data-testid=tool-name]").await;
+    b.call_tool("echo", r#"{"text": "signed in, stateless"}"#).await;
+    b.wait_for_text("[data-testid=call-result]", |t| t == "signed in, stateless").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
     let rig = rig(&["--auto-approve"], json!({ "SignIn": "redirect" })).await;
