@@ -11,7 +11,7 @@ use crate::core::map::SortedMap;
 use crate::core::mcp_headers::{ParamHeader, param_header_values, param_headers_of};
 use crate::core::negotiation::{self, Probe, UNSUPPORTED_VERSION, Verdict};
 use crate::core::protocol::{
-    Implementation, InitializeResult, STATELESS_VERSIONS, Tool, add_request_meta,
+    Implementation, InitializeResult, META_LOG_LEVEL, STATELESS_VERSIONS, Tool, add_request_meta,
     initialize_params, is_supported, spoken_versions,
 };
 use crate::core::tasks::{self, TaskReport};
@@ -368,6 +368,9 @@ pub struct Session {
     tasks: SortedMap<RequestId, Task>,
     /// (2025-11-25) Tools that run only as tasks (`execution.taskSupport: "required"`).
     task_tools: Vec<String>,
+    /// The log level the person chose, sent with every stateless request (that revision has no
+    /// `logging/setLevel`).
+    log_level: Option<String>,
     transmit: VecDeque<Message>,
     events: VecDeque<SessionEvent>,
     server: Option<ServerSummary>,
@@ -391,6 +394,7 @@ impl Session {
             fresh_until: SortedMap::new(),
             tasks: SortedMap::new(),
             task_tools: Vec::new(),
+            log_level: None,
             transmit: VecDeque::new(),
             events: VecDeque::new(),
             server: None,
@@ -625,6 +629,25 @@ impl Session {
             RequestOptions { progress: true, timeout: None },
             now,
         )
+    }
+
+    /// Asks for the server's log from `level` up (empty: the server's default): by
+    /// `logging/setLevel` in a session, on every later request in a stateless revision.
+    pub fn set_log_level(&mut self, level: &str, now: Millis) -> Result<(), SessionError> {
+        self.ensure_ready()?;
+        if self.is_stateless() {
+            self.log_level = (!level.is_empty()).then(|| level.to_owned());
+        } else if !level.is_empty() {
+            let params = json!({ "level": level });
+            self.send(
+                "logging/setLevel",
+                Some(params),
+                Purpose::Watch,
+                RequestOptions::default(),
+                now,
+            );
+        }
+        Ok(())
     }
 
     /// Sends `ping`.
@@ -1012,6 +1035,11 @@ impl Session {
                     self.config.capabilities.clone()
                 };
             add_request_meta(&mut params, version, &capabilities);
+            if let (Some(level), Some(Value::Object(meta))) =
+                (&self.log_level, params.get_mut("_meta"))
+            {
+                meta.insert(META_LOG_LEVEL.into(), Value::String(level.clone()));
+            }
             pending.params = Some(Value::Object(params));
         }
         let message = Message::request(id.clone(), pending.method.clone(), pending.params.clone());

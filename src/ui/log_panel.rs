@@ -1,9 +1,8 @@
-//! The server's log: choose a level (`logging/setLevel`) and read `notifications/message` lines.
+//! The server's log: choose a level (`logging/setLevel`, or with each request over 2026-07-28)
+//! and read `notifications/message` lines.
 
-use crate::core::session::RequestOptions;
 use crate::ui::Console;
 use leptos::prelude::*;
-use serde_json::json;
 
 /// Levels from RFC 5424, as MCP names them.
 const LEVELS: [&str; 8] =
@@ -18,12 +17,8 @@ pub fn LogPanel() -> impl IntoView {
     };
     let logged = Memo::new(move |_| console.state.with(|s| s.logged));
     let set_level = move |level: String| {
-        console.with_connection(|c| {
-            c.with_session(|session, now| {
-                let params = Some(json!({ "level": level }));
-                session.request("logging/setLevel", params, RequestOptions::default(), now)
-            })
-        });
+        console
+            .with_connection(|c| c.with_session(|session, now| session.set_log_level(&level, now)));
     };
     view! {
         <Show when=has_logging>
