@@ -162,6 +162,19 @@ pub fn roots_result(roots: &[String]) -> Value {
     json!({ "roots": roots })
 }
 
+/// How an answer went, in a word, for a call's rounds.
+pub fn answer_word(answer: &Result<Value, RpcError>) -> &'static str {
+    match answer {
+        Ok(v) => match v.get("action").and_then(Value::as_str) {
+            Some("accept") => "accepted",
+            Some("decline") => "declined",
+            Some("cancel") => "cancelled",
+            _ => "answered",
+        },
+        Err(_) => "refused",
+    }
+}
+
 /// The asks in `event` for the console's roots, which are answered without asking the person:
 /// a server's `roots/list` request, or a stateless server's input asking for it.
 pub fn roots_asked(event: &EngineEvent) -> Vec<AskId> {

@@ -66,6 +66,9 @@ pub struct Call {
     pub tool: String,
     pub arguments: Map<String, Value>,
     pub state: CallState,
+    /// What the server asked along the way and how each was answered (multi-round-trip
+    /// requests, a task's questions), oldest first.
+    pub rounds: Vec<String>,
     /// Changes whenever the call does, so a view can redraw this call and no other.
     pub revision: u32,
 }
@@ -128,7 +131,15 @@ impl ConsoleState {
         arguments: Map<String, Value>,
     ) {
         let state = CallState::Running { progress: None, message: None };
-        let call = Call { id, kind, tool: label.to_owned(), arguments, state, revision: 0 };
+        let call = Call {
+            id,
+            kind,
+            tool: label.to_owned(),
+            arguments,
+            state,
+            rounds: Vec::new(),
+            revision: 0,
+        };
         self.calls.insert(0, call);
         self.calls.truncate(CALL_LIMIT);
     }
@@ -177,6 +188,12 @@ impl ConsoleState {
             }
             SessionEvent::InputRequired { id, round, requests, .. } => {
                 let asked = requests.len();
+                let what: Vec<String> =
+                    requests.iter().map(|r| format!("{} ({})", r.key, r.method)).collect();
+                let line = match round {
+                    0 => format!("The task asked for {}.", what.join(", ")),
+                    n => format!("Round {n}: the server asked for {}.", what.join(", ")),
+                };
                 for request in requests {
                     let ask_id = AskId::Input { request: id.clone(), key: request.key };
                     if let Some(ask) =
@@ -195,6 +212,7 @@ impl ConsoleState {
                         )
                     };
                     call.state = CallState::Running { progress: None, message: Some(message) };
+                    call.rounds.push(line);
                 }
             }
             SessionEvent::ToolsListed(tools) => {
@@ -257,9 +275,15 @@ impl ConsoleState {
         parsed
     }
 
-    /// The person answered (or dismissed) ask `id`.
-    pub fn ask_answered(&mut self, id: &AskId) {
+    /// The person answered (or dismissed) ask `id`, `how` in a word (see
+    /// [`crate::core::asks::answer_word`]); an input a call asked for is noted in its rounds.
+    pub fn ask_answered(&mut self, id: &AskId, how: &str) {
         self.asks.retain(|a| &a.id != id);
+        if let AskId::Input { request, key } = id
+            && let Some(call) = self.call_mut(request)
+        {
+            call.rounds.push(format!("{key}: {how}."));
+        }
     }
 
     /// Request `id` ended: the inputs it asked for are no longer wanted.
@@ -686,7 +710,7 @@ mod tests {
             params: None,
         }));
         assert_eq!(s.asks.len(), 3, "roots are answered without asking");
-        s.ask_answered(&AskId::Server(RequestId::Number(1)));
+        s.ask_answered(&AskId::Server(RequestId::Number(1)), "accepted");
         s.apply(session(SessionEvent::ServerRequestCancelled {
             id: RequestId::Number(2),
             reason: None,
@@ -732,5 +756,40 @@ mod tests {
         });
         assert_eq!(follow_up(&missed), vec![ListKind::Tools]);
         assert_eq!(rereads(&missed), vec!["note://a".to_owned()]);
+    }
+
+    #[test]
+    fn each_round_a_call_needed_is_kept_with_how_it_was_answered() {
+        use crate::core::session::InputRequest;
+        let mut s = ConsoleState::connecting();
+        s.call_started(RequestId::Number(5), "deploy", Map::new());
+        let form = json!({"message": "Sure?", "requestedSchema": {"type": "object"}});
+        s.apply(session(SessionEvent::InputRequired {
+            id: RequestId::Number(5),
+            method: "tools/call".into(),
+            round: 1,
+            requests: vec![InputRequest {
+                key: "confirm".into(),
+                method: "elicitation/create".into(),
+                params: Some(form),
+            }],
+        }));
+        assert_eq!(s.asks.len(), 1);
+        s.ask_answered(
+            &AskId::Input { request: RequestId::Number(5), key: "confirm".into() },
+            "declined",
+        );
+        let call = s.call(&RequestId::Number(5)).cloned().unwrap_or_else(|| panic!("no call"));
+        assert_eq!(
+            call.rounds,
+            vec![
+                "Round 1: the server asked for confirm (elicitation/create).",
+                "confirm: declined."
+            ]
+        );
+        assert!(s.asks.is_empty());
+        assert!(
+            matches!(&call.state, CallState::Running { message: Some(m), .. } if m.starts_with("Round 1"))
+        );
     }
 }

@@ -16,8 +16,9 @@ use serde_json::Value;
 pub struct Roots(pub RwSignal<Vec<String>>);
 
 fn answer(console: Console, id: &AskId, result: Result<Value, RpcError>) {
+    let how = asks::answer_word(&result);
     console.with_connection(|c| c.with_session(|session, now| session.respond(id, result, now)));
-    console.state.update(|s| s.ask_answered(id));
+    console.state.update(|s| s.ask_answered(id, how));
 }
 
 /// Every open ask, oldest first.

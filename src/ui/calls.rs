@@ -276,6 +276,11 @@ fn CallView(
                 <span class="mc-tool__name">{call.tool}</span>
                 <code class="mc-call__args">{Value::Object(call.arguments).to_string()}</code>
             </header>
+            {(!call.rounds.is_empty()).then(|| view! {
+                <ol class="mc-call__rounds" data-testid="call-rounds">
+                    {call.rounds.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                </ol>
+            })}
             {body}
         </li>
     }

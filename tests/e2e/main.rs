@@ -379,6 +379,12 @@ async fn multi_round_trip_calls_are_answered_through_forms_urls_and_sampling() {
             t == "Deleted /tmp/report.txt (pretend): confirm=true, retries=2."
         })
         .await;
+    let rounds = browser.texts("[data-testid=call-rounds] li").await;
+    assert_eq!(
+        rounds,
+        vec!["Round 1: the server asked for confirm (elicitation/create).", "confirm: accepted."],
+        "the history keeps the round"
+    );
 
     browser.call_tool("open_login", "{}").await;
     let url = browser.wait_for_text("[data-testid=elicitation-url]", |t| !t.is_empty()).await;
