@@ -144,6 +144,18 @@ impl ConsoleState {
         self.calls.truncate(CALL_LIMIT);
     }
 
+    /// Records a read of `uri` the console made by itself because the server said it changed:
+    /// it takes the place of the finished reads of that resource, so updates coming fast do not
+    /// push the person's calls out of the history.
+    pub fn reread_started(&mut self, id: RequestId, uri: &str) {
+        self.calls.retain(|c| {
+            !(c.kind == CallKind::Resource
+                && c.tool == uri
+                && !matches!(c.state, CallState::Running { .. }))
+        });
+        self.request_started(id, CallKind::Resource, uri, Map::new());
+    }
+
     /// The history as (call, revision) pairs, newest first: what identifies each call's view.
     pub fn call_keys(&self) -> Vec<(RequestId, u32)> {
         self.calls.iter().map(|c| (c.id.clone(), c.revision)).collect()
@@ -791,5 +803,27 @@ mod tests {
         assert!(
             matches!(&call.state, CallState::Running { message: Some(m), .. } if m.starts_with("Round 1"))
         );
+    }
+
+    #[test]
+    fn a_reread_takes_the_place_of_the_finished_reads_of_its_resource() {
+        let mut s = ConsoleState::connecting();
+        s.request_started(RequestId::Number(1), CallKind::Resource, "note://a", Map::new());
+        s.apply(session(SessionEvent::Answered {
+            id: RequestId::Number(1),
+            method: "resources/read".into(),
+            result: json!({}),
+        }));
+        s.call_started(RequestId::Number(2), "echo", Map::new());
+        for n in 3..100 {
+            s.reread_started(RequestId::Number(n), "note://a");
+            s.apply(session(SessionEvent::Answered {
+                id: RequestId::Number(n),
+                method: "resources/read".into(),
+                result: json!({}),
+            }));
+        }
+        let ids: Vec<RequestId> = s.calls.iter().map(|c| c.id.clone()).collect();
+        assert_eq!(ids, vec![RequestId::Number(99), RequestId::Number(2)], "the call stays");
     }
 }

@@ -408,6 +408,9 @@ impl Engine {
             match &event {
                 SessionEvent::Ready(summary) => {
                     self.ever_ready = true;
+                    if self.mode == Mode::Probing {
+                        self.mode = Mode::Streamable;
+                    }
                     self.http.set_protocol_version(&summary.protocol_version);
                     let transport = match self.mode {
                         Mode::Legacy { .. } => TransportKind::LegacySse,
@@ -453,7 +456,11 @@ impl Engine {
         // Auto mode: a Streamable HTTP server answers initialize with 2xx; 400/404/405 means
         // try the legacy transport at the same URL.
         if self.mode == Mode::Probing {
-            if ok {
+            // A 2xx to server/discover proves nothing yet: the session's verdict on its body may
+            // still be the handshake, whose refusal leads to legacy SSE.
+            let discovering =
+                matches!(&kind, StreamKind::Post { message } if is_stateless(message));
+            if ok && !discovering {
                 self.mode = Mode::Streamable;
             } else if let (400 | 404 | 405, StreamKind::Post { message }) = (head.status, &kind)
                 && !is_stateless(message)
@@ -2353,7 +2360,7 @@ mod tests {
         rig.events();
         let id = rig.call("slow");
         let (stream, _) = rig.one_start();
-        assert!(rig.engine.session_mut().cancel(&id, "changed my mind"));
+        assert!(rig.engine.session_mut().cancel(&id, "changed my mind", rig.now));
         rig.engine.flush(rig.now);
         let outputs: Vec<Output> = std::iter::from_fn(|| rig.engine.poll_output()).collect();
         assert_eq!(outputs, vec![Output::Abort { stream }], "no notifications/cancelled");
@@ -2545,12 +2552,12 @@ mod tests {
         };
         assert!(request.body.unwrap_or_default().contains("note://a"));
 
-        // The server closes it: no GET, no resumption; a new listen a second later.
+        // The server closes it: no GET, no resumption; a new listen two seconds later.
         rig.head(second, 200, "text/event-stream", None);
         rig.end(second);
         assert_eq!(rig.starts(), vec![]);
         rig.events();
-        rig.advance_to(rig.now + 1_000);
+        rig.advance_to(rig.now + 2_000);
         let (_, again) = rig.one_start();
         assert_eq!(method_of(&again), "subscriptions/listen");
         let events = rig.events();
@@ -2558,5 +2565,20 @@ mod tests {
             session_events(&events).iter().any(|e| matches!(e, SessionEvent::Missed { resources, .. } if resources == &vec!["note://a".to_owned()])),
             "{events:?}"
         );
+    }
+
+    #[test]
+    fn a_2xx_to_discover_that_is_not_a_discovery_still_allows_the_legacy_fallback() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.connect(rig.now);
+        let (discover, req) = rig.one_start();
+        let body = json!({"jsonrpc": "2.0", "id": request_id_in(&req), "result": {}});
+        rig.answer_json(discover, 200, &body.to_string(), None);
+        let (init, req) = rig.one_start();
+        assert_eq!(method_of(&req), "initialize");
+        rig.head(init, 404, "", None);
+        rig.end(init);
+        let (_, get) = rig.one_start();
+        assert_eq!((get.method, header(&get, "accept")), ("GET", Some("text/event-stream")));
     }
 }

@@ -415,11 +415,13 @@ fn integer_text(text: &str) -> Result<String, IntegerFault> {
     // large is out of range (or all fraction) whatever the digits.
     let power: i64 = exponent_digits.parse().unwrap_or(i64::from(i32::MAX));
     let power = if exponent.starts_with('-') { -power } else { power };
-    let scale = power - fraction.len() as i64 + (digits.len() - significant.len()) as i64;
+    let scale = power
+        .saturating_sub(fraction.len() as i64)
+        .saturating_add((digits.len() - significant.len()) as i64);
     if scale < 0 {
         return Err(IntegerFault::Fraction);
     }
-    if significant.len() as i64 + scale > 16 {
+    if (significant.len() as i64).saturating_add(scale) > 16 {
         return Err(IntegerFault::TooLarge);
     }
     let magnitude = significant
@@ -799,6 +801,14 @@ mod tests {
             ("1e-3", Err(IntegerFault::Fraction)),
             ("1e-400", Err(IntegerFault::Fraction)),
         ]);
+    }
+
+    #[test]
+    fn integer_text_survives_extreme_exponents() {
+        assert_eq!(integer_text("10e9223372036854775807"), Err(IntegerFault::TooLarge));
+        assert_eq!(integer_text("1.55e-9223372036854775807"), Err(IntegerFault::Fraction));
+        assert_eq!(integer_text("1e-9223372036854775808"), Err(IntegerFault::Fraction));
+        assert_eq!(integer_text("1e99999999999999999999"), Err(IntegerFault::TooLarge));
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub enum Probe<'a> {
     /// No readable reply: the server is down, or the browser refused to send the new headers or
     /// to hand over the reply (CORS).
     Unreachable,
+    /// A reply that did not answer it (an empty body, an error without id).
+    Unanswered,
 }
 
 /// What to do next.
@@ -91,6 +93,9 @@ pub fn judge(probe: Probe, retried: bool) -> Verdict {
             why: format!(
                 "server/discover was refused (HTTP {status}): starting a session with initialize."
             ),
+        },
+        Probe::Unanswered => Verdict::Handshake {
+            why: "server/discover got a reply that did not answer it: starting a session with initialize.".into(),
         },
         Probe::Unreachable => Verdict::Handshake {
             why: "server/discover got no readable reply (the server may be down, or may not allow the 2026-07-28 headers MCP-Protocol-Version and Mcp-Method from this page): trying initialize.".into(),
@@ -273,6 +278,7 @@ mod tests {
             Probe::Refused { status: 400 },
             Probe::Refused { status: 404 },
             Probe::Refused { status: 405 },
+            Probe::Unanswered,
             Probe::Unreachable,
         ] {
             assert!(matches!(judge(probe, false), Verdict::Handshake { .. }), "{probe:?}");

@@ -166,6 +166,17 @@ pub struct InputRequest {
     pub params: Option<Value>,
 }
 
+/// How long a listen stream must have stayed open to count as working.
+const LISTEN_HELD: Millis = 30_000;
+
+/// Times a request is sent again after replies without its answer before the console gives up.
+const MAX_LOST: u32 = 2;
+
+/// Inputs one `input_required` answer or task report may ask for at once, and a task in all:
+/// more is a server flooding the person with questions.
+const MAX_INPUTS: usize = 16;
+const MAX_TASK_INPUTS: usize = 64;
+
 /// Rounds of `input_required` after which the console stops asking the person: a server that
 /// keeps asking is looping. (The TypeScript SDK's bound too.)
 pub const MAX_INPUT_ROUNDS: u32 = 10;
@@ -218,6 +229,10 @@ pub enum SessionError {
     EndlessInput { method: String, rounds: u32 },
     #[error("You declined what the server asked for, so {method} was not completed.")]
     InputDeclined { method: String },
+    #[error(
+        "The server's replies to {method} came without its answer {times} times, so the console stopped asking. Check the server's logs."
+    )]
+    NoAnswer { method: String, times: u32 },
     /// Tools whose `x-mcp-header` declarations are invalid, which the revision says to leave out.
     #[error(
         "The console left out tools whose x-mcp-header declarations are invalid (the server must fix them): {0}."
@@ -260,10 +275,6 @@ enum Purpose {
     },
 }
 
-/// How a `tasks/update` or `tasks/cancel` is timed: nothing waits on its acknowledgement, so it
-/// has no deadline (its reply, or the end of its stream, settles it).
-const NOTE: RequestOptions = RequestOptions { progress: false, timeout: Some(Millis::MAX) };
-
 /// A task the server runs for a tool call (Tasks extension), polled until it ends.
 #[derive(Debug, Clone, PartialEq)]
 struct Task {
@@ -287,6 +298,8 @@ struct Pending {
     retried: bool,
     /// Rounds of `input_required` answered so far.
     round: u32,
+    /// Times it was sent again because a reply came without its answer.
+    lost: u32,
     method: String,
     params: Option<Value>,
     purpose: Purpose,
@@ -357,10 +370,13 @@ pub struct Session {
     tool_headers: SortedMap<String, Vec<ParamHeader>>,
     /// Resources read once, whose updates the server is asked for when it offers them.
     watched: Vec<String>,
-    /// When to open `subscriptions/listen` again after it ended, and how many ended in a row
-    /// without being acknowledged (the delay doubles with them).
+    /// Watched resources that changed while being read: read again once that read ends.
+    stale: Vec<String>,
+    /// When to open `subscriptions/listen` again after it ended, how many ended in a row soon
+    /// after opening (the delay doubles with them), and when the open one was opened.
     relisten_at: Option<Millis>,
     listen_failures: u32,
+    listen_opened_at: Option<Millis>,
     /// Until when each list may be kept without asking again (its `ttlMs`); a change
     /// notification ends it.
     fresh_until: SortedMap<ListKind, Millis>,
@@ -389,8 +405,10 @@ impl Session {
             awaiting_input: SortedMap::new(),
             tool_headers: SortedMap::new(),
             watched: Vec::new(),
+            stale: Vec::new(),
             relisten_at: None,
             listen_failures: 0,
+            listen_opened_at: None,
             fresh_until: SortedMap::new(),
             tasks: SortedMap::new(),
             task_tools: Vec::new(),
@@ -559,8 +577,24 @@ impl Session {
             self.pending.remove(id);
             return self.listen_ended(now);
         }
+        if matches!(p.purpose, Purpose::Discover) && self.is_stateless() {
+            // A reply to server/discover that did not answer it: not a stateless server.
+            let Some(p) = self.pending.remove(id) else { return };
+            let verdict = negotiation::judge(Probe::Unanswered, p.retried);
+            return self.on_verdict(verdict, p, now);
+        }
+        if p.lost >= MAX_LOST {
+            // A server whose replies keep leaving the answer out would be asked for ever.
+            let Some(p) = self.pending.remove(id) else { return };
+            let method = p.method.clone();
+            return self.fail(p, SessionError::NoAnswer { method, times: MAX_LOST + 1 });
+        }
         let repeatable = matches!(p.purpose, Purpose::Initialize | Purpose::Discover)
             || is_safe_to_repeat(&p.method);
+        let message = Message::request(id.clone(), p.method.clone(), p.params.clone());
+        if let Some(p) = self.pending.get_mut(id) {
+            p.lost += 1;
+        }
         if repeatable && self.is_stateless() {
             // A stateless revision re-issues a lost request under a new id.
             if let Some(p) = self.pending.remove(id) {
@@ -568,7 +602,6 @@ impl Session {
                 self.resend(p, retried, now);
             }
         } else if repeatable {
-            let message = Message::request(id.clone(), p.method.clone(), p.params.clone());
             if let Some(p) = self.pending.get_mut(id) {
                 p.deadline =
                     now.saturating_add(p.timeout).min(p.started + self.config.max_total_timeout);
@@ -657,11 +690,10 @@ impl Session {
 
     /// The user gave up on request `id`: the server is told with `notifications/cancelled`.
     /// `initialize` is never cancelled. Returns false when there was nothing to cancel.
-    pub fn cancel(&mut self, handle: &RequestId, reason: &str) -> bool {
+    pub fn cancel(&mut self, handle: &RequestId, reason: &str, now: Millis) -> bool {
         if self.tasks.contains_key(handle) {
             let method = "tools/call".to_owned();
-            // (A cancel needs no clock: the request goes now and nothing waits on it.)
-            self.cancel_task(handle, 0, SessionError::Cancelled { method });
+            self.cancel_task(handle, now, SessionError::Cancelled { method });
             return true;
         }
         if let Some(rounds) = self.awaiting_input.remove(handle) {
@@ -719,7 +751,13 @@ impl Session {
             return match answer {
                 Ok(answer) => {
                     let params = json!({ "taskId": task_id, "inputResponses": { key: answer } });
-                    self.send("tasks/update", Some(params), Purpose::TaskNote, NOTE, now);
+                    self.send(
+                        "tasks/update",
+                        Some(params),
+                        Purpose::TaskNote,
+                        RequestOptions::default(),
+                        now,
+                    );
                 }
                 Err(_) => self.cancel_task(
                     handle,
@@ -838,6 +876,9 @@ impl Session {
         self.parked.clear();
         self.open_server_requests.clear();
         self.awaiting_input.clear();
+        self.tasks.clear();
+        self.relisten_at = None;
+        self.listen_opened_at = None;
         self.transmit.clear();
     }
 
@@ -874,6 +915,9 @@ impl Session {
     /// Expires requests whose deadline has passed. Each expired request except `initialize`
     /// (which must never be cancelled) is followed by `notifications/cancelled`.
     pub fn handle_timeout(&mut self, now: Millis) {
+        if self.phase == Phase::Closed {
+            return;
+        }
         let due: Vec<(RequestId, String)> = self
             .tasks
             .iter_mut()
@@ -997,6 +1041,7 @@ impl Session {
             handle: id.clone(),
             retried: false,
             round: 0,
+            lost: 0,
             method: method.to_owned(),
             params,
             purpose,
@@ -1070,6 +1115,14 @@ impl Session {
                 return;
             }
         };
+        if self.is_stateless()
+            && matches!(pending.purpose, Purpose::List { .. })
+            && !matches!(result.get("resultType").and_then(Value::as_str), None | Some("complete"))
+        {
+            let method = pending.method.clone();
+            let detail = "a list must be answered complete".to_owned();
+            return self.fail(pending, SessionError::BadResult { method, detail });
+        }
         if self.is_stateless() && matches!(pending.purpose, Purpose::Answer) {
             match result.get("resultType").map(|t| t.as_str()) {
                 // Absent: a server of an older revision behind the same answer.
@@ -1101,16 +1154,29 @@ impl Session {
             && let Some(uri) =
                 pending.params.as_ref().and_then(|p| p.get("uri")).and_then(Value::as_str)
         {
-            self.watch(uri.to_owned(), now);
+            let uri = uri.to_owned();
+            // Changed again while it was being read: read it once more.
+            if let Some(at) = self.stale.iter().position(|s| *s == uri) {
+                self.stale.remove(at);
+                let method = "notifications/resources/updated".to_owned();
+                let params = Some(json!({ "uri": uri }));
+                self.events.push_back(SessionEvent::Notification { method, params });
+            }
+            self.watch(uri, now);
         }
         match pending.purpose {
             Purpose::Discover | Purpose::Watch | Purpose::TaskNote => {}
-            Purpose::TaskGet { handle } => self.on_task_report(handle, &result, now),
-            Purpose::TaskResult { handle } => {
+            // (A task ended meanwhile — cancelled, say — stays ended.)
+            Purpose::TaskGet { handle } if self.tasks.contains_key(&handle) => {
+                self.on_task_report(handle, &result, now)
+            }
+            Purpose::TaskGet { .. } => {}
+            Purpose::TaskResult { handle } if self.tasks.contains_key(&handle) => {
                 self.tasks.remove(&handle);
                 let method = "tools/call".into();
                 self.events.push_back(SessionEvent::Answered { id: handle, method, result });
             }
+            Purpose::TaskResult { .. } => {}
             // The server ended the subscription on purpose; it is opened again after a while.
             Purpose::Listen => self.listen_ended(now),
             Purpose::Initialize => self.on_initialized(result, now),
@@ -1138,9 +1204,14 @@ impl Session {
                 self.era = Era::Stateless { version };
                 self.resend(pending, true, now);
             }
-            Verdict::Handshake { why } | Verdict::Fail(why) => {
-                self.fail(pending, SessionError::Negotiation(why));
+            Verdict::Handshake { .. } => {
+                let sentence = format!(
+                    "The server refused {} in this revision and now offers only older ones; connect again to speak one of them.",
+                    pending.method
+                );
+                self.fail(pending, SessionError::Negotiation(sentence));
             }
+            Verdict::Fail(why) => self.fail(pending, SessionError::Negotiation(why)),
             Verdict::Stateless { .. } => {}
         }
     }
@@ -1194,6 +1265,14 @@ impl Session {
         }
     }
 
+    /// True while a `resources/read` of `uri` waits for its answer.
+    fn reading(&self, uri: &str) -> bool {
+        self.pending.values().any(|p| {
+            p.method == "resources/read"
+                && p.params.as_ref().and_then(|p| p.get("uri")).and_then(Value::as_str) == Some(uri)
+        })
+    }
+
     /// Asks for updates of resource `uri` from now on, if the server offers them: by
     /// `resources/subscribe` in a session, by a new `subscriptions/listen` (which replaces the
     /// open one) in a stateless revision.
@@ -1232,6 +1311,7 @@ impl Session {
     fn listen(&mut self, now: Millis) {
         self.pending.retain(|_, p| !matches!(p.purpose, Purpose::Listen));
         let Some(filter) = self.listen_filter() else { return };
+        self.listen_opened_at = Some(now);
         // It stays open as long as the server keeps it: no deadline.
         let options = RequestOptions { progress: false, timeout: Some(Millis::MAX) };
         self.send(
@@ -1266,10 +1346,16 @@ impl Session {
         (!filter.is_empty()).then_some(Value::Object(filter))
     }
 
-    /// The listen stream ended (a result, a cancellation, a lost stream): open it again after a
-    /// second, doubling while it keeps ending before the server acknowledged it, up to a minute.
+    /// The listen stream ended (a result, a cancellation, a lost stream): open it again after
+    /// two seconds, doubling while it keeps ending soon after opening, up to a minute.
     fn listen_ended(&mut self, now: Millis) {
-        let delay = 1_000u64.saturating_mul(1 << self.listen_failures.min(6)).min(60_000);
+        // Only a stream that stayed open a while counts as working: a server that ends every
+        // listen at once (acknowledged or not) is asked less and less often.
+        if self.listen_opened_at.is_some_and(|at| now.saturating_sub(at) >= LISTEN_HELD) {
+            self.listen_failures = 0;
+        }
+        self.listen_opened_at = None;
+        let delay = 2_000u64.saturating_mul(1 << self.listen_failures.min(5)).min(60_000);
         self.listen_failures = self.listen_failures.saturating_add(1);
         self.relisten_at = Some(now.saturating_add(delay));
     }
@@ -1322,6 +1408,16 @@ impl Session {
             TaskReport::InputRequired { message, requests } => {
                 let fresh: Map<String, Value> =
                     requests.into_iter().filter(|(key, _)| !task.asked.contains(key)).collect();
+                if task.asked.len() + fresh.len() > MAX_TASK_INPUTS {
+                    let detail = format!(
+                        "the task asked for more than {MAX_TASK_INPUTS} inputs, so the console stopped it"
+                    );
+                    return self.cancel_task(
+                        &handle,
+                        now,
+                        SessionError::BadResult { method, detail },
+                    );
+                }
                 task.asked.extend(fresh.keys().cloned());
                 let status = "input_required".into();
                 self.events.push_back(SessionEvent::TaskStatus {
@@ -1417,13 +1513,17 @@ impl Session {
     fn cancel_task(&mut self, handle: &RequestId, now: Millis, error: SessionError) {
         let Some(task) = self.tasks.remove(handle) else { return };
         let params = json!({ "taskId": task.id });
-        self.send("tasks/cancel", Some(params), Purpose::TaskNote, NOTE, now);
+        self.send("tasks/cancel", Some(params), Purpose::TaskNote, RequestOptions::default(), now);
         self.fail_handle(handle.clone(), error);
     }
 
-    /// Ends call `handle` with `error` (it has no pending request of its own).
+    /// Ends call `handle` with `error` (it has no pending request of its own); a poll or a
+    /// `tasks/result` still out for it is no longer waited for.
     fn fail_handle(&mut self, handle: RequestId, error: SessionError) {
         self.awaiting_input.remove(&handle);
+        self.pending.retain(|_, p| {
+            !matches!(&p.purpose, Purpose::TaskGet { handle: h } | Purpose::TaskResult { handle: h } if *h == handle)
+        });
         let method = "tools/call".to_owned();
         self.events.push_back(SessionEvent::RequestFailed { id: Some(handle), method, error });
     }
@@ -1562,7 +1662,6 @@ impl Session {
                 self.events.push_back(SessionEvent::Progress { id, progress, total, message });
             }
             "notifications/subscriptions/acknowledged" => {
-                self.listen_failures = 0;
                 let honoured = params
                     .as_ref()
                     .and_then(|p| p.get("notifications"))
@@ -1596,11 +1695,24 @@ impl Session {
                 self.events.push_back(SessionEvent::Notification { method, params });
             }
             // Only updates that were asked for: a server cannot make the console read at will.
+            // Only updates that were asked for, and only of what the person read: the watched
+            // resource is read again, at most once at a time.
             "notifications/resources/updated" => {
                 let uri = params.as_ref().and_then(|p| p.get("uri")).and_then(Value::as_str);
-                if uri.is_some_and(|uri| self.watched.iter().any(|w| uri.starts_with(w.as_str()))) {
-                    self.events.push_back(SessionEvent::Notification { method, params });
+                let Some(watched) =
+                    uri.and_then(|uri| self.watched.iter().find(|w| within(uri, w)))
+                else {
+                    return;
+                };
+                let watched = watched.clone();
+                if self.reading(&watched) {
+                    if !self.stale.contains(&watched) {
+                        self.stale.push(watched);
+                    }
+                    return;
                 }
+                let params = Some(json!({ "uri": watched }));
+                self.events.push_back(SessionEvent::Notification { method, params });
             }
             _ => self.events.push_back(SessionEvent::Notification { method, params }),
         }
@@ -1674,6 +1786,16 @@ impl Session {
     }
 }
 
+/// Whether `uri` is `watched` or a part of it (a path below it, a fragment, a query), as an
+/// update of a subscribed resource may name.
+fn within(uri: &str, watched: &str) -> bool {
+    match uri.strip_prefix(watched) {
+        Some("") => true,
+        Some(rest) => watched.ends_with('/') || rest.starts_with(['/', '#', '?']),
+        None => false,
+    }
+}
+
 /// Reads `inputRequests`: each a method the console declared it can answer, with object params.
 fn input_requests(
     value: Option<&Value>,
@@ -1681,6 +1803,12 @@ fn input_requests(
 ) -> Result<Vec<InputRequest>, String> {
     let Some(value) = value else { return Ok(Vec::new()) };
     let Value::Object(map) = value else { return Err("inputRequests is not an object".into()) };
+    if map.len() > MAX_INPUTS {
+        return Err(format!(
+            "it asks for {} inputs at once; the console answers at most {MAX_INPUTS}",
+            map.len()
+        ));
+    }
     map.iter()
         .map(|(key, request)| {
             let method = request.get("method").and_then(Value::as_str).unwrap_or_default();
@@ -2040,8 +2168,8 @@ mod tests {
         let mut p = ready_pair(json!({}));
         let id = p.session.call_tool("slow", Map::new(), p.now).unwrap_or_else(|e| panic!("{e}"));
         p.drain();
-        assert!(p.session.cancel(&id, "user"));
-        assert!(!p.session.cancel(&id, "user"), "cancelling twice does nothing");
+        assert!(p.session.cancel(&id, "user", p.now));
+        assert!(!p.session.cancel(&id, "user", p.now), "cancelling twice does nothing");
         let out = p.drain();
         assert_eq!(out, vec![cancelled_notification(&id, "user")]);
         assert!(matches!(
@@ -2059,7 +2187,7 @@ mod tests {
         p.session.connect(p.now);
         let out = p.drain();
         let Message::Request { id, .. } = &out[0] else { panic!() };
-        assert!(!p.session.cancel(id, "user"));
+        assert!(!p.session.cancel(id, "user", p.now));
         assert!(p.drain().is_empty());
     }
 
@@ -2409,7 +2537,7 @@ mod tests {
         let (handle, first) = p.call("other");
         p.answer(&first, confirm_input(Some("s")));
         p.events();
-        assert!(p.session.cancel(&handle, "no"));
+        assert!(p.session.cancel(&handle, "no", p.now));
         assert_eq!(p.drain(), vec![], "nothing on the wire to cancel");
         let late = AskId::Input { request: handle, key: "confirm".into() };
         p.session.respond(&late, Ok(json!({"action": "accept"})), p.now);
@@ -2477,7 +2605,7 @@ mod tests {
 
         // Updates for what was asked pass; others are dropped.
         p.events();
-        for uri in ["note://counter", "note://counter/part", "note://other"] {
+        for uri in ["note://counter", "note://counter/part", "note://other", "note://counterfeit"] {
             let params = json!({"uri": uri});
             p.session.handle_message(
                 Message::notification("notifications/resources/updated", Some(params)),
@@ -2492,7 +2620,27 @@ mod tests {
                 _ => None,
             })
             .collect();
-        assert_eq!(passed, vec!["\"note://counter\"", "\"note://counter/part\""]);
+        assert_eq!(
+            passed,
+            vec!["\"note://counter\"", "\"note://counter\""],
+            "the watched one is read"
+        );
+
+        // Changes while it is being read again are read once, after that read.
+        let again = read(&mut p, "note://counter");
+        for _ in 0..50 {
+            let params = json!({"uri": "note://counter"});
+            p.session.handle_message(
+                Message::notification("notifications/resources/updated", Some(params)),
+                p.now,
+            );
+        }
+        assert_eq!(p.events(), vec![], "coalesced while a read is out");
+        p.answer(&again, json!({"resultType": "complete", "contents": []}));
+        let events = p.events();
+        let rereads =
+            events.iter().filter(|e| matches!(e, SessionEvent::Notification { .. })).count();
+        assert_eq!(rereads, 1, "{events:?}");
     }
 
     #[test]
@@ -2503,7 +2651,7 @@ mod tests {
         p.answer(&listen, json!({"resultType": "complete"}));
         assert_eq!(p.drain(), vec![], "not at once");
         let at = p.session.poll_timeout().unwrap_or_else(|| panic!("a relisten is planned"));
-        assert_eq!(at, p.now + 1_000);
+        assert_eq!(at, p.now + 2_000);
         p.session.handle_timeout(at);
         let out = p.drain();
         assert_eq!(out.len(), 1);
@@ -2514,11 +2662,12 @@ mod tests {
             "{events:?}"
         );
 
-        // Ending again before any acknowledgement: the wait doubles; an acknowledgement resets it.
+        // Ending again soon after opening, even acknowledged: the wait doubles; a stream that
+        // stayed open 30 s brings it back to the start.
         let second = out[0].clone();
         p.session.handle_lost(&wire_id(&second), at);
-        assert_eq!(p.session.poll_timeout(), Some(at + 2_000));
-        p.session.handle_timeout(at + 2_000);
+        assert_eq!(p.session.poll_timeout(), Some(at + 4_000));
+        p.session.handle_timeout(at + 4_000);
         let third = p.drain().remove(0);
         p.session.handle_message(
             Message::notification(
@@ -2535,9 +2684,9 @@ mod tests {
         let cancelled = json!({"requestId": request_id_value(&third)});
         p.session.handle_message(
             Message::notification("notifications/cancelled", Some(cancelled)),
-            at + 2_000,
+            at + 34_000,
         );
-        assert_eq!(p.session.poll_timeout(), Some(at + 3_000), "back to a second");
+        assert_eq!(p.session.poll_timeout(), Some(at + 36_000), "back to two seconds");
     }
 
     fn request_id_value(m: &Message) -> Value {
@@ -2620,7 +2769,7 @@ mod tests {
                 .unwrap_or_else(|| panic!("no Missed"))
         };
         p.answer(&listen, json!({"resultType": "complete"}));
-        p.session.handle_timeout(p.now + 1_000);
+        p.session.handle_timeout(p.now + 2_000);
         let missed = p
             .events()
             .into_iter()
@@ -2757,7 +2906,7 @@ mod tests {
         let mut p = Pair::stateless();
         let handle = task_call(&mut p);
         p.events();
-        assert!(p.session.cancel(&handle, "no"));
+        assert!(p.session.cancel(&handle, "no", p.now));
         let out = p.drain();
         let [cancel] = out.as_slice() else { panic!("{out:?}") };
         assert_eq!(method_params(cancel), ("tasks/cancel", params_of(cancel)));
@@ -2879,5 +3028,121 @@ mod tests {
             "{events:?}"
         );
         assert_eq!(p.session.poll_timeout(), None, "nothing left to wait for");
+    }
+
+    // ---- what a hostile server cannot do ----
+
+    #[test]
+    fn replies_that_keep_leaving_the_answer_out_are_not_asked_for_ever() {
+        let mut p = Pair::stateless();
+        p.session.list_tools(p.now).unwrap_or_else(|e| panic!("{e}"));
+        let mut sent = 1;
+        let mut list = p.drain().remove(0);
+        loop {
+            p.session.handle_lost(&wire_id(&list), p.now);
+            let out = p.drain();
+            if out.is_empty() {
+                break;
+            }
+            sent += 1;
+            assert!(sent <= 3, "sent {sent} times");
+            list = out[0].clone();
+        }
+        assert_eq!(sent, 3);
+        assert!(p.events().iter().any(|e| matches!(
+            e,
+            SessionEvent::RequestFailed { error: SessionError::NoAnswer { .. }, .. }
+        )));
+    }
+
+    #[test]
+    fn a_discover_reply_without_its_answer_falls_back_to_initialize() {
+        let mut p = Pair::new();
+        p.session.discover(p.now);
+        let discover = p.drain().remove(0);
+        p.session.handle_message(
+            Message::Error {
+                id: None,
+                error: RpcError { code: -32000, message: "Bad Request".into(), data: None },
+            },
+            p.now,
+        );
+        p.session.handle_lost(&wire_id(&discover), p.now);
+        let out = p.drain();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].method(), Some("initialize"));
+    }
+
+    #[test]
+    fn a_poll_answered_after_a_cancel_does_not_bring_the_task_back() {
+        let mut p = Pair::stateless();
+        let handle = task_call(&mut p);
+        p.events();
+        let get = poll(&mut p);
+        assert!(p.session.cancel(&handle, "no", p.now));
+        p.drain();
+        p.events();
+        p.answer(&get, task("working", json!({})));
+        assert_eq!(p.events(), vec![], "no status for an ended call");
+        assert!(!p.session.is_pending(&wire_id(&get)), "the poll was dropped at the cancel");
+        let cancel_deadline = p.session.poll_timeout();
+        assert_eq!(
+            cancel_deadline,
+            Some(p.now + 60_000),
+            "only the cancel's own answer is awaited"
+        );
+    }
+
+    #[test]
+    fn a_flood_of_questions_is_refused() {
+        let many: Map<String, Value> = (0..17)
+            .map(|i| {
+                (
+                    format!("k{i}"),
+                    json!({"method": "elicitation/create", "params": {"message": "?"}}),
+                )
+            })
+            .collect();
+        let mut p = Pair::stateless();
+        let (handle, call) = p.call("flood");
+        p.answer(&call, json!({"resultType": "input_required", "inputRequests": many.clone()}));
+        assert!(
+            matches!(&p.events()[..], [SessionEvent::RequestFailed { id: Some(id), error: SessionError::BadResult { detail, .. }, .. }] if *id == handle && detail.contains("17 inputs"))
+        );
+
+        let handle = task_call(&mut p);
+        p.events();
+        for round in 0..5 {
+            let get = poll(&mut p);
+            let keys: Map<String, Value> = (0..16)
+                .map(|i| {
+                    (
+                        format!("r{round}-{i}"),
+                        json!({"method": "elicitation/create", "params": {"message": "?"}}),
+                    )
+                })
+                .collect();
+            p.answer(&get, task("input_required", json!({"inputRequests": keys})));
+        }
+        let events = p.events();
+        assert!(
+            events.iter().any(
+                |e| matches!(e, SessionEvent::RequestFailed { id: Some(id), .. } if *id == handle)
+            ),
+            "stopped past 64 inputs"
+        );
+        assert!(p.drain().iter().any(|m| m.method() == Some("tasks/cancel")));
+    }
+
+    #[test]
+    fn a_closed_session_sends_nothing_more() {
+        let mut p = stateless_with(json!({"tools": {"listChanged": true}}));
+        let listen = p.drain().remove(0);
+        p.answer(&listen, json!({"resultType": "complete"}));
+        let _ = task_call(&mut p);
+        p.session.close();
+        p.session.handle_timeout(Millis::MAX);
+        assert_eq!(p.drain(), vec![]);
+        assert_eq!(p.session.poll_timeout(), None);
     }
 }

@@ -227,7 +227,7 @@ fn CallView(
     let cancel = move |_| {
         let id = id.clone();
         console.with_connection(|c| {
-            c.with_session(|session, _| session.cancel(&id, "cancelled by the user"))
+            c.with_session(|session, now| session.cancel(&id, "cancelled by the user", now))
         });
     };
     let tool_error = call.is_tool_error();

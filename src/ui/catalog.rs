@@ -11,12 +11,17 @@ use crate::ui::form::FormFields;
 use leptos::prelude::*;
 use serde_json::{Map, Value, json};
 
-/// Reads resource `uri` and records it in the history (after the server said it changed).
-pub fn read_resource(console: Console, uri: &str) {
-    if let Some(problem) =
-        send(console, CallKind::Resource, uri, "resources/read", json!({ "uri": uri }), Map::new())
-    {
-        console.state.update(|s| s.notice = Some(problem));
+/// Reads resource `uri` again because the server said it changed; the read takes the place of
+/// the earlier ones in the history.
+pub fn reread(console: Console, uri: &str) {
+    let params = Some(json!({ "uri": uri }));
+    let sent = console.with_connection(|c| {
+        c.with_session(|s, now| s.request("resources/read", params, RequestOptions::default(), now))
+    });
+    match sent {
+        Some(Ok(id)) => console.state.update(|s| s.reread_started(id, uri)),
+        Some(Err(e)) => console.state.update(|s| s.notice = Some(e.to_string())),
+        None => {}
     }
 }
 

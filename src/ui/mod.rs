@@ -152,7 +152,7 @@ pub fn App() -> impl IntoView {
                 let rereads = rereads(&event);
                 state.update(|s| s.apply(event));
                 for uri in rereads {
-                    catalog::read_resource(console, &uri);
+                    catalog::reread(console, &uri);
                 }
                 for kind in follow {
                     let listed = console.with_connection(|c| {
