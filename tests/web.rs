@@ -30,7 +30,7 @@ async fn exchange(
     transport: &mut StreamableHttp,
     message: &Message,
 ) -> (Vec<(u64, Message)>, u64, usize) {
-    let response = fetch::send(&transport.post(message), None)
+    let response = fetch::send(&transport.post(message, Vec::new()), None)
         .await
         .unwrap_or_else(|e| panic!("fetch failed: {e:?}"));
     let kind = transport
@@ -123,7 +123,7 @@ async fn a_closed_port_fails_without_a_response() {
     // Port 9 (discard) is not served on 127.0.0.1 in the test environment.
     let transport = StreamableHttp::new("http://127.0.0.1:9/mcp").unwrap_or_else(|e| panic!("{e}"));
     let ping = Message::request(RequestId::Number(1), "ping", None);
-    let result = fetch::send(&transport.post(&ping), None).await;
+    let result = fetch::send(&transport.post(&ping, Vec::new()), None).await;
     assert!(matches!(result, Err(FetchFailure::Network)), "{:?}", result.err());
 }
 
