@@ -495,6 +495,18 @@ async fn a_2025_task_of_server_everything_asks_through_tasks_result_and_reports(
     let page = console(None);
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "auto").await;
+    // server-everything may add its task tools after the first listing (and say the list
+    // changed); the filter keeps the row in sight.
+    browser.type_into("[data-testid=tool-filter]", "simulate-research").await;
+    let mut names = Vec::new();
+    for _ in 0..100 {
+        names = browser.texts("[data-testid=tool-name]").await;
+        if names.iter().any(|n| n == "simulate-research-query") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(names.iter().any(|n| n == "simulate-research-query"), "{names:?}");
     browser.call_tool("simulate-research-query", r#"{"topic": "python", "ambiguous": true}"#).await;
     let status =
         browser.wait_for_text("[data-testid=call-entry]", |t| t.contains("Task working")).await;
