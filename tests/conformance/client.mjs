@@ -552,6 +552,15 @@ async function answerSignIn(s) {
   const confirming = s.authPhase === "confirm";
   log(`the console asks ${confirming ? "to confirm the link's sign-in settings" : "for a sign-in"} (${JSON.stringify(s.authStatus)}); pressing ${confirming ? "the confirmation" : "Sign in"}`);
   await wd("POST", `/element/${await waitElement(confirming ? HOOK.confirm : HOOK.signIn, 3000)}/click`, {});
+  // The press moves the phase on at once; a sign-in can then end and the next request ask again before
+  // any later snapshot sees a phase in between, so the next ask counts as new from here.
+  for (const end = Date.now() + 3000; Date.now() < end; await sleep(50)) {
+    const now = await snapshot();
+    if (now && now.authPhase !== s.authPhase) {
+      answered = null;
+      return;
+    }
+  }
 }
 
 async function snapshot() {
