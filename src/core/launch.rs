@@ -1,7 +1,7 @@
 //! What the console is opened with, read but not yet judged: the deployer's `config.json` beside
 //! the app, in the seed's shape (`Instance`, `TenantId`, `ClientId`, `Scopes`, `ServerUrl`;
-//! camelCase works too) plus the allow-lists and an authorization server's metadata, and the
-//! page's own link (`?server=…&connect=1&tenant=…`). Neither ever holds a secret: a client secret
+//! camelCase works too) plus more servers to open beside it (`Servers`), the allow-lists and an
+//! authorization server's metadata, and the page's own link (`?server=…&connect=1&tenant=…`). Neither ever holds a secret: a client secret
 //! can only be typed into the page. What each may do is `core::auth::trust`'s business.
 
 use crate::core::auth::metadata::AuthorizationServerMetadata;
@@ -33,10 +33,22 @@ pub enum Opened {
     Prompt(String),
 }
 
+/// A server `config.json` lists under `Servers`: opened in a tab of its own, with the file's
+/// sign-in settings except the API (`Scopes`, `Resource`) the entry gives for itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServerEntry {
+    pub server_url: String,
+    /// `None`: the file's; `Some`: this server's own (its API).
+    pub scopes: Option<Vec<String>>,
+    pub resource: Option<ResourceSetting>,
+}
+
 /// The deployer's `config.json`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
     pub server_url: Option<String>,
+    /// More servers, each opened in its own tab.
+    pub servers: Vec<ServerEntry>,
     pub auto_connect: bool,
     pub sign_in: SignInSettings,
     pub mode: SignInMode,
@@ -151,6 +163,13 @@ impl Config {
             ])?,
             login_hint: f.text(["LoginHint", "loginHint", "login_hint"])?,
         };
+        let servers = match f.take(["Servers", "servers", "servers"]) {
+            (None, _) => Vec::new(),
+            (Some(Value::Array(items)), _) => {
+                items.into_iter().map(ServerEntry::read).collect::<Result<_, _>>()?
+            }
+            (Some(_), name) => return Err(Malformed(name)),
+        };
         let redirect_uri = f.text(["RedirectUri", "redirectUri", "redirect_uri"])?;
         let mode = match f.text(["SignIn", "signIn", "sign_in"])? {
             None => f.text(["SignInMode", "signInMode", "sign_in_mode"])?,
@@ -176,6 +195,7 @@ impl Config {
         };
         Ok(Ok(Config {
             server_url,
+            servers,
             auto_connect,
             sign_in,
             mode,
@@ -184,6 +204,24 @@ impl Config {
             allowed_authorities,
             metadata,
         }))
+    }
+}
+
+impl ServerEntry {
+    /// One entry of `Servers`: its URL, or an object with `ServerUrl` and, if the server is
+    /// another API, its own `Scopes` and `Resource`.
+    fn read(entry: Value) -> Result<ServerEntry, Malformed> {
+        if let Value::String(url) = entry {
+            let server_url = non_blank(&url).ok_or(Malformed("Servers"))?;
+            return Ok(ServerEntry { server_url, ..ServerEntry::default() });
+        }
+        let mut f = ConfigFile(Fields::of(entry, "Servers")?);
+        let server_url = f.text(["ServerUrl", "serverUrl", "server_url"])?;
+        Ok(ServerEntry {
+            server_url: server_url.ok_or(Malformed("ServerUrl"))?,
+            scopes: f.list(["Scopes", "scopes", "scopes"])?,
+            resource: f.text(["Resource", "resource", "resource"])?.as_deref().map(ResourceSetting::parse),
+        })
     }
 }
 
@@ -302,6 +340,35 @@ mod tests {
             meta.metadata.map(|m| m.token_endpoint).as_deref(),
             Some("https://tokens.example/t")
         );
+    }
+
+    #[test]
+    fn more_servers_are_listed_each_with_its_own_api_if_it_gives_one() {
+        let file = Config::from_json(
+            r#"{"ServerUrl":"https://a/mcp","Scopes":"api://a/mcp:tools","Servers":["https://b/mcp",
+                {"serverUrl":"https://c/mcp","scopes":["api://c/mcp:tools"],"resource":"off"}]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            file.servers,
+            vec![
+                ServerEntry { server_url: "https://b/mcp".into(), ..ServerEntry::default() },
+                ServerEntry {
+                    server_url: "https://c/mcp".into(),
+                    scopes: Some(vec!["api://c/mcp:tools".into()]),
+                    resource: Some(ResourceSetting::Omit),
+                },
+            ]
+        );
+        for (text, named) in [
+            (r#"{"Servers":"https://b/mcp"}"#, "`Servers`"),
+            (r#"{"Servers":[" "]}"#, "`Servers`"),
+            (r#"{"Servers":[{"Scopes":"x"}]}"#, "`ServerUrl`"),
+            (r#"{"Servers":[7]}"#, "`Servers`"),
+        ] {
+            let e = Config::from_json(text).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains(named), "{text}: {e}");
+        }
     }
 
     #[test]

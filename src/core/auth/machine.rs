@@ -7,8 +7,9 @@
 //! discovery, holds for the person's confirmation of settings a link proposed or someone typed
 //! (bound to the issuer and scopes it named), registers, builds the authorization request, checks
 //! the answer, redeems the code, keeps the tokens per server and issuer, refreshes single-flight
-//! before expiry (only for the server the page is connected to), revokes at sign-out, and keeps
-//! the Auth view: who is signed in, what is asked of the person, and a trace of the last sign-in.
+//! before expiry (only for the servers the page is connected to, each in its own tab), revokes at
+//! sign-out and when a tab closes, and keeps the Auth view of the tab in front: who is signed in,
+//! what is asked of the person, and a trace of the last sign-in.
 //! `platform::auth` performs its actions.
 
 use crate::core::address::{ServerUrl, origin_of, same_origin_text};
@@ -461,10 +462,10 @@ pub struct SignIn {
     tokens: TokenStore,
     /// Clients the console registered, by issuer (credentials are the issuer's).
     registered: SortedMap<String, Registered>,
-    /// The server the page is connected to: the only one whose tokens are refreshed and handed
-    /// out.
-    selected: Option<ServerUrl>,
-    /// The server the view is about: the connected one, else the one in the address field.
+    /// The servers the page is connected to (one per tab): the only ones whose tokens are
+    /// refreshed and handed out.
+    connected: SortedMap<ServerUrl, ()>,
+    /// The server the view is about: the tab in front's (connected, or in its address field).
     shown: Option<ServerUrl>,
     /// Connections holding requests until a token comes.
     waiting: SortedMap<ServerUrl, ()>,
@@ -496,7 +497,7 @@ impl SignIn {
             proposal: None,
             tokens: TokenStore::default(),
             registered: SortedMap::new(),
-            selected: None,
+            connected: SortedMap::new(),
             shown: None,
             waiting: SortedMap::new(),
             flow: None,
@@ -539,16 +540,14 @@ impl SignIn {
         self.update_view();
     }
 
-    /// The address field names `server` (or nothing usable): while not connected, the view and
-    /// what is typed into the settings are about it.
-    pub fn focus(&mut self, server: Option<ServerUrl>) {
-        if self.selected.is_none() {
-            if let Some(server) = &server {
-                self.record(server);
-            }
-            self.shown = server;
-            self.update_view();
+    /// The tab in front is about `server` (its connection, or what its address field names, if
+    /// anything usable): the view, and what is typed into the settings, are about it.
+    pub fn show(&mut self, server: Option<ServerUrl>) {
+        if let Some(server) = &server {
+            self.record(server);
         }
+        self.shown = server;
+        self.update_view();
     }
 
     /// What a sign-in or a change did, one at a time.
@@ -556,10 +555,10 @@ impl SignIn {
         self.outputs.pop_front()
     }
 
-    /// When to call [`SignIn::handle_timeout`]: the connected server's refresh, the end of a
+    /// When to call [`SignIn::handle_timeout`]: a connected server's refresh, the end of a
     /// sign-in waiting for its answer, or a fetch's deadline.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        let refresh = self.selected.as_ref().and_then(|server| self.refresh_due(server));
+        let refresh = self.connected.keys().filter_map(|server| self.refresh_due(server)).min();
         let expiry = match &self.flow {
             Some((_, FlowState::Authorizing { pending, .. })) => {
                 Some(pending.expires_after().saturating_add(1))
@@ -577,20 +576,17 @@ impl SignIn {
 
     // The connection.
 
-    /// The page connects to `server`: it becomes the one whose tokens are refreshed and handed
-    /// out (another server's sign-in stops, and its timers with it), and gets its bearer to start
-    /// with, if one is at hand. Refused when the deployer allows only other servers.
+    /// A tab connects to `server`, and is in front: its tokens are now refreshed and handed out,
+    /// and it gets its bearer to start with, if one is at hand. Refused when the deployer allows
+    /// only other servers.
     pub fn connect(
         &mut self,
         server: &ServerUrl,
         now: Millis,
     ) -> Result<Option<Bearer>, AuthError> {
         self.deployment.check_server(server)?;
-        if self.flow.as_ref().is_some_and(|(a, _)| &a.server != server) {
-            self.cancel_flow();
-        }
-        self.waiting.clear();
-        self.selected = Some(server.clone());
+        self.waiting.remove(server);
+        self.connected.insert(server.clone(), ());
         self.shown = Some(server.clone());
         let notice = self.notice.take();
         let record = self.record(server);
@@ -605,11 +601,24 @@ impl SignIn {
         Ok(bearer)
     }
 
-    /// The page disconnected: nothing is refreshed or handed out until it connects again.
-    pub fn disconnect(&mut self) {
-        if self.selected.take().is_some() {
-            self.waiting.clear();
-            self.cancel_flow();
+    /// The tab of `server` disconnected: nothing of it is refreshed or handed out until it
+    /// connects again, and its sign-in, if under way, stops.
+    pub fn disconnect(&mut self, server: &ServerUrl) {
+        if self.connected.remove(server).is_some() {
+            self.waiting.remove(server);
+            self.cancel_flow_of(server);
+        }
+        self.update_view();
+    }
+
+    /// The tab of `server` closed: it is disconnected, its refresh tokens are revoked where the
+    /// authorization server offers it, and everything the console held for it is forgotten.
+    pub fn close(&mut self, server: &ServerUrl, now: Millis) {
+        self.disconnect(server);
+        self.forget(server, now);
+        self.records.remove(server);
+        if self.shown.as_ref() == Some(server) {
+            self.shown = None;
         }
         self.update_view();
     }
@@ -628,7 +637,7 @@ impl SignIn {
     /// person to sign in (or to confirm proposed settings first), step up, or give up with a
     /// sentence. Its requests wait meanwhile.
     pub fn handle_refusal(&mut self, server: &ServerUrl, refusal: &AuthRequired, now: Millis) {
-        if self.selected.as_ref() != Some(server) {
+        if !self.connected.contains_key(server) {
             return;
         }
         self.waiting.insert(server.clone(), ());
@@ -674,7 +683,10 @@ impl SignIn {
             _ => Need::First,
         };
         record.asked = Some(Asked { challenge, need });
-        if record.needs_confirmation() {
+        // Another tab's sign-in under way is not cut short: this one asks for a press instead.
+        let other_flow = self.flow.as_ref().is_some_and(|(a, _)| &a.server != server);
+        let record = self.record(server);
+        if record.needs_confirmation() && !other_flow {
             self.start(server, None, now);
         } else if !matches!(record.status, SignInStatus::Failed(_)) {
             // A sign-in that just failed keeps its sentence in view: it says what to fix before
@@ -717,9 +729,14 @@ impl SignIn {
 
     // The person.
 
-    /// The person pressed Sign in.
+    /// The connected tab in front, if the one in front is connected.
+    fn front(&self) -> Option<ServerUrl> {
+        self.shown.clone().filter(|s| self.connected.contains_key(s))
+    }
+
+    /// The person pressed Sign in (in the tab in front).
     pub fn sign_in(&mut self, press: Press, now: Millis) {
-        let Some(server) = self.selected.clone() else { return };
+        let Some(server) = self.front() else { return };
         self.cancel_flow();
         self.notice = None;
         self.record(&server).pasted = None;
@@ -810,12 +827,21 @@ impl SignIn {
         self.update_view();
     }
 
-    /// Sign-out from the connected server: every token of it is forgotten, its refresh tokens
-    /// are revoked where the server offers revocation (a refresh still under way is revoked when
-    /// it comes back), and its session ends.
+    /// Sign-out from the connected tab in front: its tokens are forgotten and revoked, and its
+    /// session ends.
     pub fn sign_out(&mut self, now: Millis) {
-        let Some(server) = self.selected.clone() else { return };
-        self.cancel_flow();
+        let Some(server) = self.front() else { return };
+        self.forget(&server, now);
+        self.outputs.push_back(Action::EndSession(server));
+        self.update_view();
+    }
+
+    /// Every token of `server` is forgotten, its refresh tokens are revoked where the server
+    /// offers revocation (a refresh still under way is revoked when it comes back), and its
+    /// sign-in, if under way, stops.
+    fn forget(&mut self, server: &ServerUrl, now: Millis) {
+        let server = server.clone();
+        self.cancel_flow_of(&server);
         self.waiting.remove(&server);
         for (purpose, _) in self.fetches.values_mut() {
             if let Purpose::Refresh(refreshing) = purpose
@@ -837,8 +863,6 @@ impl SignIn {
         record.asked = None;
         record.status = SignInStatus::SignedOut;
         record.trace = lines;
-        self.outputs.push_back(Action::EndSession(server));
-        self.update_view();
     }
 
     // The browser.
@@ -879,7 +903,7 @@ impl SignIn {
     fn handle_browser_failure(&mut self, error: AuthError) {
         match self.flow.take() {
             Some((attempt, _)) => self.abort(attempt, error),
-            None => match self.selected.clone().or_else(|| self.shown.clone()) {
+            None => match self.shown.clone() {
                 Some(server) => self.record(&server).status = SignInStatus::Failed(error),
                 None => self.notice = Some(error),
             },
@@ -938,7 +962,7 @@ impl SignIn {
     }
 
     /// The time came: give up on fetches and answers that did not come, and refresh the
-    /// connected server's tokens when due.
+    /// connected servers' tokens when due.
     pub fn handle_timeout(&mut self, now: Millis) {
         let late: Vec<FetchId> =
             self.fetches.iter().filter(|(_, (_, at))| *at <= now).map(|(id, _)| *id).collect();
@@ -951,9 +975,13 @@ impl SignIn {
         {
             self.abort(attempt, AuthError::NotFinished);
         }
-        if let Some(server) = self.selected.clone()
-            && self.refresh_due(&server).is_some_and(|due| now >= due)
-        {
+        let due: Vec<ServerUrl> = self
+            .connected
+            .keys()
+            .filter(|server| self.refresh_due(server).is_some_and(|due| now >= due))
+            .cloned()
+            .collect();
+        for server in due {
             self.start_refresh(&server, now);
         }
         self.update_view();
@@ -1443,9 +1471,9 @@ impl SignIn {
         }
     }
 
-    /// Gives `server`'s token to its connection, if it is the one connected.
+    /// Gives `server`'s token to its connection, if it is connected.
     fn hand_out(&mut self, server: &ServerUrl, now: Millis) {
-        if self.selected.as_ref() != Some(server) {
+        if !self.connected.contains_key(server) {
             return;
         }
         if let Some(bearer) = self.tokens.bearer(server, now) {
@@ -1541,7 +1569,7 @@ impl SignIn {
             Err(error) => (RefreshResult::Unavailable, Some(error), None),
         };
         let answers_refusal =
-            self.selected.as_ref() == Some(&r.server) && self.waiting.contains_key(&r.server);
+            self.connected.contains_key(&r.server) && self.waiting.contains_key(&r.server);
         let outcome = self.tokens.finish_refresh(&r.server, &r.issuer, r.ticket, result);
         let record = self.record(&r.server);
         match (outcome, error) {
@@ -1631,7 +1659,7 @@ impl SignIn {
         });
         self.view = AuthView {
             server: self.shown.as_ref().map(ToString::to_string),
-            connected: self.shown.is_some() && self.shown == self.selected,
+            connected: self.shown.as_ref().is_some_and(|s| self.connected.contains_key(s)),
             status,
             claims: record.claims.clone(),
             scopes: tokens.map(|t| t.scopes.clone()).unwrap_or_default(),
@@ -2236,28 +2264,39 @@ mod tests {
     }
 
     /// Attack 3: after signing in to A and connecting to B, A's proactive refresh installed A's
-    /// token on B's connection; a token pasted for one server went to every server.
+    /// token on B's connection; a token pasted for one server went to every server. Now A and B
+    /// are open side by side, each in its own tab.
     #[test]
     fn attack_3_a_token_for_one_server_never_reaches_another() {
         let everything = "https://everything.example/mcp";
+        let token_endpoint = format!("{ENTRA}{TENANT}/oauth2/v2.0/token");
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
         w.actions.clear();
         assert_eq!(w.connect(everything), None, "B gets no token of A's");
+        assert!(w.m.view().claims.is_none() && w.m.view().connected, "the view is B's");
+        w.refused(everything, 401, "Bearer");
+        assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "B's own sign-in: {:?}", w.phase());
+        // A, open beside B, is still refreshed; each of its tokens names A only.
+        for _ in 0..3 {
+            w.advance(8_000);
+        }
+        assert!(w.requests_to(&token_endpoint).len() > 2, "A refreshed while B is open");
+        let bearers = w.bearers();
+        assert!(!bearers.is_empty() && bearers.iter().all(|b| b.server == server(CORP)));
+        // A's tab closes: nothing of A is refreshed any more.
+        w.m.disconnect(&server(CORP));
         assert_eq!(w.m.poll_timeout(), None, "A's refresh timer stopped");
+        let refreshes = w.requests_to(&token_endpoint).len();
         w.advance(60_000);
-        assert_eq!(
-            w.requests_to(&format!("{ENTRA}{TENANT}/oauth2/v2.0/token")).len(),
-            1,
-            "no refresh of A while B is open"
-        );
-        assert!(w.bearers().is_empty(), "{:?}", w.actions);
+        assert_eq!(w.requests_to(&token_endpoint).len(), refreshes, "no refresh of a closed tab");
         // A refresh of A that was already under way finishes into the store, not into B.
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
         w.actions.clear();
         w.m.handle_timeout(w.now + 8_000);
         let Some(Action::Fetch { id, .. }) = w.m.poll_output() else { panic!("a refresh") };
+        w.m.disconnect(&server(CORP));
         w.m.connect(&server(everything), w.now).unwrap_or_else(|e| panic!("{e}"));
         let body = json!({"access_token": "at-late", "refresh_token": "rt-late", "token_type": "Bearer", "expires_in": 10}).to_string();
         w.m.handle_response(id, 200, body.as_bytes(), w.now + 8_000);
@@ -2277,7 +2316,7 @@ mod tests {
         assert_eq!(w.connect(everything), None);
         assert_eq!(w.connect(CORP).map(|b| b.token.secret().clone()).as_deref(), Some("pasted"));
         let mut w = World::new(Config::default(), "");
-        w.m.focus(Some(server(everything)));
+        w.m.show(Some(server(everything)));
         w.m.paste_token(Some(AccessToken::new("early".into())));
         assert_eq!(w.connect(CORP), None);
         assert!(w.connect(everything).is_some());
@@ -2292,6 +2331,7 @@ mod tests {
     fn a_refusal_from_a_server_no_longer_connected_changes_nothing() {
         let mut w = World::new(corp_config(), "");
         signed_in_to_corp(&mut w);
+        w.m.disconnect(&server(CORP));
         w.connect("https://everything.example/mcp");
         let (before, seen) = (w.phase(), w.seen.len());
         w.actions.clear();
@@ -2439,6 +2479,50 @@ mod tests {
         }
         assert!(shown.contains("\"client_id\":\"dcr-client\""), "{shown}");
         assert_eq!(pending.client_id, "dcr-client");
+    }
+
+    /// Two tabs: a refusal in the second does not cut short the sign-in under way in the first,
+    /// and closing a tab revokes and forgets what the console held for it, and only that.
+    #[test]
+    fn tabs_side_by_side_keep_their_own_sign_in_and_a_closed_tab_is_forgotten() {
+        let everything = "https://everything.example/mcp";
+        let mut w = World::new(corp_config(), "");
+        w.entra();
+        w.prm(CORP, &entra_issuer());
+        w.connect(CORP);
+        w.refused(CORP, 401, &format!(r#"Bearer scope="{CORP_API}""#));
+        w.sign_in();
+        assert_eq!(w.phase(), SignInStatus::Working(Step::InPopup));
+        // The second tab's server asks for a sign-in that starts with a confirmation: it waits
+        // for a press, and the first tab's window stays open.
+        let before = w.actions.len();
+        w.prm(everything, &entra_issuer());
+        w.connect(everything);
+        w.refused(everything, 401, "Bearer");
+        assert_eq!(w.phase(), SignInStatus::Needed(Need::First), "{:?}", w.phase());
+        let closed = w.actions[before..].iter().any(|a| matches!(a, Action::ClosePopup));
+        assert!(!closed, "{:?}", w.actions);
+        w.m.show(Some(server(CORP)));
+        assert_eq!(w.phase(), SignInStatus::Working(Step::InPopup), "the first tab's sign-in");
+        w.approve();
+        assert_eq!(w.phase(), SignInStatus::SignedIn);
+        assert!(w.bearers().iter().all(|b| b.server == server(CORP)));
+        // The first tab closes: its tokens are gone, nothing more of it is refreshed, and the
+        // second tab is as it was.
+        w.m.close(&server(CORP), w.now);
+        w.run();
+        assert!(w.m.tokens.tokens(&server(CORP)).is_none());
+        assert_eq!(w.m.poll_timeout(), None);
+        assert_eq!(w.m.view().server, None, "no tab in front until the page shows one");
+        w.m.show(Some(server(everything)));
+        assert!(w.m.view().connected);
+        assert_eq!(w.phase(), SignInStatus::Needed(Need::First));
+        w.m.show(Some(server(CORP)));
+        assert_eq!((w.phase(), w.m.view().connected), (SignInStatus::SignedOut, false));
+        // Its sign-in now starts with the confirmation it waited for.
+        w.m.show(Some(server(everything)));
+        w.sign_in();
+        assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "{:?}", w.phase());
     }
 
     /// Attack 5: sign-out revoked nothing. Now it revokes, also a refresh token a refresh under
@@ -2690,7 +2774,7 @@ mod tests {
             URL_SAFE_NO_PAD.encode(json!({"idtyp": "app", "roles": ["mcp.app"]}).to_string())
         );
         let mut w = World::new(Config::default(), "");
-        w.m.focus(Some(server(CORP)));
+        w.m.show(Some(server(CORP)));
         w.m.paste_token(Some(AccessToken::new(app.clone())));
         assert!(w.connect(CORP).is_some());
         let refusal = AuthRequired {
@@ -2821,7 +2905,7 @@ mod tests {
         let draft = SignInSettings { tenant_id: Some(TENANT.into()), ..Default::default() };
         w.m.edit(draft.clone());
         assert!(w.m.view().settings.is_empty(), "no server named: nothing to type settings for");
-        w.m.focus(Some(server(EVIL)));
+        w.m.show(Some(server(EVIL)));
         w.m.edit(draft.clone());
         w.connect(EVIL);
         assert_eq!((w.m.view().source, w.m.view().settings.clone()), (Source::Typed, draft));
@@ -2859,7 +2943,7 @@ mod tests {
         w.confirm();
         assert_eq!(w.phase(), SignInStatus::Working(Step::InPopup));
         w.actions.clear();
-        w.m.disconnect();
+        w.m.disconnect(&server(&mcp));
         w.run();
         assert!(w.actions.iter().any(|a| matches!(a, Action::ClosePopup)), "{:?}", w.actions);
         assert!(!w.m.view().connected);

@@ -84,6 +84,20 @@ enum Api<'a> {
     Bare,
 }
 
+/// The configured scopes of other servers whose APIs `own` (a server's configured scopes) does not
+/// share: the APIs that server gets no token for.
+pub fn others_apis<'a>(own: &[String], others: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mine: Vec<Api<'_>> = own.iter().map(|s| api(s)).collect();
+    let mut out: Vec<String> = Vec::new();
+    for scope in others {
+        let theirs = api(scope);
+        if matches!(theirs, Api::Named(_)) && !mine.contains(&theirs) && !out.contains(scope) {
+            out.push(scope.clone());
+        }
+    }
+    out
+}
+
 fn api(scope: &str) -> Api<'_> {
     if IDENTITY_SCOPES.contains(&scope) {
         return Api::Identity;

@@ -10,6 +10,7 @@
 
 use crate::core::address::{ServerUrl, is_secure, lies_under, origin_of, same_origin};
 use crate::core::auth::metadata::{AuthorizationServerMetadata, on_entra};
+use crate::core::auth::scopes::others_apis;
 use crate::core::auth::settings::{ResourceSetting, SignInMode, SignInSettings, entra_hosts};
 use crate::core::launch::{Config, ConfigError, Link, Opened};
 use thiserror::Error;
@@ -50,6 +51,10 @@ pub enum TrustError {
         "config.json lists {entry:?} in {list}, which is not an absolute https:// URL (http:// only on this machine); fix config.json."
     )]
     BadAllowList { list: &'static str, entry: String },
+    #[error(
+        "config.json names the server {entry:?}, which is not an absolute http(s):// URL, so the console opens no tab for it; fix config.json."
+    )]
+    BadServer { entry: String },
     #[error(
         "This console's config.json could not be used ({reason}), so it connects to no server; ask whoever runs this console to fix it."
     )]
@@ -99,8 +104,12 @@ impl Source {
 /// connect, and the sign-in settings the link proposes for that server.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Opening {
+    /// The tab in front: the link's server, else the first `config.json` names.
     pub server: Option<String>,
     pub connect: bool,
+    /// The other servers `config.json` names, each opened in a tab behind (connected when the
+    /// file says `AutoConnect`).
+    pub behind: Vec<ServerUrl>,
     pub open: Option<Opened>,
     pub mode: Option<SignInMode>,
     pub proposal: Option<(ServerUrl, SignInSettings)>,
@@ -115,10 +124,11 @@ pub struct Deployment {
     pub callback: Url,
     /// Where the console itself is (a full-page sign-in comes back here).
     pub console: Url,
-    /// The server `config.json` opens with.
-    pub server: Option<ServerUrl>,
+    /// The servers `config.json` names (`ServerUrl`, then `Servers`), each with its settings:
+    /// opened in tabs, in this order.
+    pub servers: Vec<(ServerUrl, SignInSettings)>,
     pub auto_connect: bool,
-    /// `config.json`'s sign-in settings.
+    /// `config.json`'s sign-in settings (also for the servers under `AllowedServers`).
     pub settings: SignInSettings,
     pub mode: SignInMode,
     /// An authorization server's metadata from `config.json`, used instead of discovery for the
@@ -190,10 +200,27 @@ impl Deployment {
                 (Some(Vec::new()), Some(Vec::new()))
             }
         };
+        let own = |scopes: Option<Vec<String>>, resource: Option<ResourceSetting>| SignInSettings {
+            scopes: scopes.unwrap_or_else(|| config.sign_in.scopes.clone()),
+            resource: resource.unwrap_or_else(|| config.sign_in.resource.clone()),
+            ..config.sign_in.clone()
+        };
+        let mut servers: Vec<(ServerUrl, SignInSettings)> = Vec::new();
+        let listed = config.server_url.iter().map(|url| (url.clone(), None, None));
+        let entries = config.servers.into_iter().map(|e| (e.server_url, e.scopes, e.resource));
+        for (url, scopes, resource) in listed.chain(entries) {
+            match ServerUrl::parse(&url) {
+                Ok(server) if !servers.iter().any(|(s, _)| *s == server) => {
+                    servers.push((server, own(scopes, resource)));
+                }
+                Ok(_) => {}
+                Err(_) => refusals.push(TrustError::BadServer { entry: url }),
+            }
+        }
         let deployment = Deployment {
             callback,
             console,
-            server: config.server_url.as_deref().and_then(|s| ServerUrl::parse(s).ok()),
+            servers,
             auto_connect: config.auto_connect,
             settings: config.sign_in,
             mode: config.mode,
@@ -213,9 +240,14 @@ impl Deployment {
         deployment
     }
 
+    /// The settings `config.json` gives `server` by name.
+    fn listed(&self, server: &ServerUrl) -> Option<&SignInSettings> {
+        self.servers.iter().find(|(s, _)| s == server).map(|(_, settings)| settings)
+    }
+
     /// Whether `config.json` names `server`, so that its settings are fixed for it.
     pub fn names(&self, server: &ServerUrl) -> bool {
-        self.server.as_ref() == Some(server)
+        self.listed(server).is_some()
             || self
                 .allowed_servers
                 .as_ref()
@@ -227,6 +259,9 @@ impl Deployment {
     /// client, metadata document) — never the configured scopes or `resource`, which are for the
     /// configured servers' APIs.
     pub fn settings_for(&self, server: &ServerUrl) -> (SignInSettings, Source) {
+        if let Some(settings) = self.listed(server) {
+            return (settings.clone(), Source::Config);
+        }
         if self.names(server) {
             return (self.settings.clone(), Source::Config);
         }
@@ -244,10 +279,12 @@ impl Deployment {
         }
     }
 
-    /// The scopes whose APIs are kept for the servers `config.json` names: none for those, the
-    /// configured ones for any other server.
-    pub fn reserved_scopes(&self, server: &ServerUrl) -> &[String] {
-        if self.names(server) { &[] } else { &self.settings.scopes }
+    /// The scopes whose APIs are kept for the servers `config.json` names: for any server, those
+    /// of the configured APIs that are not its own.
+    pub fn reserved_scopes(&self, server: &ServerUrl) -> Vec<String> {
+        let own = if self.names(server) { self.settings_for(server).0.scopes } else { Vec::new() };
+        let configured = self.servers.iter().flat_map(|(_, settings)| &settings.scopes);
+        others_apis(&own, self.settings.scopes.iter().chain(configured))
     }
 
     /// Whether the console may connect to `server` at all.
@@ -337,7 +374,7 @@ impl Deployment {
     /// nor for any other address on such a server's origin (another spelling of it, say).
     fn guards(&self, server: &ServerUrl) -> bool {
         self.names(server)
-            || self.server.as_ref().is_some_and(|own| same_origin(own.url(), server.url()))
+            || self.servers.iter().any(|(own, _)| same_origin(own.url(), server.url()))
     }
 
     /// What a link may do. It names the server to show and whether to connect, the tool or
@@ -350,12 +387,15 @@ impl Deployment {
             server: link
                 .server_url
                 .clone()
-                .or_else(|| self.server.as_ref().map(ServerUrl::to_string)),
+                .or_else(|| self.servers.first().map(|(s, _)| s.to_string())),
             connect: link.auto_connect || self.auto_connect,
             open: link.open,
             mode: link.mode,
             ..Opening::default()
         };
+        let front = opening.server.as_deref().and_then(|s| ServerUrl::parse(s).ok());
+        opening.behind =
+            self.servers.iter().map(|(s, _)| s.clone()).filter(|s| Some(s) != front.as_ref()).collect();
         if let Some(redirect) = link.redirect_uri.as_deref() {
             let wanted = self.console.join(redirect).ok();
             if wanted.as_ref() != Some(&self.callback) {
@@ -402,6 +442,7 @@ fn link_agrees(mine: &SignInSettings, link: &SignInSettings) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::launch::ServerEntry;
     use crate::core::testing::url;
 
     const CONSOLE: &str = "https://console.contoso.example/mcp/?server=x";
@@ -588,6 +629,46 @@ mod tests {
             d.check_instance(&no_tenant, Source::Link).is_ok(),
             "an instance alone names no issuer"
         );
+    }
+
+    /// `Servers` opens more tabs: each listed server has the file's settings with its own API,
+    /// gets no token for another configured server's API, and a link cannot change any of them.
+    #[test]
+    fn listed_servers_have_their_own_api_and_no_other() {
+        let config = Config {
+            servers: vec![
+                ServerEntry {
+                    server_url: "https://tickets.contoso.example/mcp".into(),
+                    scopes: Some(vec!["api://tickets/mcp:tools".into()]),
+                    resource: None,
+                },
+                ServerEntry { server_url: "not a url".into(), ..ServerEntry::default() },
+                ServerEntry { server_url: CORP.into(), ..ServerEntry::default() },
+            ],
+            auto_connect: true,
+            ..corp_config()
+        };
+        let (d, refusals) = Deployment::new(&url(CONSOLE), config);
+        assert!(matches!(refusals.as_slice(), [TrustError::BadServer { .. }]), "{refusals:?}");
+        let tickets = server("https://tickets.contoso.example/mcp");
+        assert_eq!(d.servers.len(), 2, "the file's server once, then the listed one");
+        let (settings, source) = d.settings_for(&tickets);
+        assert_eq!(source, Source::Config);
+        assert_eq!(settings.scopes, vec!["api://tickets/mcp:tools".to_owned()]);
+        assert_eq!(settings.client_id.as_deref(), Some("console-app"), "the file's identity");
+        assert_eq!(d.reserved_scopes(&tickets), vec!["api://corp-mcp/mcp:tools".to_owned()]);
+        assert_eq!(d.reserved_scopes(&server(CORP)), vec!["api://tickets/mcp:tools".to_owned()]);
+        let elsewhere = d.reserved_scopes(&server("https://other.example/mcp"));
+        assert_eq!(elsewhere.len(), 2, "{elsewhere:?}");
+        let opening = d.open(Link::default());
+        assert_eq!((opening.server.as_deref(), opening.connect), (Some(CORP), true));
+        assert_eq!(opening.behind, vec![tickets.clone()]);
+        let link = Link::from_query(
+            "?server=https://tickets.contoso.example/mcp&scope=api://corp-mcp/mcp:tools",
+        );
+        let opening = d.open(link);
+        assert_eq!(opening.behind, vec![server(CORP)], "the link's server is in front");
+        assert!(opening.proposal.is_none(), "{:?}", opening.refusals);
     }
 
     /// Review findings: another spelling of the configured server's URL is still the deployer's
