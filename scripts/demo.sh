@@ -21,7 +21,8 @@ origin="http://127.0.0.1:$CONSOLE_PORT"
 start_authserver "$origin" --entra-strict
 start_protected "$origin"
 
-# The seed's settings shape: Instance + TenantId + ClientId + Scopes, and the server.
+# The seed's settings shape: Instance + TenantId + ClientId + Scopes, and the server; the open one in a
+# second tab.
 config="$(mktemp -d)/config.json"
 cat >"$config" <<JSON
 {
@@ -30,6 +31,7 @@ cat >"$config" <<JSON
   "ClientId": "$SPA_CLIENT_ID",
   "Scopes": "api://$API_APP_ID/mcp:tools",
   "ServerUrl": "http://127.0.0.1:$protected_port/mcp",
+  "Servers": ["http://127.0.0.1:$everything_port/mcp"],
   "AutoConnect": true
 }
 JSON
@@ -46,7 +48,7 @@ cat <<MSG
   MCP Console           http://127.0.0.1:$CONSOLE_PORT/
   protected MCP server  http://127.0.0.1:$protected_port/mcp  (needs a sign-in; the console opens on it)
   sign-in service       $issuer  (Entra-shaped; users: alice, bob)
-  open MCP server       http://127.0.0.1:$everything_port/mcp  (server-everything, no sign-in)
+  open MCP server       http://127.0.0.1:$everything_port/mcp  (server-everything, no sign-in; the second tab)
 
   Open the console and press Sign in; choose alice (bob lacks the mcp:tools permission).
   Ctrl-C stops everything.

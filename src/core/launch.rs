@@ -65,7 +65,10 @@ pub struct Config {
 /// The page's own address: what a link asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Link {
+    /// The first `server`: the tab in front, which the link's sign-in settings are for.
     pub server_url: Option<String>,
+    /// Any further `server`s, each opened in a tab behind it.
+    pub more_servers: Vec<String>,
     pub auto_connect: bool,
     pub open: Option<Opened>,
     pub mode: Option<SignInMode>,
@@ -220,7 +223,10 @@ impl ServerEntry {
         Ok(ServerEntry {
             server_url: server_url.ok_or(Malformed("ServerUrl"))?,
             scopes: f.list(["Scopes", "scopes", "scopes"])?,
-            resource: f.text(["Resource", "resource", "resource"])?.as_deref().map(ResourceSetting::parse),
+            resource: f
+                .text(["Resource", "resource", "resource"])?
+                .as_deref()
+                .map(ResourceSetting::parse),
         })
     }
 }
@@ -238,7 +244,11 @@ impl Link {
             let some = || non_blank(text);
             let s = &mut link.sign_in;
             match key.as_ref() {
-                "server" => link.server_url = some(),
+                "server" => match (&link.server_url, some()) {
+                    (None, first) => link.server_url = first,
+                    (Some(_), Some(more)) => link.more_servers.push(more),
+                    (Some(_), None) => {}
+                },
                 "connect" => link.auto_connect = matches!(text, "1" | "true" | "yes"),
                 "tool" if !text.is_empty() => link.open = Some(Opened::Tool(text.to_owned())),
                 "prompt" if !text.is_empty() => link.open = Some(Opened::Prompt(text.to_owned())),
@@ -271,6 +281,11 @@ mod tests {
         assert_eq!(Link::from_query("?tool=echo").open, Some(Opened::Tool("echo".into())));
         assert_eq!(Link::from_query("?prompt=greet").open, Some(Opened::Prompt("greet".into())));
         assert_eq!(Link::from_query("?server=%20%20").server_url, None);
+        let two = Link::from_query("?server=http://a/mcp&server=&server=http://b/mcp");
+        assert_eq!(
+            (two.server_url.as_deref(), two.more_servers),
+            (Some("http://a/mcp"), vec!["http://b/mcp".to_owned()])
+        );
         assert_eq!(Link::from_query("?signin=popup").mode, Some(SignInMode::Popup));
         assert_eq!(Link::from_query("?signin=tab").mode, None);
     }

@@ -21,6 +21,7 @@ pub mod schema_form;
 pub mod session;
 pub mod sse;
 pub mod streamable;
+pub mod tabs;
 pub mod tasks;
 #[cfg(test)]
 mod testing;

@@ -6,8 +6,8 @@ use crate::core::asks::{self, Ask, AskKind, Decision};
 use crate::core::jsonrpc::RpcError;
 use crate::core::schema_form::FieldError;
 use crate::core::session::AskId;
-use crate::ui::Console;
 use crate::ui::form::FormFields;
+use crate::ui::{Console, Workspace};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -125,11 +125,12 @@ fn AskView(
     }
 }
 
-/// The roots editor: one `file://` URI per line; saving tells the server the list changed.
+/// The roots editor: one `file://` URI per line, offered to every server; saving tells each
+/// connected one the list changed.
 #[component]
 pub fn RootsEditor() -> impl IntoView {
-    let console = expect_context::<Console>();
-    let roots = expect_context::<Roots>();
+    let workspace = expect_context::<Workspace>();
+    let roots = workspace.roots;
     let text = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let save = move |_| {
@@ -142,13 +143,17 @@ pub fn RootsEditor() -> impl IntoView {
         }
         problem.set(None);
         roots.0.set(checked);
-        console.with_connection(|c| {
-            c.with_session(|s, _| s.notify("notifications/roots/list_changed", None))
+        workspace.tabs.with_untracked(|tabs| {
+            for tab in tabs.iter() {
+                tab.payload.console.with_connection(|c| {
+                    c.with_session(|s, _| s.notify("notifications/roots/list_changed", None))
+                });
+            }
         });
     };
     view! {
         <details class="mc-roots">
-            <summary>"Roots offered to the server"</summary>
+            <summary>"Roots offered to the servers"</summary>
             <textarea data-testid="roots" rows="3" placeholder="file:///home/me/project"
                 prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             {move || problem.get().map(|p| view! { <p class="mc-form__error" role="alert">{p}</p> })}

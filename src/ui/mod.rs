@@ -21,17 +21,21 @@ use crate::core::console::{ConsoleState, Status, follow_up, rereads};
 use crate::core::engine::{EngineEvent, TransportChoice};
 use crate::core::launch::{Config, ConfigError, Link};
 use crate::core::session::SessionConfig;
+use crate::core::tabs::{TabId, Tabs};
 use crate::platform::auth::{self as web_auth, AuthDriver};
 use crate::platform::connection::Connection;
 use crate::platform::{clock, location};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// What every component may reach: the state, the clock and the live connection.
+/// What every component of a tab may reach: its state, the clock and its live connection.
 #[derive(Clone, Copy)]
 pub struct Console {
+    /// The tab it belongs to, among the others.
+    pub tab: TabId,
+    pub workspace: Workspace,
     pub state: RwSignal<ConsoleState>,
-    /// Milliseconds, ticking once a second (for countdowns).
+    /// Milliseconds, ticking once a second (for countdowns); one clock for every tab.
     pub now: RwSignal<u64>,
     pub connection: StoredValue<Option<Connection>, LocalStorage>,
 }
@@ -39,13 +43,12 @@ pub struct Console {
 impl Console {
     /// Ends the live connection, if there is one (its server session is deleted), and says so.
     pub fn disconnect(&self) {
-        if let Some(old) = self.connection.get_value() {
-            old.disconnect();
-        }
+        let Some(old) = self.connection.get_value() else { return };
+        old.disconnect();
         self.connection.set_value(None);
         self.state.update(|s| s.status = Status::Disconnected);
-        if let Some(auth) = use_context::<auth::Auth>() {
-            auth.with(|m, _| m.disconnect());
+        if let Some(server) = self.workspace.server_of(self.tab) {
+            self.workspace.auth.with(|m, _| m.disconnect(&server));
         }
     }
 
@@ -55,22 +58,202 @@ impl Console {
     }
 }
 
+/// One tab's state: its console and what the person typed or picked in it. Its signals belong
+/// to `owner`, dropped with the tab.
+#[derive(Clone)]
+pub struct TabState {
+    pub console: Console,
+    pub url: RwSignal<String>,
+    pub transport: RwSignal<TransportChoice>,
+    pub selected: calls::Selected,
+    owner: Owner,
+}
+
+impl TabState {
+    fn new(workspace: Workspace, tab: TabId, url: String) -> TabState {
+        let owner = Owner::new();
+        owner.with(|| TabState {
+            console: Console {
+                tab,
+                workspace,
+                state: RwSignal::new(ConsoleState::default()),
+                now: workspace.now,
+                connection: StoredValue::new_local(None),
+            },
+            url: RwSignal::new(url),
+            transport: RwSignal::new(TransportChoice::Auto),
+            selected: calls::Selected(RwSignal::new(None)),
+            owner: owner.clone(),
+        })
+    }
+}
+
+/// The servers open side by side (`core::tabs`), and what they share: the clock, the sign-in and
+/// the roots offered to servers. Handed to callbacks, which run outside any component.
+#[derive(Clone, Copy)]
+pub struct Workspace {
+    pub tabs: RwSignal<Tabs<TabState>, LocalStorage>,
+    pub now: RwSignal<u64>,
+    pub auth: auth::Auth,
+    pub roots: asks::Roots,
+}
+
+impl Workspace {
+    pub fn tab(&self, id: TabId) -> Option<TabState> {
+        self.tabs.with_untracked(|t| t.get(id).map(|t| t.payload.clone()))
+    }
+
+    pub fn server_of(&self, id: TabId) -> Option<ServerUrl> {
+        self.tabs.with_untracked(|t| t.get(id).and_then(|t| t.server.clone()))
+    }
+
+    /// The console of the tab connected to `server`.
+    fn console_of(&self, server: &ServerUrl) -> Option<Console> {
+        self.tabs
+            .with_untracked(|t| t.find(server).and_then(|id| t.get(id).map(|t| t.payload.console)))
+    }
+
+    /// A new tab, in front, with `url` in its address field; a server already open brings its
+    /// tab forward instead, with the sentence.
+    fn open(&self, url: String) -> Result<TabId, String> {
+        let server = ServerUrl::parse(&url).ok();
+        let workspace = *self;
+        let mut opened = Err(String::new());
+        self.tabs.update(|t| {
+            opened = t
+                .open(server, |id| TabState::new(workspace, id, url))
+                .map_err(|(_, e)| e.to_string());
+        });
+        self.show_front();
+        opened
+    }
+
+    /// A sentence in the tab in front.
+    fn say(&self, sentence: String) {
+        let front = self.tabs.with_untracked(|t| t.front().map(|f| f.payload.console.state));
+        if let Some(state) = front {
+            state.update(|s| s.notice = Some(sentence));
+        }
+    }
+
+    fn bring_to_front(&self, id: TabId) {
+        self.tabs.update(|t| t.bring_to_front(id));
+        self.show_front();
+    }
+
+    /// The sign-in's view follows the tab in front: its server, or what its address field names.
+    fn show_front(&self) {
+        let Some((server, url)) =
+            self.tabs.with_untracked(|t| t.front().map(|f| (f.server.clone(), f.payload.url)))
+        else {
+            return;
+        };
+        let shown = server.or_else(|| ServerUrl::parse(&url.get_untracked()).ok());
+        self.auth.with(|m, _| m.show(shown));
+    }
+
+    /// Closes tab `id`: its connection ends, its tokens are revoked and forgotten, and its
+    /// signals are dropped.
+    fn close(&self, id: TabId) {
+        let Some(tab) = self.tab(id) else { return };
+        if let Some(old) = tab.console.connection.get_value() {
+            old.disconnect();
+        }
+        if let Some(server) = self.server_of(id) {
+            self.auth.with(|m, now| m.close(&server, now));
+        }
+        let workspace = *self;
+        let fresh = |id| TabState::new(workspace, id, String::new());
+        let mut closed = None;
+        self.tabs.update(|t| closed = t.close(id, fresh));
+        self.show_front();
+        // The views of the tab are dropped when the page next renders; its signals only after.
+        if let Some(closed) = closed {
+            spawn_local(async move {
+                clock::sleep(0).await;
+                closed.payload.owner.cleanup();
+            });
+        }
+    }
+}
+
+/// Connects tab `id` to the server in its address field, with the transport chosen there.
+fn connect(workspace: Workspace, id: TabId) {
+    let Some(tab) = workspace.tab(id) else { return };
+    let (console, state) = (tab.console, tab.console.state);
+    console.disconnect();
+    let (auth, roots) = (workspace.auth, workspace.roots);
+    let server = match ServerUrl::parse(&tab.url.get_untracked()) {
+        Ok(server) => server,
+        Err(e) => {
+            return state.set(ConsoleState {
+                status: Status::Failed(e.to_string()),
+                ..ConsoleState::default()
+            });
+        }
+    };
+    let mut taken = Ok(());
+    workspace.tabs.update(|t| taken = t.connect(id, &server).map_err(|(_, e)| e));
+    if let Err(e) = taken {
+        // The tab that has the server came to the front, and says so.
+        workspace.show_front();
+        workspace.say(e.to_string());
+        return;
+    }
+    workspace.show_front();
+    let bearer = match auth.with(|m, now| m.connect(&server, now)) {
+        Ok(bearer) => bearer,
+        Err(e) => {
+            return state.set(ConsoleState {
+                status: Status::Failed(e.to_string()),
+                ..ConsoleState::default()
+            });
+        }
+    };
+    state.set(ConsoleState::connecting());
+    let endpoint = server.to_string();
+    let opened = Connection::open(
+        &endpoint,
+        tab.transport.get_untracked(),
+        SessionConfig { capabilities: client_capabilities(), ..SessionConfig::default() },
+        bearer,
+        move |event| {
+            if let EngineEvent::AuthRequired(asked) = &event {
+                auth.with(|m, now| m.handle_refusal(&server, asked, now));
+            }
+            // Roots are answered at once, from the roots editor.
+            for ask in roots_asked(&event) {
+                let result = roots_result(&roots.0.get_untracked());
+                console
+                    .with_connection(|c| c.with_session(|s, now| s.respond(&ask, Ok(result), now)));
+            }
+            let follow = follow_up(&event);
+            let rereads = rereads(&event);
+            state.update(|s| s.apply(event));
+            for uri in rereads {
+                catalog::reread(console, &uri);
+            }
+            for kind in follow {
+                let listed = console
+                    .with_connection(|c| c.with_session(|session, now| session.list(kind, now)));
+                if let Some(Err(e)) = listed {
+                    state.update(|s| s.notice = Some(e.to_string()));
+                }
+            }
+        },
+    );
+    match opened {
+        Ok(c) => console.connection.set_value(Some(c)),
+        Err(e) => state.update(|s| s.status = Status::Failed(e.to_string())),
+    }
+}
+
 /// The whole console.
 #[component]
 pub fn App() -> impl IntoView {
-    let url = RwSignal::new(String::new());
     let ready = RwSignal::new(false);
-    let transport = RwSignal::new(TransportChoice::Auto);
-    let console = Console {
-        state: RwSignal::new(ConsoleState::default()),
-        now: RwSignal::new(clock::now_ms()),
-        connection: StoredValue::new_local(None),
-    };
-    provide_context(console);
-    let selected = calls::Selected(RwSignal::new(None));
-    provide_context(selected);
+    let now = RwSignal::new(clock::now_ms());
     let roots = asks::Roots(RwSignal::new(Vec::new()));
-    provide_context(roots);
     // A full-page sign-in coming back: the address bar is cleaned before anything else runs.
     let redirect_answer = web_auth::take_redirect_answer();
     let console_url = url::Url::parse(&location::href()).ok();
@@ -85,96 +268,36 @@ pub fn App() -> impl IntoView {
         driver: StoredValue::new_local(driver.clone()),
     };
     provide_context(auth);
-    let state = console.state;
+    let workspace = Workspace { tabs: RwSignal::new_local(Tabs::default()), now, auth, roots };
+    provide_context(workspace);
+    let _ = workspace.open(String::new());
     driver.listen(
         move |action| match action {
             Action::Bearer(bearer) => {
-                console.with_connection(|c| c.resume_with_bearer(bearer));
+                if let Some(console) = workspace.console_of(&bearer.server) {
+                    console.with_connection(|c| c.resume_with_bearer(bearer));
+                }
             }
             Action::GiveUp { server, error } => {
-                console.with_connection(|c| c.auth_failed(&server, &error.to_string()));
+                if let Some(console) = workspace.console_of(&server) {
+                    console.with_connection(|c| c.auth_failed(&server, &error.to_string()));
+                }
             }
-            Action::EndSession(server)
-                if console.with_connection(|c| c.serves(&server)).unwrap_or(false) =>
-            {
-                console.disconnect();
+            Action::EndSession(server) => {
+                if let Some(console) = workspace.console_of(&server) {
+                    console.disconnect();
+                }
             }
             _ => {}
         },
         move |view| auth.view.set(view),
     );
 
-    let disconnect = move || {
-        if let Some(old) = console.connection.get_value() {
-            old.disconnect();
-        }
-        console.connection.set_value(None);
-    };
-    let connect = move || {
-        disconnect();
-        let server = match ServerUrl::parse(&url.get_untracked()) {
-            Ok(server) => server,
-            Err(e) => {
-                return state.set(ConsoleState {
-                    status: Status::Failed(e.to_string()),
-                    ..ConsoleState::default()
-                });
-            }
-        };
-        let bearer = match auth.with(|m, now| m.connect(&server, now)) {
-            Ok(bearer) => bearer,
-            Err(e) => {
-                return state.set(ConsoleState {
-                    status: Status::Failed(e.to_string()),
-                    ..ConsoleState::default()
-                });
-            }
-        };
-        state.set(ConsoleState::connecting());
-        let endpoint = server.to_string();
-        let opened = Connection::open(
-            &endpoint,
-            transport.get_untracked(),
-            SessionConfig { capabilities: client_capabilities(), ..SessionConfig::default() },
-            bearer,
-            move |event| {
-                if let EngineEvent::AuthRequired(asked) = &event {
-                    auth.with(|m, now| m.handle_refusal(&server, asked, now));
-                }
-                // Roots are answered at once, from the roots editor.
-                for ask in roots_asked(&event) {
-                    let result = roots_result(&roots.0.get_untracked());
-                    console.with_connection(|c| {
-                        c.with_session(|s, now| s.respond(&ask, Ok(result), now))
-                    });
-                }
-                let follow = follow_up(&event);
-                let rereads = rereads(&event);
-                state.update(|s| s.apply(event));
-                for uri in rereads {
-                    catalog::reread(console, &uri);
-                }
-                for kind in follow {
-                    let listed = console.with_connection(|c| {
-                        c.with_session(|session, now| session.list(kind, now))
-                    });
-                    if let Some(Err(e)) = listed {
-                        state.update(|s| s.notice = Some(e.to_string()));
-                    }
-                }
-            },
-        );
-        match opened {
-            Ok(c) => console.connection.set_value(Some(c)),
-            Err(e) => state.update(|s| s.status = Status::Failed(e.to_string())),
-        }
-    };
-
     // The countdown while reconnecting needs a clock that ticks.
     spawn_local(async move {
         loop {
             clock::sleep(1_000).await;
-            console.now.set(clock::now_ms());
+            now.set(clock::now_ms());
         }
     });
 
@@ -215,23 +338,144 @@ pub fn App() -> impl IntoView {
             }
         });
         ready.set(true);
+        // The first tab is the front one; the others open behind it.
+        let Some(first) = workspace.tab(0) else { return };
         if opening.open.is_some() {
-            selected.0.set(opening.open);
+            first.selected.0.set(opening.open);
         }
         if let Some(server) = opening.server {
-            auth.with(|m, _| m.focus(ServerUrl::parse(&server).ok()));
-            url.set(server);
-            if opening.connect {
-                connect();
+            first.url.set(server);
+        }
+        let mut tabs = vec![0];
+        for server in opening.behind {
+            match workspace.open(server.to_string()) {
+                Ok(id) => tabs.push(id),
+                Err(e) => said.push(e),
+            }
+        }
+        workspace.bring_to_front(0);
+        if opening.connect {
+            for id in tabs {
+                connect(workspace, id);
             }
         }
         // After connecting, which starts the view afresh.
         if !said.is_empty() {
-            state.update(|s| s.notice = Some(said.join(" ")));
+            first.console.state.update(|s| s.notice = Some(said.join(" ")));
         }
     });
 
-    // Nothing is connected before the deployer's configuration is known.
+    view! {
+        <header class="mc-header">
+            <h1>"MCP Console"</h1>
+            <p class="mc-tagline">
+                "List and call the tools of any MCP server — right here in the page."
+            </p>
+        </header>
+        <main class="mc-main">
+            <TabStrip />
+            <For
+                each=move || workspace.tabs.with(|t| t.iter().map(|t| t.id).collect::<Vec<_>>())
+                key=|id| *id
+                let:id
+            >
+                <TabPanel id ready />
+            </For>
+            <asks::RootsEditor />
+        </main>
+    }
+    .into_any()
+}
+
+/// The servers open, as tabs: each with its connection's state; one more opens an empty tab.
+#[component]
+fn TabStrip() -> impl IntoView {
+    let workspace = expect_context::<Workspace>();
+    let ids = move || workspace.tabs.with(|t| t.iter().map(|t| t.id).collect::<Vec<_>>());
+    let open_empty = move |_| {
+        if let Err(e) = workspace.open(String::new()) {
+            workspace.say(e);
+        }
+    };
+    view! {
+        <nav class="mc-tabs" aria-label="Servers">
+            <div role="tablist" class="mc-tablist">
+                <For each=ids key=|id| *id let:id>
+                    {
+                        let front = move || workspace.tabs.with(|t| t.front_id() == Some(id));
+                        let label = move || workspace.tabs.with(|t| t.label(id));
+                        let state = workspace.tab(id).map(|t| t.console.state);
+                        let dot = move || {
+                            state
+                                .map(|s| {
+                                    s.with(|s| match s.status {
+                                        Status::Connected(_) => "mc-dot mc-dot--ok",
+                                        Status::Failed(_) => "mc-dot mc-dot--error",
+                                        Status::Reconnecting { .. } | Status::Connecting => {
+                                            "mc-dot mc-dot--warn"
+                                        }
+                                        _ => "mc-dot",
+                                    })
+                                })
+                                .unwrap_or("mc-dot")
+                        };
+                        view! {
+                            <span class="mc-tab" class:mc-tab--front=front>
+                                <button
+                                    type="button"
+                                    role="tab"
+                                    id=format!("tab-{id}")
+                                    aria-controls=format!("tab-panel-{id}")
+                                    aria-selected=move || front().to_string()
+                                    data-testid="tab"
+                                    on:click=move |_| workspace.bring_to_front(id)
+                                >
+                                    <span class=dot aria-hidden="true"></span>
+                                    {label}
+                                </button>
+                                <button
+                                    type="button"
+                                    class="mc-tab-close"
+                                    data-testid="tab-close"
+                                    aria-label=move || format!("Close {}", label())
+                                    title="Close: ends the session and forgets its sign-in"
+                                    on:click=move |_| workspace.close(id)
+                                >
+                                    "×"
+                                </button>
+                            </span>
+                        }
+                    }
+                </For>
+            </div>
+            <button
+                type="button"
+                class="mc-secondary mc-tab-new"
+                data-testid="tab-new"
+                aria-label="Open another server in a new tab"
+                on:click=open_empty
+            >
+                "+"
+            </button>
+        </nav>
+    }
+}
+
+/// One server's tab: its address, status, sign-in, catalog, calls and log.
+#[component]
+fn TabPanel(
+    /// The tab shown.
+    id: TabId,
+    /// Whether the deployer's configuration is known (nothing connects before).
+    ready: RwSignal<bool>,
+) -> impl IntoView {
+    let workspace = expect_context::<Workspace>();
+    let Some(tab) = workspace.tab(id) else { return ().into_any() };
+    let (console, url, transport) = (tab.console, tab.url, tab.transport);
+    provide_context(console);
+    provide_context(tab.selected);
+    let state = console.state;
+    let front = move || workspace.tabs.with(|t| t.front_id() == Some(id));
     let busy = move || !ready.get() || state.with(|s| s.status == Status::Connecting);
     let live =
         move || state.with(|s| !matches!(s.status, Status::Disconnected | Status::Failed(_)));
@@ -245,23 +489,24 @@ pub fn App() -> impl IntoView {
     };
 
     view! {
-        <header class="mc-header">
-            <h1>"MCP Console"</h1>
-            <p class="mc-tagline">
-                "List and call the tools of any MCP server — right here in the page."
-            </p>
-        </header>
-        <main class="mc-main">
+        <section
+            class="mc-tab-panel"
+            role="tabpanel"
+            id=format!("tab-panel-{id}")
+            aria-labelledby=format!("tab-{id}")
+            data-testid="tab-panel"
+            hidden=move || !front()
+        >
             <form
                 class="mc-connect"
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    connect();
+                    connect(workspace, id);
                 }
             >
-                <label for="server-url">"Server URL"</label>
+                <label for=format!("server-url-{id}")>"Server URL"</label>
                 <input
-                    id="server-url"
+                    id=format!("server-url-{id}")
                     data-testid="server-url"
                     type="url"
                     required
@@ -271,8 +516,10 @@ pub fn App() -> impl IntoView {
                     prop:value=move || url.get()
                     on:input=move |ev| {
                         let text = event_target_value(&ev);
-                        auth.with(|m, _| m.focus(ServerUrl::parse(&text).ok()));
                         url.set(text);
+                        if console.connection.with_value(Option::is_none) {
+                            workspace.show_front();
+                        }
                     }
                 />
                 <select
@@ -315,7 +562,9 @@ pub fn App() -> impl IntoView {
                     {move || state.with(|s| s.notice.clone().unwrap_or_default())}
                 </p>
             </Show>
-            <auth::AuthPanel />
+            <Show when=front>
+                <auth::AuthPanel />
+            </Show>
             <server_panel::ServerPanel />
             <asks::AskPanel />
             <div class="mc-workspace">
@@ -327,8 +576,7 @@ pub fn App() -> impl IntoView {
                 <calls::CallPanel />
             </div>
             <log_panel::LogPanel />
-            <asks::RootsEditor />
-        </main>
+        </section>
     }
     .into_any()
 }

@@ -6,6 +6,7 @@
 
 mod signin;
 mod support;
+mod tabs;
 mod trust;
 
 use serde_json::{Value, json};

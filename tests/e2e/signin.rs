@@ -132,12 +132,9 @@ async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
     assert!(scopes.contains("mcp:tools"), "{scopes}");
     let expiry = b.texts("[data-testid=auth-expiry]").await.concat();
     assert!(expiry.starts_with("expires in"), "{expiry:?}");
-    for n in 0..3 {
-        rig.echo(&format!("signed-in call {n}")).await;
-    }
-
     // The trace shows discovery skipped (explicit tenant), the authorization URL and the token
-    // answer, with the secrets removed.
+    // answer, with the secrets removed. (Read before the calls: a refresh during them, which a
+    // server's passing refusal can cause, rightly replaces it.)
     let trace = b
         .client
         .execute("return document.querySelector('[data-testid=auth-trace]').textContent", vec![])
@@ -149,6 +146,10 @@ async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
     assert!(trace.contains("state=[redacted]"), "{trace}");
     assert!(trace.contains("\"access_token\":\"[redacted]\""), "{trace}");
     assert!(!trace.contains("resource="), "Entra settings leave resource out: {trace}");
+
+    for n in 0..3 {
+        rig.echo(&format!("signed-in call {n}")).await;
+    }
 
     let left = rig.leftovers().await;
     assert_eq!(left["local"], json!({}), "{left}");

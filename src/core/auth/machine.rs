@@ -576,9 +576,9 @@ impl SignIn {
 
     // The connection.
 
-    /// A tab connects to `server`, and is in front: its tokens are now refreshed and handed out,
-    /// and it gets its bearer to start with, if one is at hand. Refused when the deployer allows
-    /// only other servers.
+    /// A tab connects to `server` (in front or behind: the view stays with [`SignIn::show`]): its
+    /// tokens are now refreshed and handed out, and it gets its bearer to start with, if one is
+    /// at hand. Refused when the deployer allows only other servers.
     pub fn connect(
         &mut self,
         server: &ServerUrl,
@@ -587,7 +587,6 @@ impl SignIn {
         self.deployment.check_server(server)?;
         self.waiting.remove(server);
         self.connected.insert(server.clone(), ());
-        self.shown = Some(server.clone());
         let notice = self.notice.take();
         let record = self.record(server);
         // An answer the page came back with, unasked for, is said on the server it opens.
@@ -1847,7 +1846,9 @@ mod tests {
             Press { framed: false, random: Random(std::array::from_fn(|i| i as u8)), open: None }
         }
 
+        /// The tab in front connects to `s`.
         fn connect(&mut self, s: &str) -> Option<Bearer> {
+            self.m.show(Some(server(s)));
             let bearer = self.m.connect(&server(s), self.now).unwrap_or_else(|e| panic!("{e}"));
             self.run();
             bearer
@@ -2525,6 +2526,24 @@ mod tests {
         assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "{:?}", w.phase());
     }
 
+    /// Closing a tab revokes its refresh token, as a sign-out does.
+    #[test]
+    fn closing_a_tab_revokes_its_refresh_token() {
+        let mut w = World::new(Config { mode: SignInMode::Popup, ..Config::default() }, "");
+        let mcp = idp_server(&mut w);
+        w.connect(&mcp);
+        w.refused(&mcp, 401, "Bearer");
+        w.sign_in();
+        w.approve();
+        assert_eq!(w.phase(), SignInStatus::SignedIn);
+        w.m.close(&server(&mcp), w.now);
+        w.run();
+        let revoked = w.requests_to(&format!("{IDP}/revoke"));
+        assert_eq!(revoked.len(), 1, "{:?}", w.seen);
+        assert!(revoked[0].body.contains("token=rt-1"));
+        assert!(!w.actions.iter().any(|a| matches!(a, Action::EndSession(_))), "the tab ends it");
+    }
+
     /// Attack 5: sign-out revoked nothing. Now it revokes, also a refresh token a refresh under
     /// way rotates after the sign-out.
     #[test]
@@ -2737,7 +2756,7 @@ mod tests {
         w.m = SignIn::new(deployment);
         w.m.resume(Some((*pending, trace)), &format!("{redirect}?code=c&state={state}"), w.now);
         w.run();
-        let bearer = w.m.connect(&server(&mcp), w.now).ok().flatten();
+        let bearer = w.connect(&mcp);
         assert_eq!(bearer.map(|b| b.token.secret().clone()).as_deref(), Some("at-1"));
         assert_eq!(w.m.view().settings.client_id.as_deref(), Some("c1"));
         assert!(
@@ -2754,6 +2773,7 @@ mod tests {
         ));
         assert!(again.poll_output().is_none());
         // The page then opens its server, which asks for a sign-in: the sentence stays in view.
+        again.show(Some(server(&mcp)));
         assert!(again.connect(&server(&mcp), w.now).is_ok());
         let refusal = AuthRequired { status: 401, www_authenticate: None, had_token: false };
         again.handle_refusal(&server(&mcp), &refusal, w.now);

@@ -107,8 +107,8 @@ pub struct Opening {
     /// The tab in front: the link's server, else the first `config.json` names.
     pub server: Option<String>,
     pub connect: bool,
-    /// The other servers `config.json` names, each opened in a tab behind (connected when the
-    /// file says `AutoConnect`).
+    /// The link's further servers, then the other servers `config.json` names, each opened in a
+    /// tab behind (connected as the front one is).
     pub behind: Vec<ServerUrl>,
     pub open: Option<Opened>,
     pub mode: Option<SignInMode>,
@@ -394,8 +394,12 @@ impl Deployment {
             ..Opening::default()
         };
         let front = opening.server.as_deref().and_then(|s| ServerUrl::parse(s).ok());
-        opening.behind =
-            self.servers.iter().map(|(s, _)| s.clone()).filter(|s| Some(s) != front.as_ref()).collect();
+        let more = link.more_servers.iter().filter_map(|s| ServerUrl::parse(s).ok());
+        for server in more.chain(self.servers.iter().map(|(s, _)| s.clone())) {
+            if Some(&server) != front.as_ref() && !opening.behind.contains(&server) {
+                opening.behind.push(server);
+            }
+        }
         if let Some(redirect) = link.redirect_uri.as_deref() {
             let wanted = self.console.join(redirect).ok();
             if wanted.as_ref() != Some(&self.callback) {
