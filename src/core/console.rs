@@ -5,6 +5,7 @@
 
 use crate::core::asks::Ask;
 use crate::core::engine::{ConnectionState, EngineEvent, TransportKind};
+use crate::core::history::History;
 use crate::core::json::FromJson;
 use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::{Prompt, Resource, Tool};
@@ -109,12 +110,16 @@ pub struct ConsoleState {
     pub notice: Option<String>,
     /// How the console found the revision and transport it speaks, oldest first.
     pub steps: Vec<String>,
+    /// Every message sent and received, across reconnections.
+    pub traffic: History,
 }
 
 impl ConsoleState {
-    /// A fresh connection attempt.
-    pub fn connecting() -> Self {
-        ConsoleState { status: Status::Connecting, ..ConsoleState::default() }
+    /// The tab connects again (to its server or another): everything starts over but the
+    /// traffic, which is the tab's.
+    pub fn restart(&mut self, status: Status) {
+        let traffic = std::mem::take(&mut self.traffic);
+        *self = ConsoleState { status, traffic, ..ConsoleState::default() };
     }
 
     /// Records a tool call the user just made.
@@ -179,6 +184,7 @@ impl ConsoleState {
                 }
                 self.steps.push(line);
             }
+            EngineEvent::Traffic(traffic) => self.traffic.record(*traffic),
         }
     }
 
@@ -486,6 +492,28 @@ pub fn rows_in_view(scroll_top: f64, rows: usize) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn connecting() -> ConsoleState {
+        ConsoleState { status: Status::Connecting, ..ConsoleState::default() }
+    }
+
+    #[test]
+    fn the_traffic_is_kept_across_a_new_connection_of_the_tab() {
+        use crate::core::history::Traffic;
+        use crate::core::jsonrpc::Message;
+        let mut s = connecting();
+        let note = Message::notification("notifications/initialized", None);
+        s.apply(EngineEvent::Traffic(Box::new(Traffic {
+            sent: true,
+            at: 1,
+            message: note,
+            over: None,
+        })));
+        s.notice = Some("old".into());
+        s.restart(Status::Connecting);
+        assert_eq!((s.traffic.len(), s.notice.clone()), (1, None));
+        assert_eq!(s.status, Status::Connecting);
+    }
     use crate::core::protocol::Implementation;
     use crate::core::session::SessionError;
     use serde_json::json;
@@ -515,7 +543,7 @@ mod tests {
 
     #[test]
     fn status_line_follows_the_connection() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         assert_eq!(s.status_line(0), "Connecting…");
         s.apply(session(SessionEvent::Ready(summary("everything"))));
         connected(&mut s);
@@ -536,7 +564,7 @@ mod tests {
 
     #[test]
     fn unnamed_servers_are_still_described() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         s.apply(session(SessionEvent::Ready(summary(" "))));
         connected(&mut s);
         assert!(s.status_line(0).starts_with("Connected to an unnamed server"));
@@ -544,7 +572,7 @@ mod tests {
 
     #[test]
     fn tools_replace_the_list_and_clear_the_notice() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         s.apply(session(SessionEvent::RequestFailed {
             id: None,
             method: "tools/list".into(),
@@ -559,7 +587,7 @@ mod tests {
 
     #[test]
     fn the_history_keeps_the_newest_calls_and_redraws_only_what_changed() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         for n in 0..(CALL_LIMIT as i64 + 5) {
             s.call_started(RequestId::Number(n), "echo", Map::new());
         }
@@ -622,7 +650,7 @@ mod tests {
 
     #[test]
     fn a_call_shows_progress_then_its_result() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         let id = RequestId::Number(3);
         s.call_started(id.clone(), "slow", Map::new());
         s.apply(session(SessionEvent::Progress {
@@ -642,7 +670,7 @@ mod tests {
 
     #[test]
     fn a_failed_call_keeps_its_sentence_and_others_go_to_the_notice() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         s.call_started(RequestId::Number(1), "x", Map::new());
         let error = SessionError::Cancelled { method: "tools/call".into() };
         s.apply(session(SessionEvent::RequestFailed {
@@ -678,7 +706,7 @@ mod tests {
 
     #[test]
     fn resources_and_prompts_are_typed_and_bad_items_are_counted() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         s.apply(session(SessionEvent::Listed {
             kind: ListKind::Resources,
             items: vec![json!({"uri": "a://1", "name": "one"}), json!({"name": "no uri"})],
@@ -708,7 +736,7 @@ mod tests {
 
     #[test]
     fn asks_queue_up_and_leave_when_answered_withdrawn_or_the_session_restarts() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         for n in 1..=3 {
             s.apply(session(SessionEvent::ServerRequest {
                 id: RequestId::Number(n),
@@ -737,7 +765,7 @@ mod tests {
 
     #[test]
     fn log_lines_are_kept_up_to_the_limit() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         for n in 0..(LOG_LIMIT + 3) {
             s.apply(session(SessionEvent::Notification {
                 method: "notifications/message".into(),
@@ -773,7 +801,7 @@ mod tests {
     #[test]
     fn each_round_a_call_needed_is_kept_with_how_it_was_answered() {
         use crate::core::session::InputRequest;
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         s.call_started(RequestId::Number(5), "deploy", Map::new());
         let form = json!({"message": "Sure?", "requestedSchema": {"type": "object"}});
         s.apply(session(SessionEvent::InputRequired {
@@ -807,7 +835,7 @@ mod tests {
 
     #[test]
     fn a_reread_takes_the_place_of_the_finished_reads_of_its_resource() {
-        let mut s = ConsoleState::connecting();
+        let mut s = connecting();
         s.request_started(RequestId::Number(1), CallKind::Resource, "note://a", Map::new());
         s.apply(session(SessionEvent::Answered {
             id: RequestId::Number(1),

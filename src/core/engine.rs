@@ -7,6 +7,7 @@
 
 use crate::core::address::{ServerUrl, same_origin_text};
 use crate::core::auth::tokens::Bearer;
+use crate::core::history::{SentOver, Traffic};
 use crate::core::http::{AUTHORIZATION_HEADER, HttpRequest};
 use crate::core::jsonrpc::{Message, RequestId};
 use crate::core::map::SortedMap;
@@ -88,6 +89,8 @@ pub enum EngineEvent {
     /// A step of finding out how to talk to the server (revision, transport), for the
     /// connection trace.
     Step(String),
+    /// A JSON-RPC message sent or received, for the history.
+    Traffic(Box<Traffic>),
 }
 
 /// The status line and headers of a response.
@@ -168,6 +171,9 @@ struct Stream {
     /// For a resumption GET: the event id it resumed after, kept in case it fails before
     /// bringing a newer one.
     resumed_from: String,
+    /// Whether it went with a token: a request sent before the token came is refused for want
+    /// of one, whatever the console holds by the time the refusal arrives.
+    carried_token: bool,
 }
 
 impl Stream {
@@ -315,7 +321,7 @@ impl Engine {
                 Timer::Rediscover => {}
             }
         }
-        self.release_held();
+        self.release_held(now);
         self.flush(now);
     }
 
@@ -399,7 +405,7 @@ impl Engine {
             self.http.set_protocol_version(&version);
         }
         while let Some(message) = self.session.poll_transmit() {
-            self.send(message);
+            self.send(message, now);
         }
         if self.session.is_stateless() {
             self.abort_unwanted();
@@ -577,7 +583,7 @@ impl Engine {
             self.on_endpoint(&endpoint, now);
         }
         for m in messages {
-            self.session.handle_message(m, now);
+            self.receive(m, now);
         }
         // (Removing the stream only when there is a problem: an `if let` over a tuple would
         // remove it every time.)
@@ -599,7 +605,7 @@ impl Engine {
                     match Message::decode_all(&text) {
                         Ok(messages) => {
                             for m in messages {
-                                self.session.handle_message(m, now);
+                                self.receive(m, now);
                             }
                         }
                         Err(e) => self
@@ -761,12 +767,14 @@ impl Engine {
     ) -> StreamId {
         // The token goes to the endpoint's origin only (a legacy message endpoint elsewhere is
         // refused before anything is sent to it, and this holds even so).
+        let mut carried_token = false;
         if let Some(token) = &self.bearer
             && same_origin_text(&request.url, self.http.endpoint())
         {
             request
                 .headers
                 .push((AUTHORIZATION_HEADER.into(), format!("Bearer {}", token.secret())));
+            carried_token = true;
         }
         self.next_stream += 1;
         let id = self.next_stream;
@@ -776,8 +784,9 @@ impl Engine {
             .find(|(name, _)| *name == "last-event-id")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        self.streams
-            .insert(id, Stream { kind, status: 0, body: Body::Pending, awaiting, resumed_from });
+        let stream =
+            Stream { kind, status: 0, body: Body::Pending, awaiting, resumed_from, carried_token };
+        self.streams.insert(id, stream);
         self.outputs.push_back(Output::Start { stream: id, request });
         id
     }
@@ -790,7 +799,7 @@ impl Engine {
     }
 
     /// Sends one message by the transport in use, or holds it while the server is away.
-    fn send(&mut self, message: Message) {
+    fn send(&mut self, message: Message, now: Millis) {
         if self.auth_wait || matches!(self.state, ConnectionState::Reconnecting { .. }) {
             self.held.push(message);
             return;
@@ -802,6 +811,7 @@ impl Engine {
         match &self.mode {
             Mode::Probing | Mode::Streamable => {
                 let request = self.http.post(&message, self.session.param_headers(&message));
+                self.sent(&message, &request, now);
                 self.start(StreamKind::Post { message }, request, awaiting);
             }
             Mode::Legacy { endpoint: Some(url) } => {
@@ -811,15 +821,35 @@ impl Engine {
                     headers: vec![("content-type".into(), "application/json".to_owned())],
                     body: Some(message.encode()),
                 };
+                self.sent(&message, &request, now);
                 self.start(StreamKind::LegacyPost { message }, request, awaiting);
             }
             Mode::Legacy { endpoint: None } => self.held.push(message),
         }
     }
 
-    fn release_held(&mut self) {
+    /// `message` goes out by `request`: the history gets it, with the request's address and
+    /// headers (the bearer, which `start` adds, only as whether one goes).
+    fn sent(&mut self, message: &Message, request: &HttpRequest, now: Millis) {
+        let over = SentOver {
+            url: request.url.clone(),
+            headers: request.headers.iter().map(|(n, v)| (n.to_string(), v.clone())).collect(),
+            bearer: self.bearer.is_some() && same_origin_text(&request.url, self.http.endpoint()),
+        };
+        let traffic = Traffic { sent: true, at: now, message: message.clone(), over: Some(over) };
+        self.events.push_back(EngineEvent::Traffic(Box::new(traffic)));
+    }
+
+    /// A message from the server: to the history, then to the session.
+    fn receive(&mut self, message: Message, now: Millis) {
+        let traffic = Traffic { sent: false, at: now, message: message.clone(), over: None };
+        self.events.push_back(EngineEvent::Traffic(Box::new(traffic)));
+        self.session.handle_message(message, now);
+    }
+
+    fn release_held(&mut self, now: Millis) {
         for message in std::mem::take(&mut self.held) {
-            self.send(message);
+            self.send(message, now);
         }
     }
 
@@ -899,10 +929,10 @@ impl Engine {
             self.session.restart(now, &not_run);
             self.set_state(ConnectionState::Connecting);
         }
-        self.release_held();
+        self.release_held(now);
     }
 
-    fn link_is_up(&mut self, _now: Millis) {
+    fn link_is_up(&mut self, now: Millis) {
         self.failures = 0;
         self.timers.retain(|(_, t)| *t != Timer::Rediscover);
         if matches!(self.state, ConnectionState::Reconnecting { .. }) {
@@ -915,7 +945,7 @@ impl Engine {
             } else {
                 self.set_state(ConnectionState::Connecting);
             }
-            self.release_held();
+            self.release_held(now);
         }
     }
 
@@ -954,7 +984,7 @@ impl Engine {
             return;
         }
         // A request without a token is refused as a matter of course; only refused tokens count.
-        if self.bearer.is_some() {
+        if s.carried_token {
             self.refusals = self.refusals.saturating_add(1);
         }
         self.auth_wait = true;
@@ -967,7 +997,7 @@ impl Engine {
         self.events.push_back(EngineEvent::AuthRequired(AuthRequired {
             status: head.status,
             www_authenticate: head.www_authenticate,
-            had_token: self.bearer.is_some(),
+            had_token: s.carried_token,
         }));
     }
 
@@ -1183,7 +1213,7 @@ impl Engine {
             .filter(|m| matches!(m, Message::Error { id: Some(id), .. } if awaiting.contains(id)))
             .collect();
         for answer in answers {
-            self.session.handle_message(answer, now);
+            self.receive(answer, now);
         }
         let unanswered: Vec<RequestId> =
             awaiting.iter().filter(|id| self.session.is_pending(id)).cloned().collect();
@@ -1973,6 +2003,57 @@ mod tests {
         let (_, call) = rig.one_start();
         assert_eq!(bearer_of(&call), Some("Bearer t2"));
         assert!(!format!("{call:?}").contains("t2"), "Debug redacts the token");
+    }
+
+    /// Every message sent and received reaches the history, a sent one with how it went (its
+    /// address and headers; the token only as whether one went).
+    #[test]
+    fn the_traffic_is_reported_with_how_each_message_went() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.engine.set_bearer(Some(token("secret-token")));
+        rig.connected();
+        let _ = rig.events();
+        let _ = rig.call("echo");
+        let (post, req) = rig.one_start();
+        rig.answer_sse(post, &req, json!({"content": []}), Some("s1"));
+        let traffic: Vec<Traffic> = rig
+            .events()
+            .into_iter()
+            .filter_map(|e| match e {
+                EngineEvent::Traffic(t) => Some(*t),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(traffic.len(), 2, "{traffic:?}");
+        let over = traffic[0].over.clone().unwrap_or_else(|| panic!("sent by a POST"));
+        assert!(traffic[0].sent && over.bearer);
+        assert_eq!(over.url, req.url);
+        assert!(over.headers.iter().any(|(n, v)| n == "mcp-session-id" && !v.is_empty()));
+        assert!(!format!("{over:?}").contains("secret-token"), "{over:?}");
+        assert!(!traffic[1].sent && traffic[1].over.is_none());
+        assert!(matches!(traffic[1].message, Message::Response { .. }));
+    }
+
+    /// A request that left before the token came, refused after it came, was refused for want
+    /// of a token: the machine is told so (it then hands over the token it holds), and it counts
+    /// as no refused token.
+    #[test]
+    fn a_refusal_of_a_request_sent_before_the_token_came_says_it_had_none() {
+        let mut rig = Rig::new(TransportChoice::Auto);
+        rig.connected();
+        let _ = rig.call("a");
+        let (post, _) = rig.one_start();
+        rig.engine.set_bearer(Some(token("fresh")));
+        rig.refuse(post, 401, "Bearer");
+        let asked = rig.auth_events();
+        assert_eq!(asked.len(), 1);
+        assert!(!asked[0].had_token, "the request went without one");
+        rig.engine.resume_with_bearer(token("fresh"), rig.now);
+        let (again, req) = rig.one_start();
+        assert_eq!(bearer_of(&req), Some("Bearer fresh"));
+        rig.refuse(again, 401, r#"Bearer error="invalid_token""#);
+        let asked = rig.auth_events();
+        assert!(asked.len() == 1 && asked[0].had_token, "{asked:?}");
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod asks;
 pub mod auth;
 pub mod console;
 pub mod engine;
+pub mod history;
 pub mod http;
 pub mod json;
 pub mod jsonrpc;

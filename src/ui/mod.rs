@@ -28,6 +28,16 @@ use crate::platform::{clock, location};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+/// An element id no other element of the page has (forms and tabs repeat), for `<label for>`.
+pub fn unique_id(prefix: &str) -> String {
+    thread_local!(static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+    let n = NEXT.with(|next| {
+        next.set(next.get() + 1);
+        next.get()
+    });
+    format!("{prefix}-{n}")
+}
+
 /// What every component of a tab may reach: its state, the clock and its live connection.
 #[derive(Clone, Copy)]
 pub struct Console {
@@ -185,12 +195,7 @@ fn connect(workspace: Workspace, id: TabId) {
     let (auth, roots) = (workspace.auth, workspace.roots);
     let server = match ServerUrl::parse(&tab.url.get_untracked()) {
         Ok(server) => server,
-        Err(e) => {
-            return state.set(ConsoleState {
-                status: Status::Failed(e.to_string()),
-                ..ConsoleState::default()
-            });
-        }
+        Err(e) => return state.update(|s| s.restart(Status::Failed(e.to_string()))),
     };
     let mut taken = Ok(());
     workspace.tabs.update(|t| taken = t.connect(id, &server).map_err(|(_, e)| e));
@@ -203,14 +208,9 @@ fn connect(workspace: Workspace, id: TabId) {
     workspace.show_front();
     let bearer = match auth.with(|m, now| m.connect(&server, now)) {
         Ok(bearer) => bearer,
-        Err(e) => {
-            return state.set(ConsoleState {
-                status: Status::Failed(e.to_string()),
-                ..ConsoleState::default()
-            });
-        }
+        Err(e) => return state.update(|s| s.restart(Status::Failed(e.to_string()))),
     };
-    state.set(ConsoleState::connecting());
+    state.update(|s| s.restart(Status::Connecting));
     let endpoint = server.to_string();
     let opened = Connection::open(
         &endpoint,
@@ -391,7 +391,9 @@ pub fn App() -> impl IntoView {
 #[component]
 fn TabStrip() -> impl IntoView {
     let workspace = expect_context::<Workspace>();
-    let ids = move || workspace.tabs.with(|t| t.iter().map(|t| t.id).collect::<Vec<_>>());
+    // Drawn again only when tabs open or close, so a click keeps its button (and its focus).
+    let ids =
+        Memo::new(move |_| workspace.tabs.with(|t| t.iter().map(|t| t.id).collect::<Vec<_>>()));
     let open_empty = move |_| {
         if let Err(e) = workspace.open(String::new()) {
             workspace.say(e);
@@ -400,8 +402,7 @@ fn TabStrip() -> impl IntoView {
     view! {
         <nav class="mc-tabs" aria-label="Servers">
             <div role="tablist" class="mc-tablist">
-                <For each=ids key=|id| *id let:id>
-                    {
+                {move || ids.get().into_iter().map(move |id| {
                         let front = move || workspace.tabs.with(|t| t.front_id() == Some(id));
                         let label = move || workspace.tabs.with(|t| t.label(id));
                         let state = workspace.tab(id).map(|t| t.console.state);
@@ -445,8 +446,8 @@ fn TabStrip() -> impl IntoView {
                                 </button>
                             </span>
                         }
-                    }
-                </For>
+                    .into_any()
+                }).collect_view()}
             </div>
             <button
                 type="button"
