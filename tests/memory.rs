@@ -6,7 +6,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use leptos::prelude::Owner;
-use mcp_console::core::console::{CALL_LIMIT, ConsoleState};
+use mcp_console::core::console::{CALL_LIMIT, ConsoleState, Status};
 use mcp_console::core::engine::{Engine, Output, ResponseHead, StreamId, TransportChoice};
 use mcp_console::core::session::SessionConfig;
 use serde_json::{Map, Value, json};
@@ -107,7 +107,11 @@ fn ten_thousand_calls_hold_no_more_than_the_warm_up() {
 fn ten_thousand_calls() {
     let engine = Engine::new(URL, TransportChoice::StreamableHttp, SessionConfig::default())
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut rig = Rig { engine, console: ConsoleState::connecting(), now: 1_000 };
+    let mut rig = Rig {
+        engine,
+        console: ConsoleState { status: Status::Connecting, ..ConsoleState::default() },
+        now: 1_000,
+    };
     rig.engine.connect(rig.now);
     // server/discover answered with no discovery result: a 2025-11-25 session, as before.
     rig.serve(|_| json!({}));

@@ -23,6 +23,10 @@ fn is_raw(form: &Form) -> bool {
 #[derive(Clone, Copy)]
 pub struct Selected(pub RwSignal<Option<Opened>>);
 
+/// A call from the history to put into the call form: the tool and its arguments.
+#[derive(Clone, Copy)]
+pub struct Replay(pub RwSignal<Option<(String, Value)>>);
+
 /// An argument skeleton for a tool: each property with its default, or an empty value of its
 /// type, so a person edits instead of typing from nothing.
 fn skeleton(tool: &Tool) -> String {
@@ -50,6 +54,7 @@ fn skeleton(tool: &Tool) -> String {
 pub fn CallPanel() -> impl IntoView {
     let console = expect_context::<Console>();
     let selected = expect_context::<Selected>();
+    let replay = expect_context::<Replay>();
     let arguments = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     // The form view of the arguments, when the schema can be shown as one.
@@ -68,13 +73,27 @@ pub fn CallPanel() -> impl IntoView {
     let has_form =
         move || form.with(|f| f.as_ref().is_some_and(|f| !is_raw(f) && !f.fields.is_empty()));
     Effect::new(move |_| {
+        let again = replay.0.get();
         if let Some(t) = tool.get() {
-            arguments.set(skeleton(&t));
             problem.set(None);
             errors.set(Vec::new());
-            values.set(
-                form.with_untracked(|f| f.as_ref().map(schema_form::defaults).unwrap_or_default()),
-            );
+            match again.filter(|(name, _)| *name == t.name) {
+                // A call from the history: its arguments, in both views.
+                Some((_, args)) => {
+                    arguments.set(serde_json::to_string_pretty(&args).unwrap_or_default());
+                    values.set(form.with_untracked(|f| {
+                        f.as_ref()
+                            .map(|f| schema_form::arguments_to_values(f, &args))
+                            .unwrap_or_default()
+                    }));
+                }
+                None => {
+                    arguments.set(skeleton(&t));
+                    values.set(form.with_untracked(|f| {
+                        f.as_ref().map(schema_form::defaults).unwrap_or_default()
+                    }));
+                }
+            }
         }
     });
     // Switching views carries the arguments across.
@@ -165,9 +184,9 @@ pub fn CallPanel() -> impl IntoView {
                                             .into_any()
                                     } else {
                                         view! {
-                                            <label for="call-arguments">"Arguments (JSON)"</label>
+                                            <label for=format!("arguments-{}", console.tab)>"Arguments (JSON)"</label>
                                             <textarea
-                                                id="call-arguments"
+                                                id=format!("arguments-{}", console.tab)
                                                 data-testid="call-arguments"
                                                 spellcheck="false"
                                                 rows="8"

@@ -80,8 +80,8 @@ pub fn ResourceList() -> impl IntoView {
                     })
                     .collect_view();
                 view! {
-                    <section class="mc-tools" aria-labelledby="resources-heading">
-                        <h2 id="resources-heading">{heading}</h2>
+                    <section class="mc-tools" aria-labelledby=format!("resources-{}", console.tab)>
+                        <h2 id=format!("resources-{}", console.tab)>{heading}</h2>
                         <ul class="mc-tool-list" data-testid="resources">{items}</ul>
                     </section>
                 }
@@ -119,8 +119,8 @@ pub fn PromptList() -> impl IntoView {
                     })
                     .collect_view();
                 view! {
-                    <section class="mc-tools" aria-labelledby="prompts-heading">
-                        <h2 id="prompts-heading">{heading}</h2>
+                    <section class="mc-tools" aria-labelledby=format!("prompts-{}", console.tab)>
+                        <h2 id=format!("prompts-{}", console.tab)>{heading}</h2>
                         <ul class="mc-tool-list" data-testid="prompts">{items}</ul>
                     </section>
                 }

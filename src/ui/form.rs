@@ -35,7 +35,7 @@ fn FieldInput(
     errors: RwSignal<Vec<FieldError>>,
 ) -> impl IntoView {
     let key = field.key.clone();
-    let id = format!("field{}", key.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+    let id = crate::ui::unique_id("field");
     let label = format!("{}{}", field.label(), if field.required { " *" } else { "" });
     let description = field.description.clone();
     let name = field.name.clone();

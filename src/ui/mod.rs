@@ -9,6 +9,7 @@ mod calls;
 mod catalog;
 mod content;
 mod form;
+mod history;
 mod log_panel;
 mod server_panel;
 mod tool_list;
@@ -76,6 +77,7 @@ pub struct TabState {
     pub url: RwSignal<String>,
     pub transport: RwSignal<TransportChoice>,
     pub selected: calls::Selected,
+    pub replay: calls::Replay,
     owner: Owner,
 }
 
@@ -93,6 +95,7 @@ impl TabState {
             url: RwSignal::new(url),
             transport: RwSignal::new(TransportChoice::Auto),
             selected: calls::Selected(RwSignal::new(None)),
+            replay: calls::Replay(RwSignal::new(None)),
             owner: owner.clone(),
         })
     }
@@ -475,6 +478,7 @@ fn TabPanel(
     let (console, url, transport) = (tab.console, tab.url, tab.transport);
     provide_context(console);
     provide_context(tab.selected);
+    provide_context(tab.replay);
     let state = console.state;
     let front = move || workspace.tabs.with(|t| t.front_id() == Some(id));
     let busy = move || !ready.get() || state.with(|s| s.status == Status::Connecting);
@@ -577,6 +581,7 @@ fn TabPanel(
                 <calls::CallPanel />
             </div>
             <log_panel::LogPanel />
+            <history::HistoryPanel />
         </section>
     }
     .into_any()

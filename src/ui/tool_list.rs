@@ -40,8 +40,8 @@ pub fn ToolList() -> impl IntoView {
         let none_match = move || !empty && shown.with(Vec::is_empty);
         let px = |rows: usize| format!("{}px", rows * TOOL_ROW_PX);
         Some(view! {
-            <section class="mc-tools mc-tools--rows" aria-labelledby="tools-heading">
-                <h2 id="tools-heading">{heading}</h2>
+            <section class="mc-tools mc-tools--rows" aria-labelledby=format!("tools-{}", console.tab)>
+                <h2 id=format!("tools-{}", console.tab) data-testid="tools-heading">{heading}</h2>
                 {empty.then(|| view! { <p>"This server offers no tools."</p> })}
                 {(!empty).then(|| view! {
                     <input

@@ -4,6 +4,7 @@
 // These tests run natively, where the clock is fine; the ban is for code that runs in wasm.
 #![allow(clippy::disallowed_methods)]
 
+mod history;
 mod signin;
 mod support;
 mod tabs;
@@ -72,14 +73,14 @@ async fn connecting_lists_the_real_tools_of_server_everything() {
     let total = shown.len();
     browser.type_into("[data-testid=tool-filter]", "ECHO").await;
     let heading = format!("Tools (1 of {total})");
-    browser.wait_for_text("#tools-heading", |t| t == heading).await;
+    browser.wait_for_text("[data-testid=tools-heading]", |t| t == heading).await;
     assert_eq!(browser.texts(visible).await, ["echo"]);
     browser.set_value("[data-testid=tool-filter]", "no such tool").await;
     browser.wait_for("[data-testid=tool-none]").await;
     assert!(browser.texts(visible).await.is_empty());
     browser.set_value("[data-testid=tool-filter]", "").await;
     let heading = format!("Tools ({total})");
-    browser.wait_for_text("#tools-heading", |t| t == heading).await;
+    browser.wait_for_text("[data-testid=tools-heading]", |t| t == heading).await;
     assert_eq!(browser.texts(visible).await.len(), total);
 
     let shot = browser.screenshot("console-tools").await;
@@ -627,7 +628,8 @@ async fn tools_are_listed_across_every_page() {
     let page = console(None);
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "auto").await;
-    let heading = browser.wait_for_text("#tools-heading", |t| t.starts_with("Tools (")).await;
+    let heading =
+        browser.wait_for_text("[data-testid=tools-heading]", |t| t.starts_with("Tools (")).await;
     // Before the reference client asks too: how many pages did the console request?
     let stats: Value =
         serde_json::from_str(&support::http_get(&server.url.replace("/mcp", "/_test/stats")))

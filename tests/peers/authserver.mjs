@@ -564,6 +564,24 @@ app.post('/_test/config', (req, res) => {
   Object.assign(ttl, next);
   return res.json({ accessTokenTtl: ttl.access, refreshTokenTtl: ttl.refresh });
 });
+// POST /_test/token?sub=alice — an access token for the API as if the user had signed in with the
+// single-page-app client (for a test that runs a copied curl command with a real token).
+app.post('/_test/token', async (req, res) => {
+  const user = findUser(req.query.sub ?? 'alice');
+  if (!user) return res.status(404).json({ error: 'unknown user' });
+  const client = await provider.Client.find(spaClientId);
+  const scope = apiScopeNames.map((s) => `${apiAudience}/${s}`).join(' ');
+  const grant = new provider.Grant({ accountId: user.sub, clientId: spaClientId });
+  grant.addResourceScope(apiAudience, scope);
+  const grantId = await grant.save();
+  const resourceServer = new provider.ResourceServer(apiAudience, {
+    scope, audience: apiAudience, accessTokenFormat: 'jwt', accessTokenTTL: ttl.access, jwt: { sign: { alg: 'RS256' } },
+  });
+  const token = new provider.AccessToken({
+    accountId: user.sub, client, grantId, scope, gty: 'authorization_code', resourceServer,
+  });
+  return res.json({ access_token: await token.save() });
+});
 // POST /_test/revoke?sub=alice — revoke the user's grants (all refresh tokens) and sign-in sessions. No sub: everyone.
 app.post('/_test/revoke', async (req, res) => {
   const who = req.query.sub ?? req.query.user;
