@@ -2526,9 +2526,8 @@ mod tests {
         assert!(matches!(w.phase(), SignInStatus::Confirm(_)), "{:?}", w.phase());
     }
 
-    /// Closing a tab revokes its refresh token, as a sign-out does.
-    #[test]
-    fn closing_a_tab_revokes_its_refresh_token() {
+    /// Signed in by popup to a server whose authorization server (at `IDP`) offers revocation.
+    fn signed_in_at_idp() -> (World, String) {
         let mut w = World::new(Config { mode: SignInMode::Popup, ..Config::default() }, "");
         let mcp = idp_server(&mut w);
         w.connect(&mcp);
@@ -2536,6 +2535,13 @@ mod tests {
         w.sign_in();
         w.approve();
         assert_eq!(w.phase(), SignInStatus::SignedIn);
+        (w, mcp)
+    }
+
+    /// Closing a tab revokes its refresh token, as a sign-out does.
+    #[test]
+    fn closing_a_tab_revokes_its_refresh_token() {
+        let (mut w, mcp) = signed_in_at_idp();
         w.m.close(&server(&mcp), w.now);
         w.run();
         let revoked = w.requests_to(&format!("{IDP}/revoke"));
@@ -2548,13 +2554,7 @@ mod tests {
     /// way rotates after the sign-out.
     #[test]
     fn attack_5_sign_out_revokes_forgets_and_ends_the_session() {
-        let mut w = World::new(Config { mode: SignInMode::Popup, ..Config::default() }, "");
-        let mcp = idp_server(&mut w);
-        w.connect(&mcp);
-        w.refused(&mcp, 401, "Bearer");
-        w.sign_in();
-        w.approve();
-        assert_eq!(w.phase(), SignInStatus::SignedIn);
+        let (mut w, mcp) = signed_in_at_idp();
         w.m.handle_timeout(w.now + 8_000);
         let Some(Action::Fetch { id: refresh, .. }) = w.m.poll_output() else {
             panic!("a refresh")
