@@ -7,6 +7,7 @@ use crate::core::asks::Ask;
 use crate::core::engine::{ConnectionState, EngineEvent, TransportKind};
 use crate::core::history::History;
 use crate::core::json::FromJson;
+use crate::core::json_schema::{self, Violation};
 use crate::core::jsonrpc::RequestId;
 use crate::core::protocol::{Prompt, Resource, Tool};
 use crate::core::session::{AskId, ListKind, Millis, ServerSummary, SessionEvent};
@@ -72,6 +73,34 @@ pub struct Call {
     pub rounds: Vec<String>,
     /// Changes whenever the call does, so a view can redraw this call and no other.
     pub revision: u32,
+    /// For a tool that declares an `outputSchema`: how its result met it.
+    pub output: Option<OutputCheck>,
+}
+
+/// How a tool's structured result met the output schema it declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputCheck {
+    pub violations: Vec<Violation>,
+    /// Keywords of the schema the console does not check.
+    pub unchecked: Vec<&'static str>,
+}
+
+impl OutputCheck {
+    /// `result` of `tool`, if the tool declares an output schema and did not report an error.
+    fn of(tool: &Tool, result: &Value) -> Option<OutputCheck> {
+        let schema = tool.output_schema.as_ref()?;
+        if result.get("isError").and_then(Value::as_bool) == Some(true) {
+            return None;
+        }
+        let Some(structured) = result.get("structuredContent") else {
+            let sentence =
+                "The tool declares an output schema, but its result has no structuredContent.";
+            let violations = vec![Violation { at: String::new(), sentence: sentence.to_owned() }];
+            return Some(OutputCheck { violations, unchecked: Vec::new() });
+        };
+        let (violations, unchecked) = json_schema::check(schema, structured);
+        Some(OutputCheck { violations, unchecked })
+    }
 }
 
 impl Call {
@@ -144,6 +173,7 @@ impl ConsoleState {
             state,
             rounds: Vec::new(),
             revision: 0,
+            output: None,
         };
         self.calls.insert(0, call);
         self.calls.truncate(CALL_LIMIT);
@@ -246,7 +276,13 @@ impl ConsoleState {
             SessionEvent::Failed(error) => self.status = Status::Failed(error.to_string()),
             SessionEvent::Answered { id, result, .. } => {
                 self.drop_inputs_of(&id);
+                let tools = self.tools.clone();
                 if let Some(call) = self.call_mut(&id) {
+                    let tool =
+                        tools.as_deref().and_then(|t| t.iter().find(|t| t.name == call.tool));
+                    if call.kind == CallKind::Tool {
+                        call.output = tool.and_then(|t| OutputCheck::of(t, &result));
+                    }
                     call.state = CallState::Done(result);
                 }
             }
@@ -583,6 +619,32 @@ mod tests {
         s.apply(session(SessionEvent::ToolsListed(vec![tool])));
         assert_eq!(s.tools.as_ref().map(|t| t.len()), Some(1));
         assert_eq!(s.notice, None);
+    }
+
+    #[test]
+    fn a_result_is_checked_against_the_output_schema_its_tool_declares() {
+        let mut s = connecting();
+        let schema = json!({"type": "object", "properties": {"count": {"type": "integer"}}, "required": ["count"]});
+        let tools = [json!({"name": "counted", "outputSchema": schema}), json!({"name": "plain"})];
+        let tools = tools.into_iter().map(|t| Tool::from_json(t).unwrap_or_else(|e| panic!("{e}")));
+        s.apply(session(SessionEvent::ToolsListed(tools.collect())));
+        let mut answer = |n: i64, tool: &str, result: Value| {
+            s.call_started(RequestId::Number(n), tool, Map::new());
+            let (id, method) = (RequestId::Number(n), "tools/call".into());
+            s.apply(session(SessionEvent::Answered { id, method, result }));
+            s.calls[0].output.clone()
+        };
+        let wrong =
+            answer(1, "counted", json!({"content": [], "structuredContent": {"count": "three"}}));
+        let wrong = wrong.unwrap_or_else(|| panic!("checked"));
+        assert_eq!(wrong.violations.len(), 1);
+        assert_eq!(wrong.violations[0].at, "/count");
+        let right = answer(2, "counted", json!({"content": [], "structuredContent": {"count": 3}}));
+        assert_eq!(right.map(|c| c.violations.len()), Some(0));
+        let missing = answer(3, "counted", json!({"content": []}));
+        assert!(missing.is_some_and(|c| c.violations[0].sentence.contains("no structuredContent")));
+        assert_eq!(answer(4, "counted", json!({"content": [], "isError": true})), None);
+        assert_eq!(answer(5, "plain", json!({"content": [], "structuredContent": 1})), None);
     }
 
     #[test]

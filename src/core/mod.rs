@@ -10,6 +10,7 @@ pub mod engine;
 pub mod history;
 pub mod http;
 pub mod json;
+pub mod json_schema;
 pub mod jsonrpc;
 pub mod launch;
 pub mod map;

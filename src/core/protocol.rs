@@ -131,10 +131,58 @@ pub struct Tool {
     pub extra: Map<String, Value>,
 }
 
+/// What a tool declares of itself (`annotations`), each hint true only when declared so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hints {
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub open_world: bool,
+}
+
+/// Image types an icon may have; anything else (an HTML page, say) is not shown.
+const ICON_TYPES: [&str; 5] =
+    ["image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"];
+
 impl Tool {
     /// What a person should read first: the title when the server gave one, else the name.
     pub fn display_name(&self) -> &str {
         self.title.as_deref().filter(|t| !t.trim().is_empty()).unwrap_or(&self.name)
+    }
+
+    /// The hints the tool declares. One it leaves out counts as not given: the spec's defaults
+    /// (destructive and open-world) would make every undeclared tool ask before it runs.
+    pub fn hints(&self) -> Hints {
+        let hint = |name: &str| {
+            self.annotations.as_ref().and_then(|a| a.get(name)).and_then(Value::as_bool)
+                == Some(true)
+        };
+        let read_only = hint("readOnlyHint");
+        Hints {
+            read_only,
+            // Meaningful only for a tool that changes something.
+            destructive: !read_only && hint("destructiveHint"),
+            idempotent: hint("idempotentHint"),
+            open_world: hint("openWorldHint"),
+        }
+    }
+
+    /// Whether the person is asked before it runs: it declares it may destroy something, or
+    /// reach outside the server (the open world).
+    pub fn needs_confirmation(&self) -> bool {
+        let hints = self.hints();
+        hints.destructive || hints.open_world
+    }
+
+    /// The tool's icon, when it comes inside the answer as a `data:` URL of an image type; an
+    /// icon elsewhere is not fetched (a server could learn who opened the console, and when).
+    pub fn icon(&self) -> Option<&str> {
+        let icons = self.extra.get("icons")?.as_array()?;
+        icons.iter().filter_map(|i| i.get("src")?.as_str()).find(|src| {
+            let Some(rest) = src.strip_prefix("data:") else { return false };
+            let mime = rest.split([';', ',']).next().unwrap_or_default();
+            ICON_TYPES.contains(&mime) && rest.contains(";base64,")
+        })
     }
 }
 
@@ -504,6 +552,32 @@ impl Prompt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hints_count_only_when_declared_and_icons_only_inline() {
+        let tool = |v: Value| Tool::from_json(v).unwrap_or_else(|e| panic!("{e}"));
+        let bare = tool(json!({"name": "t"}));
+        assert_eq!((bare.hints(), bare.needs_confirmation()), (Hints::default(), false));
+        let rm = tool(
+            json!({"name": "rm", "annotations": {"destructiveHint": true, "idempotentHint": true}}),
+        );
+        assert!(rm.needs_confirmation() && rm.hints().idempotent);
+        let read = tool(
+            json!({"name": "r", "annotations": {"readOnlyHint": true, "destructiveHint": true}}),
+        );
+        assert!(!read.needs_confirmation(), "destructive means nothing for a read-only tool");
+        let web = tool(
+            json!({"name": "w", "annotations": {"openWorldHint": true, "readOnlyHint": true}}),
+        );
+        assert!(web.needs_confirmation());
+        let icons = tool(json!({"name": "i", "icons": [
+            {"src": "https://tracker.example/pixel.png"},
+            {"src": "data:text/html;base64,PHNjcmlwdD4="},
+            {"src": "data:image/svg+xml;base64,PHN2Zy8+"},
+        ]}));
+        assert_eq!(icons.icon(), Some("data:image/svg+xml;base64,PHN2Zy8+"));
+        assert_eq!(tool(json!({"name": "n", "icons": "x"})).icon(), None);
+    }
 
     #[test]
     fn every_revision_of_the_spec_is_supported_and_others_are_not() {
