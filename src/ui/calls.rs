@@ -1,7 +1,7 @@
 //! Calling a tool: the chosen tool's arguments editor and Call button, and every call made with
 //! its progress bar, Cancel button and result.
 
-use crate::core::console::{Call, CallKind, CallState, parse_arguments};
+use crate::core::console::{Call, CallKind, CallState, OutputCheck, parse_arguments};
 use crate::core::json::number_text;
 use crate::core::launch::Opened;
 use crate::core::protocol::Tool;
@@ -61,6 +61,9 @@ pub fn CallPanel() -> impl IntoView {
     let use_form = RwSignal::new(true);
     let values = RwSignal::new(FormValues::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
+    // A destructive or open-world tool waits here for the person's yes.
+    let confirming = RwSignal::new(false);
+    let ask_first = console.workspace.ask_first;
 
     // The list is compared by address: the open tool is looked up again only when the list or
     // the choice changes, not on every change of the state.
@@ -109,8 +112,12 @@ pub fn CallPanel() -> impl IntoView {
         use_form.set(on);
     };
 
-    let call = move || {
+    let call = move |confirmed: bool| {
         let Some(t) = tool.get_untracked() else { return };
+        if t.needs_confirmation() && ask_first.get_untracked() && !confirmed {
+            return confirming.set(true);
+        }
+        confirming.set(false);
         let from_form = use_form.get_untracked() && has_form();
         let args = if from_form {
             let Some(f) = form.get_untracked() else { return };
@@ -154,10 +161,14 @@ pub fn CallPanel() -> impl IntoView {
                                 data-testid="call-form"
                                 on:submit=move |ev| {
                                     ev.prevent_default();
-                                    call();
+                                    call(false);
                                 }
                             >
-                                <h2>{t.display_name().to_owned()}</h2>
+                                <h2>
+                                    {t.icon().map(|src| view! { <img class="mc-tool__icon" src=src.to_owned() alt="" /> })}
+                                    {t.display_name().to_owned()}
+                                </h2>
+                                <p class="mc-tool__hints" data-testid="tool-hints">{hint_badges(&t)}</p>
                                 <p class="mc-tool__description">{description}</p>
                                 <details class="mc-schema">
                                     <summary>"Input schema"</summary>
@@ -208,6 +219,24 @@ pub fn CallPanel() -> impl IntoView {
                                             }
                                         })
                                 }}
+                                <Show when=move || confirming.get()>
+                                    <div
+                                        class="mc-confirm"
+                                        role="alertdialog"
+                                        aria-label="Confirm the call"
+                                        data-testid="call-confirm"
+                                        on:keydown=move |ev| if ev.key() == "Escape" { confirming.set(false) }
+                                    >
+                                        <p>{confirm_sentence(&t)}</p>
+                                        <button type="button" data-testid="call-confirm-run" on:click=move |_| call(true)>
+                                            "Run it"
+                                        </button>
+                                        <button type="button" class="mc-secondary" data-testid="call-confirm-cancel"
+                                            on:click=move |_| confirming.set(false)>
+                                            "Don't run"
+                                        </button>
+                                    </div>
+                                </Show>
                                 <button
                                     type="submit"
                                     data-testid="call"
@@ -215,6 +244,15 @@ pub fn CallPanel() -> impl IntoView {
                                 >
                                     "Call"
                                 </button>
+                                <label class="mc-setting">
+                                    <input
+                                        type="checkbox"
+                                        data-testid="ask-first"
+                                        prop:checked=move || ask_first.get()
+                                        on:change=move |ev| ask_first.set(event_target_checked(&ev))
+                                    />
+                                    " Ask before running destructive or open-world tools"
+                                </label>
                             </form>
                         }
                     })
@@ -233,6 +271,60 @@ pub fn CallPanel() -> impl IntoView {
             </ol>
         </section>
     }
+}
+
+/// The hints a tool declares, as words.
+fn hint_badges(tool: &Tool) -> String {
+    let h = tool.hints();
+    let named = [
+        (h.read_only, "read-only"),
+        (h.destructive, "destructive"),
+        (h.idempotent, "idempotent"),
+        (h.open_world, "open-world"),
+    ];
+    named.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect::<Vec<_>>().join(" · ")
+}
+
+/// What the confirmation says of `tool`.
+fn confirm_sentence(tool: &Tool) -> String {
+    let h = tool.hints();
+    let what = match (h.destructive, h.open_world) {
+        (true, true) => "may delete or change things, and reach outside the server",
+        (true, false) => "may delete or change things",
+        _ => "may reach outside the server (the open world)",
+    };
+    format!("{} says it {what}. Run it?", tool.display_name())
+}
+
+/// How a result met its tool's output schema.
+fn output_view(check: OutputCheck) -> impl IntoView {
+    let unchecked = (!check.unchecked.is_empty())
+        .then(|| format!(" (not checked: {})", check.unchecked.join(", ")));
+    if check.violations.is_empty() {
+        return view! {
+            <p class="mc-output mc-output--ok" data-testid="output-ok">
+                "Matches the tool's output schema." {unchecked}
+            </p>
+        }
+        .into_any();
+    }
+    let count = check.violations.len();
+    view! {
+        <div class="mc-output" role="alert" data-testid="output-violations">
+            <p>{format!("The structured result breaks the tool's output schema in {count} places:")} {unchecked}</p>
+            <ul>
+                {check
+                    .violations
+                    .into_iter()
+                    .map(|v| {
+                        let at = if v.at.is_empty() { "(the whole)".to_owned() } else { v.at };
+                        view! { <li><code>{at}</code> " " {v.sentence}</li> }
+                    })
+                    .collect_view()}
+            </ul>
+        </div>
+    }
+    .into_any()
 }
 
 /// One call: its tool, where it stands, and its result.
@@ -301,6 +393,7 @@ fn CallView(
                 </ol>
             })}
             {body}
+            {call.output.map(output_view)}
         </li>
     }
 }

@@ -31,6 +31,15 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
+/// A text that is a JSON object or array, formatted.
+fn json_text(text: &str) -> Option<String> {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with(['{', '[']) {
+        return None;
+    }
+    serde_json::from_str::<Value>(text).ok().map(|v| pretty(&v))
+}
+
 fn block_view(block: &ContentBlock) -> AnyView {
     let known = match block {
         ContentBlock::Known(k) => k,
@@ -39,10 +48,18 @@ fn block_view(block: &ContentBlock) -> AnyView {
         }
     };
     match known {
-        KnownBlock::Text { text, .. } => {
-            view! { <pre class="mc-result__text" data-testid="call-result">{text.clone()}</pre> }
-                .into_any()
-        }
+        KnownBlock::Text { text, .. } => match json_text(text) {
+            // JSON in a text block: formatted, and folded away with a click.
+            Some(formatted) => view! {
+                <details class="mc-result__json-text" open>
+                    <summary>"JSON"</summary>
+                    <pre class="mc-result__text" data-testid="call-result">{formatted}</pre>
+                </details>
+            }
+            .into_any(),
+            None => view! { <pre class="mc-result__text" data-testid="call-result">{text.clone()}</pre> }
+                .into_any(),
+        },
         KnownBlock::Image { data, mime_type, .. } => match data_url(mime_type, data, "image/") {
             Some(src) => view! {
                 <img class="mc-result__image" data-testid="call-image" src=src alt="Image returned by the tool" />

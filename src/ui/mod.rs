@@ -107,6 +107,8 @@ impl TabState {
 pub struct Workspace {
     pub tabs: RwSignal<Tabs<TabState>, LocalStorage>,
     pub now: RwSignal<u64>,
+    /// The setting: ask before a destructive or open-world tool runs.
+    pub ask_first: RwSignal<bool>,
     pub auth: auth::Auth,
     pub roots: asks::Roots,
 }
@@ -271,7 +273,13 @@ pub fn App() -> impl IntoView {
         driver: StoredValue::new_local(driver.clone()),
     };
     provide_context(auth);
-    let workspace = Workspace { tabs: RwSignal::new_local(Tabs::default()), now, auth, roots };
+    let workspace = Workspace {
+        tabs: RwSignal::new_local(Tabs::default()),
+        now,
+        ask_first: RwSignal::new(true),
+        auth,
+        roots,
+    };
     provide_context(workspace);
     let _ = workspace.open(String::new());
     driver.listen(

@@ -8,6 +8,7 @@ mod history;
 mod signin;
 mod support;
 mod tabs;
+mod tools;
 mod trust;
 
 use serde_json::{Value, json};

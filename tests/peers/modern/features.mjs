@@ -41,6 +41,8 @@ export const SCHEMAS = {
     id: z.number().int().describe('Record id'),
   }),
   bump: z.object({}),
+  erase_note: z.object({ note: z.string().describe('Which note to erase (nothing is erased)') }),
+  count_words: z.object({ text: z.string().describe('Text whose words are counted') }),
   toggle_extra_tool: z.object({}),
   extra_tool: z.object({}),
 };
@@ -93,6 +95,24 @@ export function registerFeatures(mcp, peer) {
   const tool = (name, description, cb, annotations = {}) => mcp.registerTool(name, { description, inputSchema: SCHEMAS[name], annotations }, cb);
 
   tool('echo', 'Echoes the text back.', ({ text: t }) => text(t), { readOnlyHint: true });
+
+  // Declares itself destructive: a client should ask before running it.
+  tool('erase_note', 'Pretends to erase a note (declared destructive).', ({ note }) => text(`Erased ${note} (pretend).`),
+    { destructiveHint: true, idempotentHint: true });
+
+  // Declares an output schema its results break (the count comes as words): the SDK would refuse to send
+  // such a result, so its check is skipped for this tool alone.
+  mcp.registerTool('count_words', {
+    description: 'Counts words, but reports the count in words (breaks its own output schema).',
+    inputSchema: SCHEMAS.count_words,
+    outputSchema: z.object({ count: z.number().int(), words: z.array(z.string()) }),
+    annotations: { readOnlyHint: true },
+  }, ({ text: t }) => {
+    const words = t.split(/\s+/).filter(Boolean);
+    return { content: [{ type: 'text', text: `${words.length} words` }], structuredContent: { count: `${words.length} words` } };
+  });
+  const checkOutput = mcp.validateToolOutput.bind(mcp);
+  mcp.validateToolOutput = async (tool, result, name) => (name === 'count_words' ? undefined : checkOutput(tool, result, name));
 
   tool('confirm_delete', 'Asks (form elicitation: confirm, retries) before pretending to delete.', async (args, ctx) => {
     if (!roundOf(ctx)) {

@@ -132,6 +132,16 @@ describe('the modern peer', () => {
       }
     });
 
+    test('erase_note declares itself destructive, and count_words breaks the output schema it declares', async () => {
+      const { result: list } = await rpc(peer.url, 'tools/list');
+      const erase = list.tools.find((t) => t.name === 'erase_note');
+      assert.equal(erase.annotations.destructiveHint, true);
+      const count = list.tools.find((t) => t.name === 'count_words');
+      assert.equal(count.outputSchema.properties.count.type, 'integer');
+      const { result } = await callTool(peer.url, 'count_words', { text: 'one two three' });
+      assert.equal(result.structuredContent.count, '3 words');
+    });
+
     test('echo answers with its text', async () => {
       const { result } = await callTool(peer.url, 'echo', { text: 'hello 2026' });
       assert.equal(result.resultType, 'complete');
