@@ -9,9 +9,9 @@ use crate::core::history::History;
 use crate::core::json::FromJson;
 use crate::core::json_schema::{self, Violation};
 use crate::core::jsonrpc::RequestId;
-use crate::core::protocol::{Prompt, Resource, Tool};
+use crate::core::protocol::{Prompt, Resource, ResourceTemplate, Tool};
 use crate::core::session::{AskId, ListKind, Millis, ServerSummary, SessionEvent};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -126,6 +126,7 @@ pub struct ConsoleState {
     /// Shared, so a view can hold the list without copying it on every change of the state.
     pub tools: Option<Arc<[Tool]>>,
     pub resources: Option<Arc<[Resource]>>,
+    pub templates: Option<Arc<[ResourceTemplate]>>,
     pub prompts: Option<Arc<[Prompt]>>,
     /// Newest first.
     pub calls: Vec<Call>,
@@ -141,6 +142,51 @@ pub struct ConsoleState {
     pub steps: Vec<String>,
     /// Every message sent and received, across reconnections.
     pub traffic: History,
+    /// The server's suggestions for the field being typed in.
+    pub suggestions: Suggestions,
+}
+
+/// Suggestions the server gave (`completion/complete`) for one field, from the newest request
+/// only: an answer to an older one is stale.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Suggestions {
+    /// Which field they are for (the UI's key).
+    pub field: String,
+    /// The request waiting for its answer, if one is.
+    pub asked: Option<RequestId>,
+    pub values: Vec<String>,
+}
+
+/// Suggestions shown at most, and the longest kept.
+const SUGGESTIONS: usize = 100;
+const SUGGESTION_CHARS: usize = 200;
+
+/// What a completion is for: a resource template (by its URI template) or a prompt (by name).
+#[derive(Debug, Clone, Copy)]
+pub enum CompletionRef<'a> {
+    Template(&'a str),
+    Prompt(&'a str),
+}
+
+/// The `completion/complete` params for argument `name` being `value`, with the other fields
+/// filled in so far as context.
+pub fn completion_params(
+    of: CompletionRef<'_>,
+    name: &str,
+    value: &str,
+    others: &Map<String, Value>,
+) -> Value {
+    let reference = match of {
+        CompletionRef::Template(uri) => json!({"type": "ref/resource", "uri": uri}),
+        CompletionRef::Prompt(prompt) => json!({"type": "ref/prompt", "name": prompt}),
+    };
+    let mut params = json!({"ref": reference, "argument": {"name": name, "value": value}});
+    let context: Map<String, Value> =
+        others.iter().filter(|(k, _)| *k != name).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if !context.is_empty() {
+        params["context"] = json!({ "arguments": context });
+    }
+    params
 }
 
 impl ConsoleState {
@@ -149,6 +195,15 @@ impl ConsoleState {
     pub fn restart(&mut self, status: Status) {
         let traffic = std::mem::take(&mut self.traffic);
         *self = ConsoleState { status, traffic, ..ConsoleState::default() };
+    }
+
+    /// A completion request for `field` went out as `id`; the one it replaces, if still waiting,
+    /// is returned to be cancelled.
+    pub fn completion_started(&mut self, field: &str, id: RequestId) -> Option<RequestId> {
+        if self.suggestions.field != field {
+            self.suggestions = Suggestions { field: field.to_owned(), ..Suggestions::default() };
+        }
+        self.suggestions.asked.replace(id)
     }
 
     /// Records a tool call the user just made.
@@ -270,10 +325,32 @@ impl ConsoleState {
             SessionEvent::Listed { kind: ListKind::Resources, items } => {
                 self.resources = Some(self.typed(items, "resources/list").into());
             }
+            SessionEvent::Listed { kind: ListKind::ResourceTemplates, items } => {
+                self.templates = Some(self.typed(items, "resources/templates/list").into());
+            }
             SessionEvent::Listed { kind: ListKind::Prompts, items } => {
                 self.prompts = Some(self.typed(items, "prompts/list").into());
             }
             SessionEvent::Failed(error) => self.status = Status::Failed(error.to_string()),
+            SessionEvent::Answered { id, result, .. }
+                if self.suggestions.asked.as_ref() == Some(&id) =>
+            {
+                self.suggestions.asked = None;
+                let values = result.pointer("/completion/values").and_then(Value::as_array);
+                self.suggestions.values = values
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .filter(|v| v.chars().count() <= SUGGESTION_CHARS)
+                    .take(SUGGESTIONS)
+                    .map(str::to_owned)
+                    .collect();
+            }
+            // A stale suggestion, or one for a field left since: not shown.
+            SessionEvent::Answered { method, .. } if method == "completion/complete" => {}
+            SessionEvent::RequestFailed { method, .. } if method == "completion/complete" => {
+                self.suggestions.asked = None;
+            }
             SessionEvent::Answered { id, result, .. } => {
                 self.drop_inputs_of(&id);
                 let tools = self.tools.clone();
@@ -285,6 +362,11 @@ impl ConsoleState {
                     }
                     call.state = CallState::Done(result);
                 }
+            }
+            // Templates are asked for whenever resources are; a server without them says so,
+            // and that is no news for the person.
+            SessionEvent::RequestFailed { method, .. } if method == "resources/templates/list" => {
+                self.templates = Some(Arc::from([]));
             }
             SessionEvent::RequestFailed { id, error, .. } => {
                 if let Some(id) = &id {
@@ -436,6 +518,7 @@ pub fn follow_up(event: &EngineEvent) -> Vec<ListKind> {
         SessionEvent::Ready(s) => [
             ("tools", ListKind::Tools),
             ("resources", ListKind::Resources),
+            ("resources", ListKind::ResourceTemplates),
             ("prompts", ListKind::Prompts),
         ]
         .into_iter()
@@ -445,7 +528,9 @@ pub fn follow_up(event: &EngineEvent) -> Vec<ListKind> {
         SessionEvent::Missed { lists, .. } => lists.clone(),
         SessionEvent::Notification { method, .. } => match method.as_str() {
             "notifications/tools/list_changed" => vec![ListKind::Tools],
-            "notifications/resources/list_changed" => vec![ListKind::Resources],
+            "notifications/resources/list_changed" => {
+                vec![ListKind::Resources, ListKind::ResourceTemplates]
+            }
             "notifications/prompts/list_changed" => vec![ListKind::Prompts],
             _ => Vec::new(),
         },
@@ -745,23 +830,104 @@ mod tests {
     }
 
     #[test]
+    fn only_the_newest_completion_is_shown_and_its_params_carry_the_other_fields() {
+        let mut s = connecting();
+        let answer = |n: i64, values: Value| {
+            let (id, method) = (RequestId::Number(n), "completion/complete".to_owned());
+            session(SessionEvent::Answered {
+                id,
+                method,
+                result: json!({"completion": {"values": values}}),
+            })
+        };
+        assert_eq!(s.completion_started("id", RequestId::Number(1)), None);
+        assert_eq!(s.completion_started("id", RequestId::Number(2)), Some(RequestId::Number(1)));
+        s.apply(answer(1, json!(["stale"])));
+        assert!(s.suggestions.values.is_empty(), "the older answer is stale");
+        let long = "x".repeat(201);
+        s.apply(answer(2, json!(["1", "10", 7, long])));
+        assert_eq!(
+            (s.suggestions.values.clone(), s.suggestions.asked.clone()),
+            (vec!["1".to_owned(), "10".into()], None)
+        );
+        assert_eq!(s.calls.len(), 0, "not a call");
+        // Another field starts afresh; a refusal (no completions) is no news.
+        s.completion_started("name", RequestId::Number(3));
+        assert!(s.suggestions.values.is_empty());
+        s.apply(session(SessionEvent::RequestFailed {
+            id: Some(RequestId::Number(3)),
+            method: "completion/complete".into(),
+            error: SessionError::NotReady,
+        }));
+        assert_eq!((s.suggestions.asked.clone(), s.notice.clone()), (None, None));
+        let mut typed = Map::new();
+        typed.insert("id".into(), json!("4"));
+        typed.insert("size".into(), json!("big"));
+        let params = completion_params(CompletionRef::Template("test://r/{id}"), "id", "4", &typed);
+        assert_eq!(
+            params,
+            json!({"ref": {"type": "ref/resource", "uri": "test://r/{id}"}, "argument": {"name": "id", "value": "4"},
+                   "context": {"arguments": {"size": "big"}}})
+        );
+        let params = completion_params(CompletionRef::Prompt("greet"), "name", "A", &Map::new());
+        assert_eq!(
+            params,
+            json!({"ref": {"type": "ref/prompt", "name": "greet"}, "argument": {"name": "name", "value": "A"}})
+        );
+    }
+
+    #[test]
+    fn templates_are_listed_and_a_server_without_them_is_no_news() {
+        let mut s = connecting();
+        let items =
+            vec![json!({"uriTemplate": "test://static/resource/{id}", "name": "Static"}), json!(7)];
+        s.apply(session(SessionEvent::Listed { kind: ListKind::ResourceTemplates, items }));
+        assert_eq!(
+            s.templates.as_ref().map(|t| t[0].uri_template.clone()).as_deref(),
+            Some("test://static/resource/{id}")
+        );
+        assert!(s.notice.as_deref().is_some_and(|n| n.starts_with("1 of the 2 items")));
+        let mut s = connecting();
+        s.apply(session(SessionEvent::RequestFailed {
+            id: Some(RequestId::Number(9)),
+            method: "resources/templates/list".into(),
+            error: SessionError::NotReady,
+        }));
+        assert_eq!((s.notice.clone(), s.templates.map(|t| t.len())), (None, Some(0)));
+    }
+
+    #[test]
     fn lists_are_fetched_for_declared_capabilities_and_when_they_change() {
         let mut full = summary("t");
         for cap in ["tools", "prompts", "logging"] {
             full.capabilities.insert(cap.into(), json!({}));
         }
         assert_eq!(
-            follow_up(&session(SessionEvent::Ready(full))),
+            follow_up(&session(SessionEvent::Ready(full.clone()))),
             vec![ListKind::Tools, ListKind::Prompts]
         );
+        full.capabilities.insert("resources".into(), json!({}));
+        assert_eq!(
+            follow_up(&session(SessionEvent::Ready(full))),
+            vec![
+                ListKind::Tools,
+                ListKind::Resources,
+                ListKind::ResourceTemplates,
+                ListKind::Prompts
+            ],
+            "resources bring their templates"
+        );
         assert!(follow_up(&session(SessionEvent::Ready(summary("none")))).is_empty());
-        for (method, kind) in [
-            ("notifications/tools/list_changed", ListKind::Tools),
-            ("notifications/resources/list_changed", ListKind::Resources),
-            ("notifications/prompts/list_changed", ListKind::Prompts),
+        for (method, kinds) in [
+            ("notifications/tools/list_changed", vec![ListKind::Tools]),
+            (
+                "notifications/resources/list_changed",
+                vec![ListKind::Resources, ListKind::ResourceTemplates],
+            ),
+            ("notifications/prompts/list_changed", vec![ListKind::Prompts]),
         ] {
             let changed = SessionEvent::Notification { method: method.into(), params: None };
-            assert_eq!(follow_up(&session(changed)), vec![kind]);
+            assert_eq!(follow_up(&session(changed)), kinds);
         }
         assert!(follow_up(&EngineEvent::State(ConnectionState::Connecting)).is_empty());
     }

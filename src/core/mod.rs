@@ -27,3 +27,4 @@ pub mod tabs;
 pub mod tasks;
 #[cfg(test)]
 mod testing;
+pub mod uri_template;

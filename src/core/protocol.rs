@@ -276,6 +276,21 @@ pub struct Resource {
     pub extra: Map<String, Value>,
 }
 
+/// A resource template as `resources/templates/list` describes it: an RFC 6570 template whose
+/// variables the person fills in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceTemplate {
+    pub uri_template: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
 /// A prompt as `prompts/list` describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -467,6 +482,19 @@ impl FromJson for Resource {
             title: f.optional_string("title")?,
             description: f.optional_string("description")?,
             mime_type: f.optional_string("mimeType")?,
+            extra: f.rest(),
+        })
+    }
+}
+
+impl FromJson for ResourceTemplate {
+    fn from_json(value: Value) -> Result<Self, Malformed> {
+        let mut f = Fields::of(value, "resource template")?;
+        Ok(ResourceTemplate {
+            uri_template: f.string("uriTemplate")?,
+            name: f.string_or_empty("name")?,
+            title: f.optional_string("title")?,
+            description: f.optional_string("description")?,
             extra: f.rest(),
         })
     }

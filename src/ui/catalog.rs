@@ -1,10 +1,11 @@
 //! The server's resources and prompts beside its tools: reading a resource is one click; a
 //! prompt opens with a form for its arguments. Results go to the same history as tool calls.
 
-use crate::core::console::CallKind;
+use crate::core::console::{CallKind, CompletionRef, completion_params};
 use crate::core::launch::Opened;
 use crate::core::schema_form::{self, FieldError, FormValues};
 use crate::core::session::RequestOptions;
+use crate::core::uri_template::UriTemplate;
 use crate::ui::Console;
 use crate::ui::calls::Selected;
 use crate::ui::form::FormFields;
@@ -88,6 +89,158 @@ pub fn ResourceList() -> impl IntoView {
             })
         })
     }
+}
+
+/// Asks the server for suggestions for `name` (being `value`) after the person stops typing for a
+/// moment; a newer keystroke makes an older ask stale, and one still waiting is cancelled.
+fn suggest(
+    console: Console,
+    of: CompletionRef<'_>,
+    field: String,
+    name: String,
+    value: String,
+    typed: Map<String, Value>,
+) {
+    let offers = console
+        .state
+        .with_untracked(|s| s.server.as_ref().is_some_and(|v| v.has_capability("completions")));
+    if !offers {
+        return;
+    }
+    let params = completion_params(of, &name, &value, &typed);
+    let sent = console.with_connection(|c| {
+        c.with_session(|s, now| {
+            s.request("completion/complete", Some(params), RequestOptions::default(), now)
+        })
+    });
+    if let Some(Ok(id)) = sent {
+        let stale = console.state.try_update(|s| s.completion_started(&field, id)).flatten();
+        if let Some(stale) = stale {
+            console.with_connection(|c| {
+                c.with_session(|s, now| s.cancel(&stale, "a newer keystroke", now))
+            });
+        }
+    }
+}
+
+/// How long typing must pause before suggestions are asked for.
+const SUGGEST_AFTER: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// The resource templates the server lists: each opens a form for its variables (with the
+/// server's suggestions while typing) and reads the resource the filled-in template names.
+#[component]
+pub fn TemplateList() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let templates = Memo::new(move |_| console.state.with(|s| s.templates.clone()));
+    let open = RwSignal::new(None::<String>);
+    move || {
+        templates.with(|templates| {
+            let templates = templates.as_ref().filter(|t| !t.is_empty())?;
+            let heading = format!("Resource templates ({})", templates.len());
+            let items = templates
+                .iter()
+                .map(|t| {
+                    let uri_template = t.uri_template.clone();
+                    let name = if t.name.is_empty() { t.uri_template.clone() } else { t.name.clone() };
+                    let description = t.description.clone().unwrap_or_default();
+                    let key = uri_template.clone();
+                    let is_open = Signal::derive(move || open.with(|o| o.as_deref() == Some(key.as_str())));
+                    let toggle = uri_template.clone();
+                    view! {
+                        <li class="mc-tool" data-testid="template">
+                            <button type="button" class="mc-tool__pick" data-testid="template-open"
+                                aria-expanded=move || is_open.get().to_string()
+                                on:click=move |_| open.update(|o| {
+                                    *o = if o.as_deref() == Some(toggle.as_str()) { None } else { Some(toggle.clone()) }
+                                })>
+                                <span class="mc-tool__name" data-testid="template-name">{name}</span>
+                            </button>
+                            <p class="mc-tool__description"><code>{uri_template.clone()}</code> " " {description}</p>
+                            {move || is_open.get().then(|| view! { <TemplateForm uri_template=uri_template.clone() /> })}
+                        </li>
+                    }
+                })
+                .collect_view();
+            Some(view! {
+                <section class="mc-tools" aria-labelledby=format!("templates-{}", console.tab)>
+                    <h2 id=format!("templates-{}", console.tab)>{heading}</h2>
+                    <ul class="mc-tool-list" data-testid="templates">{items}</ul>
+                </section>
+            })
+        })
+    }
+}
+
+/// The variables of one template, and Read.
+#[component]
+fn TemplateForm(
+    /// The RFC 6570 template, as the server sent it.
+    uri_template: String,
+) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let template = match UriTemplate::parse(&uri_template) {
+        Ok(t) => t,
+        Err(e) => return view! { <p class="mc-notice">{e.to_string()}</p> }.into_any(),
+    };
+    let values = RwSignal::new(Map::<String, Value>::new());
+    let typed = RwSignal::new(0u64);
+    let of = StoredValue::new(uri_template.clone());
+    let fields = template
+        .variables()
+        .into_iter()
+        .map(|name| {
+            let id = crate::ui::unique_id("var");
+            let list = format!("{id}-suggestions");
+            let field = format!("{uri_template} {name}");
+            let (for_input, for_list) = (field.clone(), field);
+            let key = name.clone();
+            view! {
+                <label for=id.clone()>{name.clone()}</label>
+                <input id=id type="text" list=list.clone() data-testid="template-var" data-var=name.clone()
+                    on:input=move |ev| {
+                        let value = event_target_value(&ev);
+                        values.update(|v| { v.insert(key.clone(), Value::String(value.clone())); });
+                        let generation = typed.get_untracked() + 1;
+                        typed.set(generation);
+                        let (field, name) = (for_input.clone(), key.clone());
+                        set_timeout(move || {
+                            if typed.get_untracked() == generation {
+                                of.with_value(|of| {
+                                    let typed = values.get_untracked();
+                                    suggest(console, CompletionRef::Template(of), field, name, value, typed);
+                                });
+                            }
+                        }, SUGGEST_AFTER);
+                    } />
+                <datalist id=list data-testid="template-suggestions">
+                    {move || console.state.with(|s| {
+                        if s.suggestions.field == for_list { s.suggestions.values.clone() } else { Vec::new() }
+                    })
+                    .into_iter()
+                    .map(|v| view! { <option value=v></option> })
+                    .collect_view()}
+                </datalist>
+            }
+        })
+        .collect_view();
+    let read = move |_| {
+        let uri = template.expand(|name| {
+            values.with_untracked(|v| v.get(name).and_then(Value::as_str).map(str::to_owned))
+        });
+        let args = values.get_untracked();
+        if let Some(p) =
+            send(console, CallKind::Resource, &uri, "resources/read", json!({ "uri": uri }), args)
+        {
+            console.state.update(|s| s.notice = Some(p));
+        }
+    };
+    view! {
+        <div class="mc-template-form" data-testid="template-form">
+            {fields}
+            <button type="button" data-testid="template-read" on:click=read>"Read"</button>
+        </div>
+    }
+    .into_any()
 }
 
 /// The prompts the server lists; clicking one opens it in the call panel.

@@ -159,14 +159,22 @@ pub fn ResourceResult(
                     view! { <pre class="mc-result__text" data-testid="call-result">{text.clone()}</pre> }
                         .into_any()
                 }
-                (None, Some(blob)) => match data_url(&mime, blob, "image/") {
-                    Some(src) => view! { <img class="mc-result__image" src=src alt="Resource image" /> }
-                        .into_any(),
-                    None => {
-                        let size = format!("(binary {mime}, about {} bytes)", blob.len() * 3 / 4);
-                        view! { <p>{size}</p> }.into_any()
-                    }
-                },
+                (None, Some(blob)) => {
+                    let size = format!("{mime}, about {} bytes", blob.len() * 3 / 4);
+                    // Shown when it is an image or audio; anything else only downloads, as bytes
+                    // the browser never interprets.
+                    let shown = match (data_url(&mime, blob, "image/"), data_url(&mime, blob, "audio/")) {
+                        (Some(src), _) => Some(view! { <img class="mc-result__image" src=src alt="Resource image" /> }.into_any()),
+                        (None, Some(src)) => Some(view! { <audio controls src=src></audio> }.into_any()),
+                        _ => None,
+                    };
+                    let download = is_base64(blob).then(|| {
+                        let href = format!("data:application/octet-stream;base64,{}", blob.replace(['\n', '\r'], ""));
+                        let name = c.uri.rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("resource").to_owned();
+                        view! { <a href=href download=name data-testid="resource-download">"Download (" {size.clone()} ")"</a> }
+                    });
+                    view! { <div data-testid="resource-binary">{shown} <p>{download}</p></div> }.into_any()
+                }
                 (None, None) => view! { <p>"(empty)"</p> }.into_any(),
             };
             view! {

@@ -584,6 +584,7 @@ fn TabPanel(
                 <div class="mc-catalog">
                     <tool_list::ToolList />
                     <catalog::ResourceList />
+                    <catalog::TemplateList />
                     <catalog::PromptList />
                 </div>
                 <calls::CallPanel />
