@@ -106,6 +106,37 @@ pub struct Choice {
 /// What the form holds, by [`Field::key`]. Groups hold nothing themselves; a missing key is empty.
 pub type FormValues = SortedMap<String, FieldValue>;
 
+/// The argument a field's key names, if it is a top-level one (`/city` → `city`).
+pub fn argument_of(key: &str) -> Option<String> {
+    let name = key.strip_prefix('/').filter(|n| !n.contains('/'))?;
+    Some(name.replace("~1", "/").replace("~0", "~"))
+}
+
+/// The top-level text field whose text differs between `before` and `after` (the one being
+/// typed in): its key and new text.
+pub fn typed_in(before: &FormValues, after: &FormValues) -> Option<(String, String)> {
+    after.iter().find_map(|(key, value)| match value {
+        FieldValue::Text(text) if before.get(key) != Some(value) && argument_of(key).is_some() => {
+            Some((key.clone(), text.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// Every top-level text field's text, by argument name: what has been filled in so far, as
+/// context for suggestions.
+pub fn texts(values: &FormValues) -> Map<String, Value> {
+    values
+        .iter()
+        .filter_map(|(key, value)| match value {
+            FieldValue::Text(text) if !text.is_empty() => {
+                Some((argument_of(key)?, Value::String(text.clone())))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What the UI holds for one field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldValue {
@@ -713,6 +744,21 @@ fn humanize(name: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_field_being_typed_in_is_found_and_texts_are_the_context() {
+        let mut before = FormValues::new();
+        before.insert("/department".into(), FieldValue::Text("Eng".into()));
+        before.insert("/flag".into(), FieldValue::Bool(Some(true)));
+        let mut after = before.clone();
+        assert_eq!(typed_in(&before, &after), None);
+        after.insert("/a~1b".into(), FieldValue::Text("A".into()));
+        after.insert("/nested/x".into(), FieldValue::Text("skipped".into()));
+        assert_eq!(typed_in(&before, &after), Some(("/a~1b".into(), "A".into())));
+        assert_eq!(argument_of("/a~1b").as_deref(), Some("a/b"));
+        let context = json!({"department": "Eng", "a/b": "A"});
+        assert_eq!(texts(&after), context.as_object().cloned().unwrap_or_default());
+    }
 
     type Sent = Result<Value, Vec<String>>;
 

@@ -3,7 +3,7 @@
 
 use crate::core::console::{CallKind, CompletionRef, completion_params};
 use crate::core::launch::Opened;
-use crate::core::schema_form::{self, FieldError, FormValues};
+use crate::core::schema_form::{self, FieldError, FieldValue, FormValues};
 use crate::core::session::RequestOptions;
 use crate::core::uri_template::UriTemplate;
 use crate::ui::Console;
@@ -296,6 +296,37 @@ pub fn PromptPanel() -> impl IntoView {
     let values = RwSignal::new(FormValues::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let problem = RwSignal::new(None::<String>);
+    // Suggestions for the argument being typed, asked after a pause.
+    let typed = RwSignal::new(0u64);
+    let last = StoredValue::new(FormValues::new());
+    Effect::new(move |_| {
+        let now = values.get();
+        let change = last.with_value(|before| schema_form::typed_in(before, &now));
+        last.set_value(now.clone());
+        let (Some((key, text)), Some(p)) = (change, prompt.get_untracked()) else { return };
+        let Some(argument) = schema_form::argument_of(&key) else { return };
+        let generation = typed.get_untracked() + 1;
+        typed.set(generation);
+        set_timeout(
+            move || {
+                if typed.get_untracked() == generation {
+                    // The field's key, so a suggestion picked goes back into it.
+                    let field = format!("{} {key}", p.name);
+                    let of = CompletionRef::Prompt(&p.name);
+                    suggest(console, of, field, argument, text, schema_form::texts(&now));
+                }
+            },
+            SUGGEST_AFTER,
+        );
+    });
+    let suggestions = move || {
+        console.state.with(|s| {
+            let (name, key) = s.suggestions.field.rsplit_once(' ')?;
+            let open = prompt.with(|p| p.as_ref().is_some_and(|p| p.name == name));
+            (open && !s.suggestions.values.is_empty())
+                .then(|| (key.to_owned(), s.suggestions.values.clone()))
+        })
+    };
     move || {
         prompt.get().map(|p| {
             let form = schema_form::form_for(&p.arguments_schema());
@@ -318,6 +349,25 @@ pub fn PromptPanel() -> impl IntoView {
                     <h2>{p.title.clone().unwrap_or_else(|| p.name.clone())}</h2>
                     <p class="mc-tool__description">{p.description.clone().unwrap_or_default()}</p>
                     <FormFields fields values errors />
+                    {move || suggestions().map(|(argument, offered)| {
+                        let named = schema_form::argument_of(&argument).unwrap_or_default();
+                        let label = format!("Suggestions for {named}:");
+                        view! {
+                            <p class="mc-suggestions" data-testid="prompt-suggestions">
+                                {label}
+                                {offered.into_iter().map(|value| {
+                                    let (key, chosen) = (argument.clone(), value.clone());
+                                    view! {
+                                        " "
+                                        <button type="button" class="mc-secondary" data-testid="prompt-suggestion"
+                                            on:click=move |_| values.update(|v| { v.insert(key.clone(), FieldValue::Text(chosen.clone())); })>
+                                            {value}
+                                        </button>
+                                    }
+                                }).collect_view()}
+                            </p>
+                        }
+                    })}
                     {move || problem.get().map(|t| view! { <p class="mc-notice" role="alert">{t}</p> })}
                     <button type="submit" data-testid="prompt-get">"Get prompt"</button>
                 </form>

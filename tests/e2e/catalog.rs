@@ -1,6 +1,6 @@
-//! Resource templates end to end against server-everything: the template's form, the server's
-//! suggestions while typing a variable, the expanded URI read, and a binary resource offered for
-//! download.
+//! Resource templates and prompts end to end against server-everything: the template's form, the
+//! server's suggestions while typing a variable or a prompt's argument (the second narrowed by the
+//! first), the expanded URI read, and a binary resource offered for download.
 
 use crate::support::{Browser, console, everything};
 
@@ -48,6 +48,26 @@ async fn a_resource_template_is_filled_in_with_suggestions_and_read() {
     let link = b.wait_for("[data-testid=resource-download]").await;
     let href = link.attr("href").await.ok().flatten().unwrap_or_default();
     assert!(href.starts_with("data:application/octet-stream;base64,"), "{href}");
+    // A prompt's arguments get suggestions too, the second narrowed by the first.
+    assert!(b.click_named("[data-testid=prompt-pick]", "completable-prompt").await);
+    b.type_into("[data-testid=prompt-form] [data-field-name=department]", "Eng").await;
+    pick_suggestion(&b, "Engineering").await;
+    b.type_into("[data-testid=prompt-form] [data-field-name=name]", "A").await;
+    pick_suggestion(&b, "Alice").await;
+    b.click("[data-testid=prompt-get]").await;
+    b.wait_for_text("[data-testid=call-result]", |t| {
+        t.contains("Please promote Alice to the head of the Engineering team.")
+    })
+    .await;
     let log = b.console_log().await;
     assert!(!log.contains("panicked"), "{log}");
+}
+
+/// Waits for the prompt's suggestion `value` and picks it.
+async fn pick_suggestion(b: &Browser, value: &str) {
+    let started = std::time::Instant::now();
+    while !b.click_named("[data-testid=prompt-suggestion]", value).await {
+        assert!(started.elapsed().as_secs() < 10, "no suggestion {value}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
