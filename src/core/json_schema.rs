@@ -187,6 +187,27 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// `count` (of members, items or characters) against the schema's `min…`/`max…` keywords.
+    fn count_within(
+        &mut self,
+        s: &Map<String, Value>,
+        at: &str,
+        count: u64,
+        [min_key, max_key]: [&str; 2],
+        noun: &str,
+    ) {
+        if let Some(min) = s.get(min_key).and_then(Value::as_u64)
+            && count < min
+        {
+            self.say(at, format!("Needs at least {min} {noun}, has {count}."));
+        }
+        if let Some(max) = s.get(max_key).and_then(Value::as_u64)
+            && count > max
+        {
+            self.say(at, format!("Allows at most {max} {noun}, has {count}."));
+        }
+    }
+
     fn check_object(
         &mut self,
         s: &'a Map<String, Value>,
@@ -210,17 +231,13 @@ impl<'a> Run<'a> {
                 }
             }
         }
-        let count = members.len() as u64;
-        if let Some(min) = s.get("minProperties").and_then(Value::as_u64)
-            && count < min
-        {
-            self.say(at, format!("Needs at least {min} members, has {count}."));
-        }
-        if let Some(max) = s.get("maxProperties").and_then(Value::as_u64)
-            && count > max
-        {
-            self.say(at, format!("Allows at most {max} members, has {count}."));
-        }
+        self.count_within(
+            s,
+            at,
+            members.len() as u64,
+            ["minProperties", "maxProperties"],
+            "members",
+        );
         let properties = s.get("properties").and_then(Value::as_object);
         for (name, member) in members {
             let here = format!("{at}/{}", token(name));
@@ -238,17 +255,7 @@ impl<'a> Run<'a> {
     }
 
     fn check_array(&mut self, s: &'a Map<String, Value>, items: &[Value], at: &str, depth: usize) {
-        let count = items.len() as u64;
-        if let Some(min) = s.get("minItems").and_then(Value::as_u64)
-            && count < min
-        {
-            self.say(at, format!("Needs at least {min} items, has {count}."));
-        }
-        if let Some(max) = s.get("maxItems").and_then(Value::as_u64)
-            && count > max
-        {
-            self.say(at, format!("Allows at most {max} items, has {count}."));
-        }
+        self.count_within(s, at, items.len() as u64, ["minItems", "maxItems"], "items");
         if s.get("uniqueItems") == Some(&Value::Bool(true)) {
             for (i, a) in items.iter().enumerate() {
                 if let Some(j) = items[..i].iter().position(|b| same(a, b)) {
@@ -278,17 +285,13 @@ impl<'a> Run<'a> {
     }
 
     fn check_string(&mut self, s: &Map<String, Value>, text: &str, at: &str) {
-        let length = text.chars().count() as u64;
-        if let Some(min) = s.get("minLength").and_then(Value::as_u64)
-            && length < min
-        {
-            self.say(at, format!("Needs at least {min} characters, has {length}."));
-        }
-        if let Some(max) = s.get("maxLength").and_then(Value::as_u64)
-            && length > max
-        {
-            self.say(at, format!("Allows at most {max} characters, has {length}."));
-        }
+        self.count_within(
+            s,
+            at,
+            text.chars().count() as u64,
+            ["minLength", "maxLength"],
+            "characters",
+        );
     }
 
     fn check_number(&mut self, s: &Map<String, Value>, value: &Value, at: &str) {
