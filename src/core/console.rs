@@ -384,8 +384,10 @@ impl ConsoleState {
                     call.state = CallState::Running { progress: None, message };
                 }
             }
+            // Progress moves the bar without redrawing the call: a Cancel button drawn anew with
+            // every tick could lose the click being made on it.
             SessionEvent::Progress { id, progress, total, message } => {
-                if let Some(call) = self.call_mut(&id)
+                if let Some(call) = self.calls.iter_mut().find(|c| c.id == id)
                     && let CallState::Running { .. } = call.state
                 {
                     call.state = CallState::Running { progress: Some((progress, total)), message };
@@ -874,6 +876,24 @@ mod tests {
             params,
             json!({"ref": {"type": "ref/prompt", "name": "greet"}, "argument": {"name": "name", "value": "A"}})
         );
+    }
+
+    #[test]
+    fn progress_moves_without_redrawing_the_call() {
+        let mut s = connecting();
+        s.call_started(RequestId::Number(1), "slow", Map::new());
+        let keys = s.call_keys();
+        s.apply(session(SessionEvent::Progress {
+            id: RequestId::Number(1),
+            progress: 1.0,
+            total: Some(5.0),
+            message: None,
+        }));
+        assert_eq!(s.call_keys(), keys, "same revision: the Cancel button is not drawn anew");
+        assert!(matches!(
+            s.calls[0].state,
+            CallState::Running { progress: Some((1.0, Some(5.0))), .. }
+        ));
     }
 
     #[test]

@@ -217,6 +217,10 @@ pub struct Engine {
     /// True once any session was ready: failures after that are recovered, not fatal.
     ever_ready: bool,
     standalone_open: bool,
+    /// `notifications/initialized` on its way: requests wait until the server took it, as the
+    /// SDKs' clients do (a server may only then set up some of its tools, and announce them on a
+    /// stream not yet open).
+    initialized_pending: Option<StreamId>,
     /// The last event id seen on the standalone GET stream.
     standalone_last_id: Option<String>,
     outputs: VecDeque<Output>,
@@ -265,6 +269,7 @@ impl Engine {
             get_supported: true,
             ever_ready: false,
             standalone_open: false,
+            initialized_pending: None,
             standalone_last_id: None,
             outputs: VecDeque::new(),
             events: VecDeque::new(),
@@ -447,6 +452,7 @@ impl Engine {
 
     /// The response head of `stream` arrived.
     pub fn handle_head(&mut self, stream: StreamId, head: ResponseHead, now: Millis) {
+        self.initialized_taken(stream, now);
         let Some(s) = self.streams.get_mut(&stream) else { return };
         s.status = head.status;
         let ok = (200..300).contains(&head.status);
@@ -636,6 +642,7 @@ impl Engine {
 
     /// `stream` failed: no response at all, or its body broke off.
     pub fn handle_failure(&mut self, stream: StreamId, failure: NetworkFailure, now: Millis) {
+        self.initialized_taken(stream, now);
         let Some(s) = self.streams.remove(&stream) else { return };
         // A failed probe: the next one is already planned.
         if matches!(s.kind, StreamKind::Delete | StreamKind::Probe) {
@@ -796,14 +803,30 @@ impl Engine {
             self.outputs.push_back(Output::Abort { stream: id });
         }
         self.standalone_open = false;
+        self.initialized_pending = None;
+    }
+
+    /// The server answered (or failed) `stream`: if it carried `notifications/initialized`, the
+    /// requests that waited for it go out.
+    fn initialized_taken(&mut self, stream: StreamId, now: Millis) {
+        if self.initialized_pending == Some(stream) {
+            self.initialized_pending = None;
+            self.release_held(now);
+        }
     }
 
     /// Sends one message by the transport in use, or holds it while the server is away.
     fn send(&mut self, message: Message, now: Millis) {
-        if self.auth_wait || matches!(self.state, ConnectionState::Reconnecting { .. }) {
+        let waits_for_initialized =
+            self.initialized_pending.is_some() && matches!(message, Message::Request { .. });
+        if self.auth_wait
+            || waits_for_initialized
+            || matches!(self.state, ConnectionState::Reconnecting { .. })
+        {
             self.held.push(message);
             return;
         }
+        let initialized = matches!(&message, Message::Notification { method, .. } if method == "notifications/initialized");
         let awaiting = match &message {
             Message::Request { id, .. } => vec![id.clone()],
             _ => Vec::new(),
@@ -812,7 +835,10 @@ impl Engine {
             Mode::Probing | Mode::Streamable => {
                 let request = self.http.post(&message, self.session.param_headers(&message));
                 self.sent(&message, &request, now);
-                self.start(StreamKind::Post { message }, request, awaiting);
+                let stream = self.start(StreamKind::Post { message }, request, awaiting);
+                if initialized {
+                    self.initialized_pending = Some(stream);
+                }
             }
             Mode::Legacy { endpoint: Some(url) } => {
                 let request = HttpRequest {
@@ -822,7 +848,10 @@ impl Engine {
                     body: Some(message.encode()),
                 };
                 self.sent(&message, &request, now);
-                self.start(StreamKind::LegacyPost { message }, request, awaiting);
+                let stream = self.start(StreamKind::LegacyPost { message }, request, awaiting);
+                if initialized {
+                    self.initialized_pending = Some(stream);
+                }
             }
             Mode::Legacy { endpoint: None } => self.held.push(message),
         }
@@ -1612,8 +1641,10 @@ mod tests {
                 .iter()
                 .map(|(_, r)| if r.method == "GET" { "GET".to_owned() } else { method_of(r) })
                 .collect();
-            assert_eq!(methods, ["notifications/initialized", "tools/call", "GET"], "{status}");
-            let (_, resent) = &starts[1];
+            assert_eq!(methods, ["notifications/initialized", "GET"], "{status}");
+            // The call waits until the server took `notifications/initialized`.
+            rig.accept(starts[0].0);
+            let (_, resent) = &rig.one_start();
             assert_eq!(
                 body_of(resent),
                 body_of(&req),
@@ -1997,12 +2028,36 @@ mod tests {
             assert_eq!(bearer_of(r), Some("Bearer t1"), "{r:?}");
         }
         assert!(matches!(rig.engine.state(), ConnectionState::Connected { .. }));
+        rig.accept(starts[0].0);
         // A refreshed token is used from then on.
         rig.engine.set_bearer(Some(token("t2")));
         rig.call("echo");
         let (_, call) = rig.one_start();
         assert_eq!(bearer_of(&call), Some("Bearer t2"));
         assert!(!format!("{call:?}").contains("t2"), "Debug redacts the token");
+    }
+
+    /// Requests wait until the server took `notifications/initialized` (server-everything sets up
+    /// some tools only then); a failed delivery releases them too.
+    #[test]
+    fn requests_wait_for_notifications_initialized_to_be_taken() {
+        for fail in [false, true] {
+            let mut rig = Rig::new(TransportChoice::Auto);
+            rig.connect_past_discovery();
+            let (init, req) = rig.one_start();
+            rig.answer_sse(init, &req, init_result("2025-11-25"), Some("s1"));
+            let starts = rig.starts();
+            let (note, _) = starts[0];
+            let _ = rig.call("echo");
+            assert!(rig.starts().is_empty(), "the call waits");
+            if fail {
+                rig.engine.handle_failure(note, NetworkFailure::Unreachable, rig.now);
+            } else {
+                rig.accept(note);
+            }
+            let (_, call) = rig.one_start();
+            assert_eq!(method_of(&call), "tools/call", "fail: {fail}");
+        }
     }
 
     /// Every message sent and received reaches the history, a sent one with how it went (its

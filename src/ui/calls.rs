@@ -343,23 +343,39 @@ fn CallView(
     };
     let tool_error = call.is_tool_error();
     let body = match call.state {
-        CallState::Running { progress, message } => {
-            let (value, max) = match progress {
-                Some((p, Some(t))) if t > 0.0 => (Some(p), Some(t)),
-                _ => (None, None),
+        CallState::Running { .. } => {
+            // Read as it moves: progress does not redraw the call.
+            let id = call.id.clone();
+            let progress = Memo::new(move |_| {
+                console.state.with(|s| match s.call(&id).map(|c| &c.state) {
+                    Some(CallState::Running { progress, message }) => (*progress, message.clone()),
+                    _ => (None, None),
+                })
+            });
+            let bar = move || {
+                progress.with(|(p, _)| match p {
+                    Some((p, Some(t))) if *t > 0.0 => {
+                        (Some(number_text(*p)), Some(number_text(*t)))
+                    }
+                    _ => (None, None),
+                })
             };
-            let label = match (progress, &message) {
-                (_, Some(m)) => m.clone(),
-                (Some((p, Some(t))), None) => format!("{} of {}", number_text(p), number_text(t)),
-                (Some((p, None)), None) => format!("{} so far", number_text(p)),
-                (None, None) => "Running…".to_owned(),
+            let label = move || {
+                progress.with(|(p, m)| match (p, m) {
+                    (_, Some(m)) => m.clone(),
+                    (Some((p, Some(t))), None) => {
+                        format!("{} of {}", number_text(*p), number_text(*t))
+                    }
+                    (Some((p, None)), None) => format!("{} so far", number_text(*p)),
+                    (None, None) => "Running…".to_owned(),
+                })
             };
             view! {
                 <div class="mc-call__running">
                     <progress
                         data-testid="call-progress"
-                        value=value.map(number_text)
-                        max=max.map(number_text)
+                        value=move || bar().0
+                        max=move || bar().1
                     ></progress>
                     <span data-testid="call-progress-label">{label}</span>
                     <button type="button" class="mc-secondary" data-testid="call-cancel" on:click=cancel>
