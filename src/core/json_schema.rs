@@ -15,6 +15,9 @@ use serde_json::{Map, Value};
 const MAX_DEPTH: usize = 64;
 /// Violations listed at most.
 const MAX_VIOLATIONS: usize = 100;
+/// Schema nodes checked at most: nested `anyOf`/`oneOf` from a hostile server could otherwise
+/// take exponential time on the page's one thread.
+const MAX_STEPS: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -26,7 +29,7 @@ pub struct Violation {
 /// Every violation of `schema` by `value` (at most [`MAX_VIOLATIONS`]), and the keywords seen
 /// that were not checked.
 pub fn check(schema: &Value, value: &Value) -> (Vec<Violation>, Vec<&'static str>) {
-    let mut run = Run { root: schema, out: Vec::new(), unchecked: Vec::new() };
+    let mut run = Run { root: schema, out: Vec::new(), unchecked: Vec::new(), steps: MAX_STEPS };
     run.check(schema, value, "", 0);
     (run.out, run.unchecked)
 }
@@ -35,6 +38,8 @@ struct Run<'a> {
     root: &'a Value,
     out: Vec<Violation>,
     unchecked: Vec<&'static str>,
+    /// Steps left, shared with the trials of `passes`.
+    steps: usize,
 }
 
 fn type_name(value: &Value) -> &'static str {
@@ -99,11 +104,13 @@ impl<'a> Run<'a> {
 
     /// Whether `value` meets `schema`, without listing why (for `anyOf`, `oneOf`, `not`, `if`).
     fn passes(&mut self, schema: &'a Value, value: &Value, depth: usize) -> bool {
-        let mut trial = Run { root: self.root, out: Vec::new(), unchecked: Vec::new() };
+        let mut trial =
+            Run { root: self.root, out: Vec::new(), unchecked: Vec::new(), steps: self.steps };
         trial.check(schema, value, "", depth);
         for keyword in trial.unchecked {
             self.not_checked(keyword);
         }
+        self.steps = trial.steps;
         trial.out.is_empty()
     }
 
@@ -129,6 +136,10 @@ impl<'a> Run<'a> {
     }
 
     fn check(&mut self, schema: &'a Value, value: &Value, at: &str, depth: usize) {
+        if self.steps == 0 {
+            return self.not_checked("the rest of a schema too complex to check");
+        }
+        self.steps -= 1;
         if depth > MAX_DEPTH {
             return self.say(at, "The schema nests too deeply to check here.".to_owned());
         }
@@ -452,6 +463,21 @@ mod tests {
             "{found:#?}"
         );
         assert!(found[1].1.contains("matches 0"), "{found:?}");
+    }
+
+    #[test]
+    fn a_schema_built_to_take_forever_is_cut_short() {
+        // A small document whose every level refers twice to the one below: the work doubles
+        // with each of the 40 levels.
+        let mut defs = Map::new();
+        defs.insert("l0".into(), json!({"type": "string"}));
+        for n in 1..=40 {
+            let below = json!({"$ref": format!("#/$defs/l{}", n - 1)});
+            defs.insert(format!("l{n}"), json!({"oneOf": [below.clone(), below]}));
+        }
+        let schema = json!({"$defs": defs, "$ref": "#/$defs/l40"});
+        let (_, unchecked) = check(&schema, &json!(1));
+        assert!(unchecked.contains(&"the rest of a schema too complex to check"), "{unchecked:?}");
     }
 
     #[test]
