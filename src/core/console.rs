@@ -612,9 +612,100 @@ pub fn rows_in_view(scroll_top: f64, rows: usize) -> Range<usize> {
     first.saturating_sub(ROWS_ABOVE).min(end)..end
 }
 
+/// The console's colours: the system's, or the person's choice (kept by the page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    /// The next one the toggle offers: system, light, dark, and round again.
+    pub fn next(self) -> Theme {
+        match self {
+            Theme::System => Theme::Light,
+            Theme::Light => Theme::Dark,
+            Theme::Dark => Theme::System,
+        }
+    }
+
+    /// Its name, as the page's `data-theme` attribute and the kept choice spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::System => "system",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+
+    /// A kept choice read back; anything unknown is the system's.
+    pub fn parse(name: &str) -> Theme {
+        [Theme::Light, Theme::Dark].into_iter().find(|t| t.name() == name).unwrap_or_default()
+    }
+}
+
+/// The panes below a tab's work area; at most one is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    History,
+    Log,
+    SignIn,
+    Server,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::History, Pane::Log, Pane::SignIn, Pane::Server];
+
+    /// Its name on the pane's tab, which also names it in the page (`data-pane`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Pane::History => "History",
+            Pane::Log => "Log",
+            Pane::SignIn => "Sign-in",
+            Pane::Server => "Server",
+        }
+    }
+
+    /// The pane open after its tab is pressed while `open` was: pressing the open one closes it.
+    pub fn toggled(self, open: Option<Pane>) -> Option<Pane> {
+        (open != Some(self)).then_some(self)
+    }
+}
+
+/// What the list beside the work pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CatalogView {
+    #[default]
+    Tools,
+    Resources,
+    Prompts,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_theme_toggle_goes_round_and_a_kept_choice_reads_back() {
+        let mut seen = vec![Theme::default()];
+        for _ in 0..3 {
+            seen.push(seen.last().copied().unwrap_or_default().next());
+        }
+        assert_eq!(seen, [Theme::System, Theme::Light, Theme::Dark, Theme::System]);
+        for t in [Theme::System, Theme::Light, Theme::Dark] {
+            assert_eq!(Theme::parse(t.name()), t);
+        }
+        assert_eq!(Theme::parse("<script>"), Theme::System);
+    }
+
+    #[test]
+    fn pressing_a_panes_tab_opens_it_and_pressing_it_again_closes_it() {
+        assert_eq!(Pane::Log.toggled(None), Some(Pane::Log));
+        assert_eq!(Pane::Log.toggled(Some(Pane::History)), Some(Pane::Log));
+        assert_eq!(Pane::Log.toggled(Some(Pane::Log)), None);
+    }
 
     fn connecting() -> ConsoleState {
         ConsoleState { status: Status::Connecting, ..ConsoleState::default() }

@@ -7,3 +7,4 @@ pub mod clock;
 pub mod connection;
 pub mod fetch;
 pub mod location;
+pub mod page;

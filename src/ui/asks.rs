@@ -46,6 +46,15 @@ fn AskView(
         let id = id.clone();
         move |_| answer(console, &id, Ok(asks::decide(decision)))
     };
+    // Escape dismisses the question as its Cancel button does ("dismissed without a choice").
+    let escape = {
+        let id = ask.id.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if ev.key() == "Escape" {
+                answer(console, &id, Ok(asks::decide(Decision::Cancel)));
+            }
+        }
+    };
     match ask.kind.clone() {
         AskKind::Form { message, form } => {
             let values = RwSignal::new(ask.initial_values());
@@ -60,7 +69,7 @@ fn AskView(
                 }
             };
             view! {
-                <form class="mc-ask" data-testid="elicitation" aria-label="The server asks" on:submit=submit>
+                <form class="mc-ask" data-testid="elicitation" aria-label="The server asks" on:submit=submit on:keydown=escape>
                     <h2>"The server asks"</h2>
                     <p class="mc-ask__message" data-testid="elicitation-message">{message}</p>
                     <FormFields fields values errors />
@@ -77,7 +86,7 @@ fn AskView(
             let id = ask.id.clone();
             let safe = url.starts_with("https://") || url.starts_with("http://");
             view! {
-                <section class="mc-ask" data-testid="elicitation" aria-label="The server asks">
+                <section class="mc-ask" data-testid="elicitation" aria-label="The server asks" on:keydown=escape>
                     <h2>"The server asks you to open a page"</h2>
                     <p class="mc-ask__message">{message}</p>
                     <p><code data-testid="elicitation-url">{url.clone()}</code></p>
@@ -97,8 +106,10 @@ fn AskView(
             let reply = RwSignal::new(String::new());
             let id_send = ask.id.clone();
             let id_refuse = ask.id.clone();
+            let id_escape = ask.id.clone();
             view! {
-                <section class="mc-ask" data-testid="sampling" aria-label="The server asks for a model reply">
+                <section class="mc-ask" data-testid="sampling" aria-label="The server asks for a model reply"
+                    on:keydown=move |ev| if ev.key() == "Escape" { answer(console, &id_escape, Err(asks::sampling_refused())) }>
                     <h2>"The server asks for a model's reply"</h2>
                     <p class="mc-form__help">
                         "You are the model here: read the conversation and write the reply it should get."
@@ -110,7 +121,7 @@ fn AskView(
                             <li><strong>{role}": "</strong><span data-testid="sampling-message">{text}</span></li>
                         }).collect_view()}
                     </ol>
-                    <textarea data-testid="sampling-reply" rows="4" prop:value=move || reply.get()
+                    <textarea data-testid="sampling-reply" aria-label="The model's reply" rows="4" prop:value=move || reply.get()
                         on:input=move |ev| reply.set(event_target_value(&ev))></textarea>
                     <div class="mc-ask__actions">
                         <button type="button" class="mc-primary" data-testid="sampling-send"
@@ -154,7 +165,7 @@ pub fn RootsEditor() -> impl IntoView {
     view! {
         <details class="mc-roots">
             <summary>"Roots offered to the servers"</summary>
-            <textarea data-testid="roots" rows="3" placeholder="file:///home/me/project"
+            <textarea data-testid="roots" aria-label="Roots, one URI a line" rows="3" placeholder="file:///home/me/project"
                 prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             {move || problem.get().map(|p| view! { <p class="mc-form__error" role="alert">{p}</p> })}
             <button type="button" class="mc-secondary" data-testid="roots-save" on:click=save>"Save roots"</button>

@@ -106,7 +106,8 @@ fn Confirmation(proposal: Proposal) -> impl IntoView {
         }
     };
     view! {
-        <div class="mc-confirm" role="alertdialog" aria-label="Confirm the sign-in" data-testid="signin-confirm">
+        <div class="mc-confirm" role="alertdialog" aria-label="Confirm the sign-in" data-testid="signin-confirm"
+            on:keydown=move |ev| if ev.key() == "Escape" { auth.with(|m, _| m.reject()) }>
             <p>
                 "Sign in for " <strong data-testid="confirm-server">{proposal.server.clone()}</strong>
                 " with these settings, " {proposal.source.reason()} "?"
@@ -150,7 +151,6 @@ fn Confirmation(proposal: Proposal) -> impl IntoView {
 /// The Auth view and the sign-in settings.
 #[component]
 pub fn AuthPanel() -> impl IntoView {
-    let console = expect_context::<Console>();
     let auth = expect_context::<Auth>();
     let selected = expect_context::<Selected>();
     let view_ = auth.view;
@@ -182,27 +182,6 @@ pub fn AuthPanel() -> impl IntoView {
             SignInStatus::Confirm(p) => Some(p.clone()),
             _ => None,
         })
-    };
-    let who = move || {
-        view_.with(|v| {
-            v.claims
-                .as_ref()
-                .and_then(|c| c.preferred_username.clone().or(c.name.clone()).or(c.oid.clone()))
-        })
-    };
-    let expiry = move || {
-        let now = console.now.get();
-        view_.with(|v| match v.expires_at {
-            Some(at) if at > now => format!("expires in {}", short_time(at - now)),
-            Some(_) => "expired".to_owned(),
-            None => "no expiry given".to_owned(),
-        })
-    };
-    let trace = move || view_.with(|v| trace_text(&v.trace));
-    let copy = move |_| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&trace());
-        }
     };
     let sign_in = move |_| {
         if let Some(press) = auth.press(selected) {
@@ -252,6 +231,42 @@ pub fn AuthPanel() -> impl IntoView {
                 </Show>
             </div>
             {move || proposal().map(|proposal| view! { <Confirmation proposal=proposal /> })}
+        </section>
+    }
+}
+
+/// The sign-in's details, a pane of their own: who is signed in, the trace of the last sign-in,
+/// and the settings.
+#[component]
+pub fn AuthDetails() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let auth = expect_context::<Auth>();
+    let view_ = auth.view;
+    let signed_in = move || view_.with(|v| v.status == SignInStatus::SignedIn);
+    let who = move || {
+        view_.with(|v| {
+            v.claims
+                .as_ref()
+                .and_then(|c| c.preferred_username.clone().or(c.name.clone()).or(c.oid.clone()))
+        })
+    };
+    let expiry = move || {
+        let now = console.now.get();
+        view_.with(|v| match v.expires_at {
+            Some(at) if at > now => format!("expires in {}", short_time(at - now)),
+            Some(_) => "expired".to_owned(),
+            None => "no expiry given".to_owned(),
+        })
+    };
+    let trace = move || view_.with(|v| trace_text(&v.trace));
+    let copy = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&trace());
+        }
+    };
+
+    view! {
+        <section class="mc-auth-details" aria-label="Sign-in details" data-testid="auth-details">
             <Show when=signed_in>
                 <dl class="mc-auth-who">
                     <dt>"Account"</dt>

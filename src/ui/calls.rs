@@ -163,6 +163,15 @@ pub fn CallPanel() -> impl IntoView {
                                     ev.prevent_default();
                                     call(false);
                                 }
+                                // Ctrl+Enter calls from any field; Escape takes back the question.
+                                on:keydown=move |ev| {
+                                    if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
+                                        ev.prevent_default();
+                                        call(false);
+                                    } else if ev.key() == "Escape" {
+                                        confirming.set(false);
+                                    }
+                                }
                             >
                                 <h2>
                                     {t.icon().map(|src| view! { <img class="mc-tool__icon" src=src.to_owned() alt="" /> })}
@@ -225,7 +234,6 @@ pub fn CallPanel() -> impl IntoView {
                                         role="alertdialog"
                                         aria-label="Confirm the call"
                                         data-testid="call-confirm"
-                                        on:keydown=move |ev| if ev.key() == "Escape" { confirming.set(false) }
                                     >
                                         <p>{confirm_sentence(&t)}</p>
                                         <button type="button" data-testid="call-confirm-run" on:click=move |_| call(true)>
@@ -240,6 +248,8 @@ pub fn CallPanel() -> impl IntoView {
                                 <button
                                     type="submit"
                                     data-testid="call"
+                                    aria-keyshortcuts="Control+Enter"
+                                    title="Call (Ctrl+Enter)"
                                     disabled=move || !console.state.with(|s| s.is_connected())
                                 >
                                     "Call"
@@ -257,6 +267,11 @@ pub fn CallPanel() -> impl IntoView {
                         }
                     })
             }}
+            <Show when=move || selected.0.with(Option::is_none)>
+                <p class="mc-empty" data-testid="work-empty">
+                    "Pick a tool from the list (press / to search it), or a resource or a prompt."
+                </p>
+            </Show>
             <crate::ui::catalog::PromptPanel />
             // Keyed by call and revision: a change redraws that call alone.
             <ol class="mc-call-list" data-testid="calls">

@@ -18,14 +18,14 @@ use crate::core::address::ServerUrl;
 use crate::core::asks::{client_capabilities, roots_asked, roots_result};
 use crate::core::auth::machine::{Action, AuthView, SignIn};
 use crate::core::auth::trust::Deployment;
-use crate::core::console::{ConsoleState, Status, follow_up, rereads};
+use crate::core::console::{CatalogView, ConsoleState, Pane, Status, Theme, follow_up, rereads};
 use crate::core::engine::{EngineEvent, TransportChoice};
 use crate::core::launch::{Config, ConfigError, Link};
 use crate::core::session::SessionConfig;
 use crate::core::tabs::{TabId, Tabs};
 use crate::platform::auth::{self as web_auth, AuthDriver};
 use crate::platform::connection::Connection;
-use crate::platform::{clock, location};
+use crate::platform::{clock, location, page};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -78,6 +78,10 @@ pub struct TabState {
     pub transport: RwSignal<TransportChoice>,
     pub selected: calls::Selected,
     pub replay: calls::Replay,
+    /// The pane open below the work area, if any.
+    pub pane: RwSignal<Option<Pane>>,
+    /// What the list beside the work pane shows.
+    pub catalog: RwSignal<CatalogView>,
     owner: Owner,
 }
 
@@ -96,6 +100,8 @@ impl TabState {
             transport: RwSignal::new(TransportChoice::Auto),
             selected: calls::Selected(RwSignal::new(None)),
             replay: calls::Replay(RwSignal::new(None)),
+            pane: RwSignal::new(None),
+            catalog: RwSignal::new(CatalogView::Tools),
             owner: owner.clone(),
         })
     }
@@ -376,15 +382,14 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    keyboard(workspace);
     view! {
         <header class="mc-header">
             <h1>"MCP Console"</h1>
-            <p class="mc-tagline">
-                "List and call the tools of any MCP server — right here in the page."
-            </p>
+            <TabStrip />
+            <ThemeToggle />
         </header>
         <main class="mc-main">
-            <TabStrip />
             <For
                 each=move || workspace.tabs.with(|t| t.iter().map(|t| t.id).collect::<Vec<_>>())
                 key=|id| *id
@@ -392,7 +397,6 @@ pub fn App() -> impl IntoView {
             >
                 <TabPanel id ready />
             </For>
-            <asks::RootsEditor />
         </main>
     }
     .into_any()
@@ -567,31 +571,182 @@ fn TabPanel(
                     </button>
                 </Show>
             </form>
-            <p class=status_class role="status" aria-live="polite" data-testid="status">
-                {move || state.with(|s| s.status_line(console.now.get()))}
-            </p>
+            // One line for the connection and one for the sign-in; their details are panes.
+            <div class="mc-statusline">
+                <p class=status_class role="status" aria-live="polite" data-testid="status">
+                    {move || state.with(|s| s.status_line(console.now.get()))}
+                </p>
+                <Show when=front>
+                    <auth::AuthPanel />
+                </Show>
+            </div>
             <Show when=move || state.with(|s| s.notice.is_some())>
                 <p class="mc-notice" role="alert" data-testid="notice">
                     {move || state.with(|s| s.notice.clone().unwrap_or_default())}
                 </p>
             </Show>
-            <Show when=front>
-                <auth::AuthPanel />
-            </Show>
-            <server_panel::ServerPanel />
             <asks::AskPanel />
             <div class="mc-workspace">
-                <div class="mc-catalog">
-                    <tool_list::ToolList />
-                    <catalog::ResourceList />
-                    <catalog::TemplateList />
-                    <catalog::PromptList />
-                </div>
+                <CatalogPane catalog=tab.catalog />
                 <calls::CallPanel />
             </div>
-            <log_panel::LogPanel />
-            <history::HistoryPanel />
+            <Drawer pane=tab.pane />
         </section>
     }
     .into_any()
+}
+
+/// The list beside the work pane: the server's tools, resources (and templates) or prompts,
+/// one at a time.
+#[component]
+fn CatalogPane(catalog: RwSignal<CatalogView>) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let counted = move |view: CatalogView| {
+        console.state.with(|s| match view {
+            CatalogView::Tools => s.tools.as_ref().map(|t| t.len()),
+            CatalogView::Resources => s.resources.as_ref().map(|r| r.len()),
+            CatalogView::Prompts => s.prompts.as_ref().map(|p| p.len()),
+        })
+    };
+    let views = [
+        (CatalogView::Tools, "Tools", "tools"),
+        (CatalogView::Resources, "Resources", "resources"),
+        (CatalogView::Prompts, "Prompts", "prompts"),
+    ];
+    let hides = move |view: CatalogView| move || catalog.get() != view;
+    view! {
+        <aside class="mc-catalog" aria-label="Catalog">
+            <div class="mc-switch" role="tablist" aria-label="Catalog">
+                {views
+                    .into_iter()
+                    .map(|(view, name, key)| {
+                        view! {
+                            <button
+                                type="button"
+                                role="tab"
+                                data-testid=format!("catalog-{key}")
+                                aria-selected=move || (catalog.get() == view).to_string()
+                                on:click=move |_| catalog.set(view)
+                            >
+                                {name}
+                                {move || counted(view).map(|n| format!(" {n}"))}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <div class="mc-catalog__view" hidden=hides(CatalogView::Tools)>
+                <tool_list::ToolList />
+            </div>
+            <div class="mc-catalog__view" hidden=hides(CatalogView::Resources)>
+                <catalog::ResourceList />
+                <catalog::TemplateList />
+            </div>
+            <div class="mc-catalog__view" hidden=hides(CatalogView::Prompts)>
+                <catalog::PromptList />
+            </div>
+        </aside>
+    }
+}
+
+/// The panes below the work area — history, log, sign-in, server — each behind its tab; pressing
+/// the open one's tab closes it.
+#[component]
+fn Drawer(pane: RwSignal<Option<Pane>>) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let workspace = expect_context::<Workspace>();
+    // The sign-in's view is the front tab's: only that tab draws it.
+    let front = move || workspace.tabs.with(|t| t.front_id() == Some(console.tab));
+    let hidden = move |p: Pane| move || pane.get() != Some(p);
+    let count = move |p: Pane| {
+        console.state.with(|s| match p {
+            Pane::History => Some(s.traffic.len()),
+            Pane::Log => Some(s.log.len()).filter(|n| *n > 0),
+            Pane::SignIn | Pane::Server => None,
+        })
+    };
+    view! {
+        <div class="mc-drawer" class:mc-drawer--open=move || pane.get().is_some()>
+            <div class="mc-switch" role="tablist" aria-label="Panes">
+                {Pane::ALL
+                    .into_iter()
+                    .map(|p| {
+                        view! {
+                            <button
+                                type="button"
+                                role="tab"
+                                data-testid=format!("pane-{}", p.name())
+                                aria-selected=move || (pane.get() == Some(p)).to_string()
+                                on:click=move |_| pane.update(|open| *open = p.toggled(*open))
+                            >
+                                {p.name()}
+                                {move || count(p).map(|n| format!(" {n}"))}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <div class="mc-pane" data-pane="History" hidden=hidden(Pane::History)>
+                <history::HistoryPanel />
+            </div>
+            <div class="mc-pane" data-pane="Log" hidden=hidden(Pane::Log)>
+                <log_panel::LogPanel />
+            </div>
+            <div class="mc-pane" data-pane="Sign-in" hidden=hidden(Pane::SignIn)>
+                <Show when=front>
+                    <auth::AuthDetails />
+                </Show>
+            </div>
+            <div class="mc-pane" data-pane="Server" hidden=hidden(Pane::Server)>
+                <server_panel::ServerPanel />
+                <asks::RootsEditor />
+            </div>
+        </div>
+    }
+}
+
+/// The theme toggle: the system's colours, light or dark; the choice is kept for the next visit.
+#[component]
+fn ThemeToggle() -> impl IntoView {
+    let theme = RwSignal::new(Theme::parse(&page::saved_theme()));
+    Effect::new(move |_| page::show_theme(theme.get().name()));
+    let next = move |_| {
+        theme.update(|t| *t = t.next());
+        let chosen = theme.get_untracked();
+        page::keep_theme(chosen.name(), chosen == Theme::System);
+    };
+    view! {
+        <button
+            type="button"
+            class="mc-secondary mc-theme"
+            data-testid="theme"
+            aria-label=move || format!("Theme: {} (press for the next)", theme.get().name())
+            title="Theme: system, light or dark"
+            on:click=next
+        >
+            {move || match theme.get() {
+                Theme::System => "◐",
+                Theme::Light => "☀",
+                Theme::Dark => "☾",
+            }}
+        </button>
+    }
+}
+
+/// The page's keys: `/` opens the front tab's tool filter, wherever the person is not typing.
+fn keyboard(workspace: Workspace) {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() != "/" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() || page::typing(&ev) {
+            return;
+        }
+        let Some(tab) = workspace.tabs.with_untracked(|t| t.front().map(|f| f.payload.clone()))
+        else {
+            return;
+        };
+        ev.prevent_default();
+        tab.catalog.set(CatalogView::Tools);
+        page::focus(&format!("tool-filter-{}", tab.console.tab));
+    });
+    // The listener lives as long as the page.
+    std::mem::forget(handle);
 }

@@ -46,10 +46,12 @@ pub fn ToolList() -> impl IntoView {
                 {(!empty).then(|| view! {
                     <input
                         type="search"
+                        id=format!("tool-filter-{}", console.tab)
                         class="mc-tool-filter"
                         data-testid="tool-filter"
                         aria-label="Filter tools"
-                        placeholder="Filter tools"
+                        aria-keyshortcuts="/"
+                        placeholder="Filter tools  ( / )"
                         spellcheck="false"
                         prop:value=move || query.get()
                         on:input=move |ev| {

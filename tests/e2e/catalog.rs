@@ -28,6 +28,7 @@ async fn a_resource_template_is_filled_in_with_suggestions_and_read() {
     let page = console(None);
     let b = Browser::start().await;
     b.connect(&page.url, &server.url, "auto").await;
+    b.show("catalog-resources").await;
     b.wait_for_text("[data-testid=template-name]", |t| !t.is_empty()).await;
     open_template(&b, "Dynamic Text Resource").await;
     b.type_into("[data-testid=template-form] [data-var=resourceId]", "42").await;
@@ -49,6 +50,7 @@ async fn a_resource_template_is_filled_in_with_suggestions_and_read() {
     let href = link.attr("href").await.ok().flatten().unwrap_or_default();
     assert!(href.starts_with("data:application/octet-stream;base64,"), "{href}");
     // A prompt's arguments get suggestions too, the second narrowed by the first.
+    b.show("catalog-prompts").await;
     assert!(b.click_named("[data-testid=prompt-pick]", "completable-prompt").await);
     b.type_into("[data-testid=prompt-form] [data-field-name=department]", "Eng").await;
     pick_suggestion(&b, "Engineering").await;

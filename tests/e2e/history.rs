@@ -15,6 +15,7 @@ async fn the_history_is_filtered_exported_copied_as_curl_that_runs_and_replayed(
     rig.open_and_sign_in().await;
     rig.echo("from the history").await;
     let b = &rig.browser;
+    b.show("pane-History").await;
     // Only tools/call: the request and its answer, newest first.
     b.client
         .execute(

@@ -6,6 +6,7 @@
 
 mod catalog;
 mod history;
+mod layout;
 mod signin;
 mod support;
 mod tabs;
@@ -66,6 +67,7 @@ async fn connecting_lists_the_real_tools_of_server_everything() {
     for must in ["echo", "get-sum", "trigger-long-running-operation"] {
         assert!(shown.iter().any(|n| n == must), "{must} missing from {shown:?}");
     }
+    browser.show("pane-Server").await;
     let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
     assert_eq!(protocol, "2025-11-25", "the newest revision is negotiated with a current server");
 
@@ -226,6 +228,7 @@ async fn log_messages_arrive_after_choosing_a_level() {
     let page = console(None);
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "auto").await;
+    browser.show("pane-Log").await;
     browser
         .client
         .execute(
@@ -251,6 +254,7 @@ async fn legacy_sse_is_reached_both_forced_and_by_auto_fallback() {
         let status =
             browser.wait_for_text("[data-testid=status]", |t| t.contains("legacy HTTP+SSE")).await;
         assert!(status.starts_with("Connected to"), "{transport}: {status}");
+        browser.show("pane-Server").await;
         let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
         assert_eq!(protocol, "2025-11-25", "{transport}");
         if transport == "auto" {
@@ -312,6 +316,7 @@ async fn the_python_sdk_server_is_listed_and_called() {
 
 /// The lines of the server card's "How the console connected".
 async fn connection_steps(browser: &Browser) -> Vec<String> {
+    browser.show("pane-Server").await;
     browser
         .client
         .execute("document.querySelector('[data-testid=connection-steps]').open = true", vec![])
@@ -331,6 +336,7 @@ async fn auto_speaks_2026_07_28_where_cors_allows_it_and_falls_back_where_not() 
     let modern = support::python_peer_with(&origin, &["--cors-2026"]);
     let browser = Browser::start().await;
     browser.connect(&page.url, &modern.url, "auto").await;
+    browser.show("pane-Server").await;
     let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
     assert_eq!(protocol, "2026-07-28");
     let steps = connection_steps(&browser).await;
@@ -347,6 +353,7 @@ async fn auto_speaks_2026_07_28_where_cors_allows_it_and_falls_back_where_not() 
     let older = support::python_peer(&origin);
     let browser = Browser::start().await;
     browser.connect(&page.url, &older.url, "auto").await;
+    browser.show("pane-Server").await;
     let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
     assert_eq!(protocol, "2025-11-25");
     let steps = connection_steps(&browser).await;
@@ -368,6 +375,7 @@ async fn multi_round_trip_calls_are_answered_through_forms_urls_and_sampling() {
     let server = support::modern_peer(&origin, &[]);
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "auto").await;
+    browser.show("pane-Server").await;
     let protocol = browser.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
     assert_eq!(protocol, "2026-07-28");
 
@@ -431,6 +439,7 @@ async fn a_changed_resource_and_tool_list_appear_without_a_reload() {
     let server = support::modern_peer(&origin, &[]);
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "auto").await;
+    browser.show("catalog-resources").await;
     browser.wait_for("[data-testid=resource-name]").await;
     assert!(browser.click_named("[data-testid=resource-read]", "counter").await);
     browser.wait_for_text("[data-testid=call-result]", |t| t == "The counter is 0.").await;
@@ -578,6 +587,7 @@ async fn elicitation_sampling_and_roots_are_answered_in_the_page() {
     browser.wait_for_text("[data-testid=call-result]", |t| t == "It is about MCP.").await;
 
     // Roots: set in the page, returned when the server asks.
+    browser.show("pane-Server").await;
     browser
         .client
         .execute("document.querySelector('details.mc-roots').open = true", vec![])
@@ -681,6 +691,7 @@ async fn resources_are_read_and_prompts_fetched_with_their_arguments() {
     let page = console(None);
     let browser = Browser::start().await;
     browser.connect(&page.url, &server.url, "auto").await;
+    browser.show("catalog-resources").await;
     browser.wait_for("[data-testid=resource-name]").await;
     let resources = browser.texts("[data-testid=resource-name]").await;
     assert!(resources.iter().any(|r| r == "architecture.md"), "{resources:?}");
@@ -688,6 +699,7 @@ async fn resources_are_read_and_prompts_fetched_with_their_arguments() {
     let text = browser.wait_for_text("[data-testid=call-result]", |t| t.len() > 100).await;
     assert!(text.contains('#'), "the markdown document is shown as text: {}", &text[..80]);
 
+    browser.show("catalog-prompts").await;
     assert!(browser.click_named("[data-testid=prompt-pick]", "args-prompt").await);
     let city = browser.wait_for("[data-testid=prompt-form] [data-field-name=city]").await;
     city.send_keys("Lisbon").await.unwrap_or_else(|e| panic!("{e}"));

@@ -112,6 +112,7 @@ async fn a_2026_07_28_server_behind_entra_is_signed_in_to_and_called() {
     b.wait_for_text("[data-testid=auth-status]", |t| t.contains("requires a sign-in")).await;
     b.click("[data-testid=sign-in]").await;
     b.wait_for_text("[data-testid=status]", |t| t.starts_with("Connected to")).await;
+    b.show("pane-Server").await;
     let protocol = b.wait_for_text("[data-testid=protocol]", |t| !t.is_empty()).await;
     assert_eq!(protocol, "2026-07-28");
     b.wait_for("[data-testid=tool-name]").await;
@@ -124,6 +125,7 @@ async fn a_full_page_sign_in_calls_tools_and_leaves_nothing_behind() {
     let rig = rig(&["--auto-approve"], json!({ "SignIn": "redirect" })).await;
     rig.open_and_sign_in().await;
     let b = &rig.browser;
+    b.show("pane-Sign-in").await;
     assert_eq!(
         b.wait_for_text("[data-testid=auth-user]", |t| !t.is_empty()).await,
         "alice@contoso.example"
@@ -336,6 +338,7 @@ async fn an_app_only_token_is_shown_as_refused_by_the_server() {
     let token = answer["access_token"].as_str().unwrap_or_else(|| panic!("no token: {answer}"));
     let b = &rig.browser;
     b.client.goto(&rig.page.url).await.unwrap_or_else(|e| panic!("goto: {e}"));
+    b.show("pane-Sign-in").await;
     b.click("[data-testid=signin-settings] summary").await;
     b.type_into("[data-testid=set-access-token]", token).await;
     b.click("[data-testid=connect]").await;
@@ -497,6 +500,7 @@ async fn the_demo_users_sign_in_with_the_form_and_blocked_or_closed_windows_are_
     b.click("#signin").await;
     b.client.switch_to_window(console).await.unwrap_or_else(|e| panic!("switch: {e}"));
     b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
+    b.show("pane-Sign-in").await;
     assert_eq!(
         b.wait_for_text("[data-testid=auth-user]", |t| !t.is_empty()).await,
         "alice@contoso.example"

@@ -559,6 +559,17 @@ impl Browser {
     }
 
     /// Opens `tool` in the call panel, types `arguments` (JSON) and presses Call.
+    /// Shows `view` in the tab in front, as a person presses its tab: a pane below the work area
+    /// (`pane-History`, `pane-Log`, `pane-Sign-in`, `pane-Server`) or a list beside it
+    /// (`catalog-tools`, `catalog-resources`, `catalog-prompts`). One already shown stays so.
+    pub async fn show(&self, view: &str) {
+        let css = format!("[data-testid=tab-panel]:not([hidden]) [data-testid={view}]");
+        let button = self.wait_for(&css).await;
+        if button.attr("aria-selected").await.ok().flatten().as_deref() != Some("true") {
+            button.click().await.unwrap_or_else(|e| panic!("show {view}: {e}"));
+        }
+    }
+
     pub async fn call_tool(&self, tool: &str, arguments: &str) {
         let found = self
             .client

@@ -41,6 +41,7 @@ async fn a_crafted_link_cannot_send_the_code_to_a_hostile_authorization_server()
     b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
     b.wait_for("[data-testid=tool-name]").await;
     rig.echo("signed in where the configuration says").await;
+    b.show("pane-Sign-in").await;
     let issuer = text_of(b, "[data-testid=auth-issuer]").await;
     assert_eq!(issuer, rig.info["issuer"].as_str().unwrap_or_default());
 
@@ -259,6 +260,7 @@ async fn no_registration_access_token_reaches_the_trace_the_clipboard_or_session
         .execute("window.__copied = null; navigator.clipboard.writeText = (t) => { window.__copied = t; return Promise.resolve(); };", vec![])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
+    b.show("pane-Sign-in").await;
     b.click(".mc-auth-trace summary").await;
     b.click("[data-testid=auth-copy]").await;
     let copied = b.client.execute("return window.__copied", vec![]).await.unwrap_or(Value::Null);
