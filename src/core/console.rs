@@ -144,6 +144,9 @@ pub struct ConsoleState {
     pub traffic: History,
     /// The server's suggestions for the field being typed in.
     pub suggestions: Suggestions,
+    /// Which connection of the tab this is (each restart counts one): request ids start afresh
+    /// with each, so an id names a call only together with it.
+    pub generation: u32,
 }
 
 /// Suggestions the server gave (`completion/complete`) for one field, from the newest request
@@ -194,7 +197,8 @@ impl ConsoleState {
     /// traffic, which is the tab's.
     pub fn restart(&mut self, status: Status) {
         let traffic = std::mem::take(&mut self.traffic);
-        *self = ConsoleState { status, traffic, ..ConsoleState::default() };
+        let generation = self.generation.wrapping_add(1);
+        *self = ConsoleState { status, traffic, generation, ..ConsoleState::default() };
     }
 
     /// A completion request for `field` went out as `id`; the one it replaces, if still waiting,
@@ -725,7 +729,7 @@ mod tests {
         })));
         s.notice = Some("old".into());
         s.restart(Status::Connecting);
-        assert_eq!((s.traffic.len(), s.notice.clone()), (1, None));
+        assert_eq!((s.traffic.len(), s.notice.clone(), s.generation), (1, None, 1));
         assert_eq!(s.status, Status::Connecting);
     }
     use crate::core::protocol::Implementation;

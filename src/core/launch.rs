@@ -1,9 +1,12 @@
 //! What the console is opened with, read but not yet judged: the deployer's `config.json` beside
 //! the app, in the seed's shape (`Instance`, `TenantId`, `ClientId`, `Scopes`, `ServerUrl`;
 //! camelCase works too) plus more servers to open beside it (`Servers`), the allow-lists and an
-//! authorization server's metadata, and the page's own link (`?server=…&connect=1&tenant=…`). Neither ever holds a secret: a client secret
-//! can only be typed into the page. What each may do is `core::auth::trust`'s business.
+//! authorization server's metadata, the origins of the pages that may embed the console
+//! (`EmbedOrigins`), and the page's own link (`?server=…&connect=1&tenant=…`, `embed=1`).
+//! Neither ever holds a secret: a client secret can only be typed into the page. What each may do
+//! is `core::auth::trust`'s business.
 
+use crate::core::address::{is_secure, origin_of};
 use crate::core::auth::metadata::AuthorizationServerMetadata;
 use crate::core::auth::settings::{
     ResourceSetting, SignInMode, SignInSettings, non_blank, split_scopes,
@@ -11,6 +14,7 @@ use crate::core::auth::settings::{
 use crate::core::json::{Fields, FromJson, Malformed};
 use serde_json::Value;
 use thiserror::Error;
+use url::Url;
 
 /// Why `config.json` was not used; each says what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -23,6 +27,10 @@ pub enum ConfigError {
     HoldsSecret,
     #[error("config.json sets the sign-in mode to {0:?}; use auto, redirect or popup.")]
     BadMode(String),
+    #[error(
+        "config.json lists {entry:?} in EmbedOrigins, which is not the origin of a page ({why}); write each as https://portal.example or https://portal.example:8443, nothing more."
+    )]
+    BadEmbedOrigin { entry: String, why: &'static str },
 }
 
 /// The tool or prompt to open in the call panel: where the person was before a full-page
@@ -60,6 +68,9 @@ pub struct Config {
     /// An authorization server's metadata, used instead of discovery for the servers the file
     /// names.
     pub metadata: Option<AuthorizationServerMetadata>,
+    /// The pages that may embed the console and drive it by postMessage, each an origin as the
+    /// browser writes `MessageEvent.origin` (lower case, default port left out).
+    pub embed_origins: Vec<String>,
 }
 
 /// The page's own address: what a link asks for.
@@ -74,6 +85,8 @@ pub struct Link {
     pub mode: Option<SignInMode>,
     pub sign_in: SignInSettings,
     pub redirect_uri: Option<String>,
+    /// `embed=1`: the compact layout for a page inside a portal's frame.
+    pub embed: bool,
 }
 
 /// `config.json`'s members, each under the seed's PascalCase name, camelCase or snake_case.
@@ -115,6 +128,60 @@ impl ConfigFile {
         }
         Ok(Some(out))
     }
+
+    /// The sign-in settings, under config.json's names.
+    fn sign_in(&mut self) -> Result<SignInSettings, Malformed> {
+        Ok(SignInSettings {
+            instance: self.text(["Instance", "instance", "instance"])?,
+            tenant_id: self.text(["TenantId", "tenantId", "tenant_id"])?,
+            client_id: self.text(["ClientId", "clientId", "client_id"])?,
+            scopes: match self.list(["Scopes", "scopes", "scopes"])? {
+                Some(scopes) => scopes,
+                None => self.list(["Scope", "scope", "scope"])?.unwrap_or_default(),
+            },
+            resource: self
+                .text(["Resource", "resource", "resource"])?
+                .as_deref()
+                .map(ResourceSetting::parse)
+                .unwrap_or_default(),
+            client_metadata_url: self.text([
+                "ClientMetadataUrl",
+                "clientMetadataUrl",
+                "client_metadata_url",
+            ])?,
+            login_hint: self.text(["LoginHint", "loginHint", "login_hint"])?,
+        })
+    }
+}
+
+/// Sign-in settings someone other than the deployer gives as members of an object (a host
+/// page's message, whose own members were taken already), under config.json's names, and the
+/// redirect URI it asks for, which only the trust rules judge. A client secret is never read.
+pub fn proposed_sign_in(members: Fields) -> Result<(SignInSettings, Option<String>), Malformed> {
+    let mut f = ConfigFile(members);
+    let redirect_uri = f.text(["RedirectUri", "redirectUri", "redirect_uri"])?;
+    Ok((f.sign_in()?, redirect_uri))
+}
+
+/// One entry of `EmbedOrigins` as the browser writes an origin, or why it is not one.
+fn embed_origin(entry: &str) -> Result<String, &'static str> {
+    if entry.contains('*') {
+        return Err("a wildcard matches pages nobody listed; list each portal's origin");
+    }
+    if entry.eq_ignore_ascii_case("null") {
+        return Err("`null` is the origin of sandboxed frames and files, which anyone can make");
+    }
+    let url = Url::parse(entry).map_err(|_| "it is not an absolute URL")?;
+    if !is_secure(&url) {
+        return Err("only https:// pages (http:// on this machine) may embed the console");
+    }
+    let bare = url.username().is_empty() && url.password().is_none();
+    // A trailing `/` alone is how URLs are often written; any other path would suggest that
+    // only part of the origin is trusted, which postMessage cannot tell apart.
+    if !bare || url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err("an origin has no path, query, fragment or user name");
+    }
+    Ok(origin_of(&url))
 }
 
 impl Config {
@@ -128,15 +195,12 @@ impl Config {
         if f.take(["ClientSecret", "clientSecret", "client_secret"]).0.is_some() {
             return Err(ConfigError::HoldsSecret);
         }
-        let config = Config::read(&mut f).map_err(|e| unreadable(e.to_string()))?;
-        match config {
-            Err(mode) => Err(ConfigError::BadMode(mode)),
-            Ok(config) => Ok(config),
-        }
+        Config::read(&mut f).map_err(|e| unreadable(e.to_string()))?
     }
 
-    /// Every member, typed; a sign-in mode that is not one is `Ok(Err(mode))`.
-    fn read(f: &mut ConfigFile) -> Result<Result<Config, String>, Malformed> {
+    /// Every member, typed; a sign-in mode or an embedding origin that is not one is
+    /// `Ok(Err(…))`.
+    fn read(f: &mut ConfigFile) -> Result<Result<Config, ConfigError>, Malformed> {
         let server_url = match f.text(["ServerUrl", "serverUrl", "server_url"])? {
             None => f.text(["HttpMcpServerUrl", "httpMcpServerUrl", "http_mcp_server_url"])?,
             found => found,
@@ -146,26 +210,7 @@ impl Config {
             (Some(Value::Bool(b)), _) => b,
             (Some(_), name) => return Err(Malformed(name)),
         };
-        let sign_in = SignInSettings {
-            instance: f.text(["Instance", "instance", "instance"])?,
-            tenant_id: f.text(["TenantId", "tenantId", "tenant_id"])?,
-            client_id: f.text(["ClientId", "clientId", "client_id"])?,
-            scopes: match f.list(["Scopes", "scopes", "scopes"])? {
-                Some(scopes) => scopes,
-                None => f.list(["Scope", "scope", "scope"])?.unwrap_or_default(),
-            },
-            resource: f
-                .text(["Resource", "resource", "resource"])?
-                .as_deref()
-                .map(ResourceSetting::parse)
-                .unwrap_or_default(),
-            client_metadata_url: f.text([
-                "ClientMetadataUrl",
-                "clientMetadataUrl",
-                "client_metadata_url",
-            ])?,
-            login_hint: f.text(["LoginHint", "loginHint", "login_hint"])?,
-        };
+        let sign_in = f.sign_in()?;
         let servers = match f.take(["Servers", "servers", "servers"]) {
             (None, _) => Vec::new(),
             (Some(Value::Array(items)), _) => {
@@ -182,7 +227,7 @@ impl Config {
             None => SignInMode::Auto,
             Some(t) => match SignInMode::parse(&t) {
                 Some(mode) => mode,
-                None => return Ok(Err(t)),
+                None => return Ok(Err(ConfigError::BadMode(t))),
             },
         };
         let allowed_servers = f.list(["AllowedServers", "allowedServers", "allowed_servers"])?;
@@ -196,6 +241,15 @@ impl Config {
             (None, _) => None,
             (Some(doc), _) => Some(AuthorizationServerMetadata::from_json(doc)?),
         };
+        let origins = f.list(["EmbedOrigins", "embedOrigins", "embed_origins"])?;
+        let mut embed_origins = Vec::new();
+        for entry in origins.unwrap_or_default() {
+            match embed_origin(&entry) {
+                Ok(origin) if !embed_origins.contains(&origin) => embed_origins.push(origin),
+                Ok(_) => {}
+                Err(why) => return Ok(Err(ConfigError::BadEmbedOrigin { entry, why })),
+            }
+        }
         Ok(Ok(Config {
             server_url,
             servers,
@@ -206,6 +260,7 @@ impl Config {
             allowed_servers,
             allowed_authorities,
             metadata,
+            embed_origins,
         }))
     }
 }
@@ -232,10 +287,10 @@ impl ServerEntry {
 }
 
 impl Link {
-    /// Reads the page's query string (`?server=…&connect=1`, `tool`/`prompt`, `signin`, and the
-    /// sign-in settings `tenant`, `instance`, `client_id`, `scope`, `resource`, `redirect_uri`,
-    /// `client_metadata_url`, `login_hint`). Unknown keys and bad values are ignored; a
-    /// `client_secret` never counts.
+    /// Reads the page's query string (`?server=…&connect=1`, `tool`/`prompt`, `signin`, `embed`,
+    /// and the sign-in settings `tenant`, `instance`, `client_id`, `scope`, `resource`,
+    /// `redirect_uri`, `client_metadata_url`, `login_hint`). Unknown keys and bad values are
+    /// ignored; a `client_secret` never counts.
     pub fn from_query(search: &str) -> Link {
         let mut link = Link::default();
         let query = search.strip_prefix('?').unwrap_or(search);
@@ -250,6 +305,7 @@ impl Link {
                     (Some(_), None) => {}
                 },
                 "connect" => link.auto_connect = matches!(text, "1" | "true" | "yes"),
+                "embed" => link.embed = matches!(text, "1" | "true" | "yes"),
                 "tool" if !text.is_empty() => link.open = Some(Opened::Tool(text.to_owned())),
                 "prompt" if !text.is_empty() => link.open = Some(Opened::Prompt(text.to_owned())),
                 "signin" => link.mode = SignInMode::parse(text),
@@ -397,5 +453,83 @@ mod tests {
         assert_eq!(q.mode, Some(SignInMode::Redirect));
         assert_eq!(q.redirect_uri.as_deref(), Some("https://evil/cb"));
         assert!(!format!("{q:?}").contains("client_secret"), "never read");
+    }
+
+    #[test]
+    fn embed_origins_are_read_as_the_browser_writes_an_origin() {
+        let file = Config::from_json(
+            r#"{"EmbedOrigins":["https://Portal.Contoso.example/","https://intranet.contoso.example:8443",
+                "https://portal.contoso.example:443","http://127.0.0.1:8080"]}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            file.embed_origins,
+            [
+                "https://portal.contoso.example",
+                "https://intranet.contoso.example:8443",
+                "http://127.0.0.1:8080"
+            ]
+        );
+        for text in [
+            r#"{"embedOrigins":"https://a.example https://b.example"}"#,
+            r#"{"embed_origins":["https://a.example","https://b.example"]}"#,
+        ] {
+            let c = Config::from_json(text).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(c.embed_origins, ["https://a.example", "https://b.example"], "{text}");
+        }
+        assert!(Config::default().embed_origins.is_empty(), "no portal unless listed");
+    }
+
+    #[test]
+    fn an_embed_origin_with_a_path_a_wildcard_null_or_another_scheme_is_refused() {
+        for (entry, why) in [
+            ("https://portal.example/app", "no path"),
+            ("https://portal.example/?x=1", "no path"),
+            ("https://user@portal.example", "no path"),
+            ("https://*.contoso.example", "wildcard"),
+            ("*", "wildcard"),
+            ("null", "sandboxed"),
+            ("NULL", "sandboxed"),
+            ("file:///C:/portal.html", "only https://"),
+            ("chrome-extension://abcdef", "only https://"),
+            ("http://portal.example", "only https://"),
+            ("portal.example", "absolute URL"),
+        ] {
+            let text = format!(r#"{{"EmbedOrigins":["https://ok.example",{entry:?}]}}"#);
+            let error = Config::from_json(&text);
+            assert!(
+                matches!(&error, Err(ConfigError::BadEmbedOrigin { entry: e, .. }) if e == entry),
+                "{entry}: {error:?}"
+            );
+            let said = error.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(said.contains("EmbedOrigins") && said.contains(why), "{entry}: {said}");
+        }
+        let e = Config::from_json(r#"{"EmbedOrigins":7}"#).err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| e.contains("`EmbedOrigins`")));
+    }
+
+    #[test]
+    fn a_link_asks_for_the_compact_layout_with_embed() {
+        assert!(Link::from_query("?embed=1&server=https://s/mcp").embed);
+        assert!(Link::from_query("?embed=true").embed);
+        assert!(!Link::from_query("?embed=0").embed && !Link::from_query("").embed);
+    }
+
+    #[test]
+    fn proposed_sign_in_settings_are_read_under_the_configs_names_but_never_a_secret() {
+        let message = serde_json::json!({
+            "tenantId": "t9", "ClientId": "c9", "scopes": ["api://s/mcp:tools"],
+            "resource": "server", "redirectUri": "https://evil.example/cb", "clientSecret": "x"
+        });
+        let members = Fields::of(message, "message").unwrap_or_else(|e| panic!("{e}"));
+        let (settings, redirect) = proposed_sign_in(members).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.tenant_id.as_deref(), Some("t9"));
+        assert_eq!(settings.client_id.as_deref(), Some("c9"));
+        assert_eq!(settings.scopes, ["api://s/mcp:tools"]);
+        assert_eq!(settings.resource, ResourceSetting::Server);
+        assert_eq!(redirect.as_deref(), Some("https://evil.example/cb"));
+        let bad =
+            Fields::of(serde_json::json!({"tenantId": 7}), "m").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(proposed_sign_in(bad).err(), Some(Malformed("TenantId")));
     }
 }

@@ -6,6 +6,7 @@ pub mod address;
 pub mod asks;
 pub mod auth;
 pub mod console;
+pub mod embed;
 pub mod engine;
 pub mod history;
 pub mod http;

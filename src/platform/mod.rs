@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod clock;
 pub mod connection;
+pub mod embed;
 pub mod fetch;
 pub mod location;
 pub mod page;

@@ -319,6 +319,7 @@ pub fn AuthDetails() -> impl IntoView {
                         (None, _) => "Enter a server's URL above: settings belong to one server.",
                         (Some(_), Source::Config) => "Set by this console's configuration for this server.",
                         (Some(_), Source::Link) => "From the link you opened: you will be asked to confirm them before they are used.",
+                        (Some(_), Source::Host) => "From the page this console is embedded in: you will be asked to confirm them before they are used.",
                         (Some(_), Source::ConfigElsewhere) => "From this console's configuration, which does not name this server: you will be asked to confirm them.",
                         (Some(_), Source::Typed | Source::Discovery) => "Settings entered here apply only to this server, once you confirm them.",
                     })}

@@ -8,6 +8,7 @@ mod auth;
 mod calls;
 mod catalog;
 mod content;
+mod embed;
 mod form;
 mod history;
 mod log_panel;
@@ -263,6 +264,9 @@ fn connect(workspace: Workspace, id: TabId) {
 #[component]
 pub fn App() -> impl IntoView {
     let ready = RwSignal::new(false);
+    // `?embed=1`: a portal's frame, no top bar.
+    let compact = RwSignal::new(false);
+    let embedded = RwSignal::new(None::<embed::Embed>);
     let now = RwSignal::new(clock::now_ms());
     let roots = asks::Roots(RwSignal::new(Vec::new()));
     // A full-page sign-in coming back: the address bar is cleaned before anything else runs.
@@ -329,6 +333,7 @@ pub fn App() -> impl IntoView {
             Ok(Some(text)) => Config::from_json(&text),
             Err(reason) => Err(ConfigError::Unreadable(reason)),
         };
+        let embed_origins = config.as_ref().map(|c| c.embed_origins.clone()).unwrap_or_default();
         let deployment = match config {
             Ok(config) => {
                 let (deployment, refusals) = Deployment::new(&here, config);
@@ -340,8 +345,11 @@ pub fn App() -> impl IntoView {
                 Deployment::unusable(&here, &error)
             }
         };
-        let opening = deployment.open(Link::from_query(&location::search()));
+        let link = Link::from_query(&location::search());
+        compact.set(link.embed);
+        let opening = deployment.open(link);
         said.extend(opening.refusals.iter().map(ToString::to_string));
+        embedded.set(embed::start(workspace, deployment.clone(), embed_origins));
         auth.with(|m, now| {
             m.configure(deployment);
             if let Some(mode) = opening.mode {
@@ -384,12 +392,12 @@ pub fn App() -> impl IntoView {
 
     keyboard(workspace);
     view! {
-        <header class="mc-header">
+        <header class="mc-header" hidden=move || compact.get()>
             <h1>"MCP Console"</h1>
             <TabStrip />
             <ThemeToggle />
         </header>
-        <main class="mc-main">
+        <main class="mc-main" class:mc-main--embed=move || compact.get()>
             <For
                 each=move || workspace.tabs.with(|t| t.iter().map(|t| t.id).collect::<Vec<_>>())
                 key=|id| *id
@@ -397,6 +405,7 @@ pub fn App() -> impl IntoView {
             >
                 <TabPanel id ready />
             </For>
+            {move || embedded.get().map(|embed| view! { <embed::Refusals embed /> })}
         </main>
     }
     .into_any()

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod catalog;
+mod embed;
 mod history;
 mod layout;
 mod signin;
@@ -446,6 +447,7 @@ async fn a_changed_resource_and_tool_list_appear_without_a_reload() {
     browser.call_tool("bump", "{}").await;
     browser.wait_for_text("[data-testid=call-result]", |t| t == "The counter is 1.").await;
 
+    browser.show("catalog-tools").await;
     let before = browser.texts("[data-testid=tool-name]").await;
     assert!(!before.iter().any(|n| n == "extra_tool"), "{before:?}");
     browser.call_tool("toggle_extra_tool", "{}").await;

@@ -457,8 +457,8 @@ pub struct SignIn {
     deployment: Deployment,
     mode: SignInMode,
     records: SortedMap<ServerUrl, Record>,
-    /// The link's settings and the server they are for.
-    proposal: Option<(ServerUrl, SignInSettings)>,
+    /// Settings proposed by a link or the host page, the server they are for, and whose they are.
+    proposal: Option<(ServerUrl, SignInSettings, Source)>,
     tokens: TokenStore,
     /// Clients the console registered, by issuer (credentials are the issuer's).
     registered: SortedMap<String, Registered>,
@@ -523,14 +523,28 @@ impl SignIn {
 
     /// The link's settings for `server`: a proposal, to be confirmed before use.
     pub fn propose(&mut self, server: ServerUrl, settings: SignInSettings) {
+        self.offer(server, settings, Source::Link);
+    }
+
+    /// The settings the page this console is embedded in gives `server` (after
+    /// `Deployment::host`): a proposal, to be confirmed before use, as a link's is.
+    pub fn propose_from_host(&mut self, server: ServerUrl, settings: SignInSettings) {
+        self.offer(server, settings, Source::Host);
+    }
+
+    fn offer(&mut self, server: ServerUrl, settings: SignInSettings, source: Source) {
+        if self.records.get(&server).is_some_and(|record| record.source != Source::Config) {
+            // A confirmation on screen is for the settings it shows: new ones start afresh.
+            self.cancel_flow_of(&server);
+        }
         if let Some(record) = self.records.get_mut(&server)
             && record.source != Source::Config
         {
             record.settings = settings.clone();
-            record.source = Source::Link;
+            record.source = source;
             record.confirmed = None;
         }
-        self.proposal = Some((server, settings));
+        self.proposal = Some((server, settings, source));
         self.update_view();
     }
 
@@ -567,6 +581,17 @@ impl SignIn {
         };
         let deadline = self.fetches.values().map(|(_, at)| *at).min();
         [refresh, expiry, deadline].into_iter().flatten().min()
+    }
+
+    /// Whether `text` holds a token or a typed secret the page keeps, which must not leave it
+    /// (an event for the page the console is embedded in, say).
+    pub fn reveals_secret(&self, text: &str) -> bool {
+        let held = |secret: &str| !secret.is_empty() && text.contains(secret);
+        self.tokens.appear_in(text)
+            || self.records.values().any(|record| {
+                record.pasted.as_ref().is_some_and(|token| held(token.secret()))
+                    || record.secret.as_ref().is_some_and(|typed| held(typed.secret.secret()))
+            })
     }
 
     /// The Auth view, as of the last input.
@@ -988,17 +1013,17 @@ impl SignIn {
 
     // Inside.
 
-    /// The record of `server`, made on first use from the deployment or the link's proposal.
+    /// The record of `server`, made on first use from the deployment or the proposal.
     fn record(&mut self, server: &ServerUrl) -> &mut Record {
         let (deployment, proposal) = (&self.deployment, &self.proposal);
         self.records.get_or_insert_with(server.clone(), || {
             let (mut settings, mut source) = deployment.settings_for(server);
-            if let Some((for_server, proposed)) = proposal
+            if let Some((for_server, proposed, from)) = proposal
                 && for_server == server
                 && source != Source::Config
             {
                 settings = proposed.clone();
-                source = Source::Link;
+                source = *from;
             }
             Record { settings, source, ..Record::default() }
         })
@@ -2007,6 +2032,18 @@ mod tests {
         assert_eq!(w.phase(), SignInStatus::SignedIn);
     }
 
+    /// A tool result that echoes its request's `Authorization` must not reach the page the
+    /// console is embedded in: the machine says which texts hold a token it keeps.
+    #[test]
+    fn texts_that_hold_a_kept_token_are_recognised() {
+        let mut w = World::new(corp_config(), "");
+        assert!(!w.m.reveals_secret(r#"{"text":"Bearer at-1"}"#), "nothing held yet");
+        signed_in_to_corp(&mut w);
+        assert!(w.m.reveals_secret(r#"{"text":"Authorization: Bearer at-1"}"#));
+        assert!(w.m.reveals_secret("rt-1"), "the refresh token too");
+        assert!(!w.m.reveals_secret(r#"{"text":"at-2, rt-2"}"#));
+    }
+
     #[test]
     fn a_configured_entra_sign_in_runs_in_the_popup_and_hands_the_token_to_its_server() {
         let mut w = World::new(corp_config(), "");
@@ -2156,6 +2193,37 @@ mod tests {
         assert_eq!(w.phase(), SignInStatus::Needed(Need::First));
         assert!(w.m.view().settings.is_empty());
         assert!(w.requests_to(ENTRA).is_empty());
+    }
+
+    /// Attack 2 from a host page: an `EmbedOrigins` page proposes the corporate tenant and client
+    /// for evil's server. It gets what the link got: a confirmation that says where the settings
+    /// came from, nothing asked of the authorization server before it, nothing left if declined.
+    #[test]
+    fn a_host_pages_settings_wait_for_the_same_confirmation_as_a_links() {
+        let mut w = World::new(Config::default(), "");
+        let (deployment, _) = Deployment::new(&url(CONSOLE), Config::default());
+        let settings = SignInSettings {
+            tenant_id: Some(TENANT.into()),
+            client_id: Some("console-app".into()),
+            ..SignInSettings::default()
+        };
+        let hosted = deployment.host(EVIL, settings, None).unwrap_or_else(|e| panic!("{e}"));
+        let proposal = hosted.proposal.unwrap_or_else(|| panic!("a proposal"));
+        w.m.propose_from_host(hosted.server, proposal);
+        w.entra();
+        assert_eq!(w.connect(EVIL), None);
+        assert_eq!(w.m.view().source, Source::Host);
+        w.refused(EVIL, 401, &format!(r#"Bearer scope="{CORP_API}""#));
+        let SignInStatus::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
+        assert_eq!(
+            (proposal.server.as_str(), proposal.client.as_str()),
+            ("https://evil.example", "console-app")
+        );
+        assert_eq!(proposal.source.reason(), "from the page this console is embedded in");
+        assert!(w.requests_to(ENTRA).is_empty() && w.actions.is_empty(), "{:?}", w.seen);
+        w.m.reject();
+        assert_eq!(w.phase(), SignInStatus::Needed(Need::First));
+        assert!(w.m.view().settings.is_empty());
     }
 
     /// Attack 2, without a link: the config's tenant and client id, and the person types evil's
@@ -3022,5 +3090,42 @@ mod tests {
             assert!(!printed.contains(secret), "{secret}: {printed}");
         }
         assert!(format!("{:?}", w.press()).contains("[redacted]"));
+    }
+
+    /// The host page swaps its settings while the person looks at the confirmation of the first
+    /// ones: the confirmation on screen is withdrawn, so the person's click can never confirm
+    /// settings they were not shown (a swapped client, a resource naming another server).
+    #[test]
+    fn a_host_cannot_swap_the_settings_under_an_open_confirmation() {
+        let mut w = World::new(Config::default(), "");
+        let (deployment, _) = Deployment::new(&url(CONSOLE), Config::default());
+        w.idp();
+        w.prm(EVIL, IDP);
+        let shown = SignInSettings {
+            client_id: Some("shown-client".into()),
+            resource: crate::core::auth::settings::ResourceSetting::Explicit(EVIL.into()),
+            ..SignInSettings::default()
+        };
+        let hosted = deployment.host(EVIL, shown, None).unwrap_or_else(|e| panic!("{e}"));
+        w.m.propose_from_host(hosted.server, hosted.proposal.unwrap_or_default());
+        assert_eq!(w.connect(EVIL), None);
+        w.refused(EVIL, 401, r#"Bearer scope="mcp:tools""#);
+        let SignInStatus::Confirm(proposal) = w.phase() else { panic!("{:?}", w.phase()) };
+        assert_eq!(proposal.client, "shown-client", "what the person is shown");
+        // A resource of another server is refused when it is the host's first proposal ...
+        let swapped = SignInSettings {
+            client_id: Some("swapped-client".into()),
+            resource: crate::core::auth::settings::ResourceSetting::Explicit(CORP.into()),
+            login_hint: Some("victim@contoso.example".into()),
+            ..SignInSettings::default()
+        };
+        assert!(w.m.deployment.check_resource(&swapped, Source::Host, &server(EVIL)).is_err());
+        // ... but the host sends it now, while the confirmation is open.
+        let hosted = deployment.host(EVIL, swapped, None).unwrap_or_else(|e| panic!("{e}"));
+        w.m.propose_from_host(hosted.server, hosted.proposal.unwrap_or_default());
+        w.confirm();
+        let sent = w.authorization_url().map(|u| u.to_string()).unwrap_or_default();
+        assert!(!sent.contains("swapped-client"), "the swapped client was used: {sent}");
+        assert!(!sent.contains("mcp.contoso.example"), "the swapped resource was sent: {sent}");
     }
 }

@@ -156,6 +156,16 @@ impl TokenStore {
         self.slots.get(&(server.clone(), issuer.clone()))
     }
 
+    /// Whether `text` holds any token kept here: what must not leave the page (a tool result
+    /// that echoes a request's `Authorization`, say).
+    pub fn appear_in(&self, text: &str) -> bool {
+        self.slots.values().any(|slot| {
+            let refresh = slot.tokens.refresh.as_ref().map(|r| r.secret().as_str());
+            let secrets = [Some(slot.tokens.access.secret().as_str()), refresh].into_iter();
+            secrets.flatten().any(|secret| !secret.is_empty() && text.contains(secret))
+        })
+    }
+
     /// The tokens `server`'s connection uses.
     pub fn tokens(&self, server: &ServerUrl) -> Option<&TokenSet> {
         self.slot(server).map(|s| &s.tokens)

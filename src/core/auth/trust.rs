@@ -1,12 +1,12 @@
 //! Who may set what. The deployer's `config.json` is trusted: its sign-in settings are fixed for
 //! the servers it names (its `ServerUrl`, and those under `AllowedServers`), it may give an
 //! authorization server's metadata, allow more sign-in services than Entra's and forbid every
-//! server and authority it does not list. A link, a server and anything typed are not: a link
-//! can never change the settings of a server `config.json` names nor move the redirect URI (which
-//! is always this console's own page), and settings from a link or typed for a server are only
-//! proposals — they apply to that one server, and only once the person has confirmed them,
-//! with the server's origin, the issuer, the client and the scopes in view. Pure: texts in,
-//! verdicts out.
+//! server and authority it does not list. A link, the page the console is embedded in, a server
+//! and anything typed are not: a link or a host page can never change the settings of a server
+//! `config.json` names nor move the redirect URI (which is always this console's own page), and
+//! settings from a link, a host page or typed for a server are only proposals — they apply to
+//! that one server, and only once the person has confirmed them, with the server's origin, the
+//! issuer, the client and the scopes in view. Pure: texts in, verdicts out.
 
 use crate::core::address::{ServerUrl, is_secure, lies_under, origin_of, same_origin};
 use crate::core::auth::metadata::{AuthorizationServerMetadata, on_entra};
@@ -48,6 +48,18 @@ pub enum TrustError {
     )]
     LinkSettingsWithoutServer,
     #[error(
+        "The page this console is embedded in asks to send sign-in answers to {redirect}, which is not this console's own page ({callback}), so the console ignored its server and sign-in settings."
+    )]
+    HostRedirectElsewhere { redirect: String, callback: String },
+    #[error(
+        "The page this console is embedded in tries to change how you sign in to {server}, which this console's configuration sets, so the console ignored those settings."
+    )]
+    HostCannotChange { server: String },
+    #[error(
+        "The page this console is embedded in names the server {entry:?}, which is not an absolute http(s):// URL, so the console did not open it."
+    )]
+    HostBadServer { entry: String },
+    #[error(
         "config.json lists {entry:?} in {list}, which is not an absolute https:// URL (http:// only on this machine); fix config.json."
     )]
     BadAllowList { list: &'static str, entry: String },
@@ -77,6 +89,9 @@ pub enum Source {
     ConfigElsewhere,
     /// The link the page was opened with: to be confirmed.
     Link,
+    /// The page this console is embedded in (a message from an `EmbedOrigins` page): to be
+    /// confirmed, as a link's are.
+    Host,
     /// Typed into the page for this server: to be confirmed.
     Typed,
 }
@@ -86,6 +101,7 @@ impl Source {
     pub fn reason(self) -> &'static str {
         match self {
             Source::Link => "from the link you opened",
+            Source::Host => "from the page this console is embedded in",
             Source::Typed => "typed into the sign-in settings",
             Source::ConfigElsewhere => {
                 "from this console's configuration, which does not name this server"
@@ -96,7 +112,7 @@ impl Source {
 
     /// Settings from here apply only once the person has confirmed them.
     pub fn needs_confirmation(self) -> bool {
-        matches!(self, Source::Link | Source::Typed | Source::ConfigElsewhere)
+        matches!(self, Source::Link | Source::Host | Source::Typed | Source::ConfigElsewhere)
     }
 }
 
@@ -115,6 +131,26 @@ pub struct Opening {
     pub proposal: Option<(ServerUrl, SignInSettings)>,
     /// What was refused, one sentence each, for the page to show.
     pub refusals: Vec<TrustError>,
+}
+
+/// What the page this console is embedded in may set, after the trust rules: a server to show,
+/// and the sign-in settings it proposes for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hosted {
+    pub server: ServerUrl,
+    /// To be confirmed by the person before use (`Source::Host`).
+    pub proposal: Option<SignInSettings>,
+    /// Settings the host gave for a server `config.json` sets, ignored: said once.
+    pub ignored: Option<TrustError>,
+}
+
+/// What settings from someone other than the deployer become for one server.
+enum Proposed {
+    /// None given, or the deployer's own.
+    Nothing,
+    Proposal(SignInSettings),
+    /// `config.json` sets this server's: ignored.
+    Refused,
 }
 
 /// The deployer's trusted choices, read once from `config.json`, and this console's own address.
@@ -370,7 +406,7 @@ impl Deployment {
         }
     }
 
-    /// Whether a link may propose settings for `server`: not for a server `config.json` names,
+    /// Whether a link or a host page may propose settings for `server`: not for a server `config.json` names,
     /// nor for any other address on such a server's origin (another spelling of it, say).
     fn guards(&self, server: &ServerUrl) -> bool {
         self.names(server)
@@ -400,38 +436,88 @@ impl Deployment {
                 opening.behind.push(server);
             }
         }
-        if let Some(redirect) = link.redirect_uri.as_deref() {
-            let wanted = self.console.join(redirect).ok();
-            if wanted.as_ref() != Some(&self.callback) {
-                opening.connect = false;
-                opening.refusals.push(TrustError::LinkRedirectElsewhere {
-                    redirect: wanted.map(String::from).unwrap_or_else(|| redirect.to_owned()),
-                    callback: self.callback.to_string(),
-                });
-                return opening;
-            }
+        if let Err(redirect) = self.own_redirect(link.redirect_uri.as_deref()) {
+            opening.connect = false;
+            opening.refusals.push(TrustError::LinkRedirectElsewhere {
+                redirect,
+                callback: self.callback.to_string(),
+            });
+            return opening;
         }
         if link.sign_in.is_empty() {
             return opening;
         }
         let server = link.server_url.as_deref().and_then(|s| ServerUrl::parse(s).ok());
-        match server {
-            None => opening.refusals.push(TrustError::LinkSettingsWithoutServer),
-            Some(server) if self.guards(&server) => {
-                let (mine, _) = self.settings_for(&server);
-                if !link_agrees(&mine, &link.sign_in) {
-                    opening
-                        .refusals
-                        .push(TrustError::LinkCannotChange { server: origin_of(server.url()) });
-                }
-            }
-            Some(server) => opening.proposal = Some((server, link.sign_in)),
+        let Some(server) = server else {
+            opening.refusals.push(TrustError::LinkSettingsWithoutServer);
+            return opening;
+        };
+        match self.proposed(&server, link.sign_in) {
+            Proposed::Nothing => {}
+            Proposed::Proposal(settings) => opening.proposal = Some((server, settings)),
+            Proposed::Refused => opening
+                .refusals
+                .push(TrustError::LinkCannotChange { server: origin_of(server.url()) }),
         }
         opening
     }
+
+    /// What the page this console is embedded in may do: exactly what a link may for its one
+    /// server. It names the server to show (which must be one the console may connect to), and
+    /// its sign-in settings become a proposal for that server — ignored, and said so, when
+    /// `config.json` names the server; a redirect URI other than this console's own page refuses
+    /// the server and its settings altogether.
+    pub fn host(
+        &self,
+        server: &str,
+        settings: SignInSettings,
+        redirect_uri: Option<&str>,
+    ) -> Result<Hosted, TrustError> {
+        self.own_redirect(redirect_uri).map_err(|redirect| TrustError::HostRedirectElsewhere {
+            redirect,
+            callback: self.callback.to_string(),
+        })?;
+        let server = ServerUrl::parse(server)
+            .map_err(|_| TrustError::HostBadServer { entry: server.to_owned() })?;
+        self.check_server(&server)?;
+        let (proposal, ignored) = match self.proposed(&server, settings) {
+            Proposed::Nothing => (None, None),
+            Proposed::Proposal(settings) => (Some(settings), None),
+            Proposed::Refused => {
+                (None, Some(TrustError::HostCannotChange { server: origin_of(server.url()) }))
+            }
+        };
+        Ok(Hosted { server, proposal, ignored })
+    }
+
+    /// Whether a redirect URI someone other than the deployer asks for (resolved against the
+    /// console's address) is this console's own page; `Err` names the one asked for.
+    fn own_redirect(&self, redirect: Option<&str>) -> Result<(), String> {
+        let Some(redirect) = redirect else { return Ok(()) };
+        match self.console.join(redirect) {
+            Ok(wanted) if wanted == self.callback => Ok(()),
+            Ok(wanted) => Err(wanted.into()),
+            Err(_) => Err(redirect.to_owned()),
+        }
+    }
+
+    /// What sign-in settings from a link or a host page become for `server`: a proposal, unless
+    /// `config.json` guards the server (then refused, or nothing when they agree with it).
+    fn proposed(&self, server: &ServerUrl, settings: SignInSettings) -> Proposed {
+        if settings.is_empty() {
+            Proposed::Nothing
+        } else if !self.guards(server) {
+            Proposed::Proposal(settings)
+        } else if link_agrees(&self.settings_for(server).0, &settings) {
+            Proposed::Nothing
+        } else {
+            Proposed::Refused
+        }
+    }
 }
 
-/// Whether every setting the link gives equals the deployer's (then there is nothing to refuse).
+/// Whether every setting a link or host page gives equals the deployer's (then there is nothing
+/// to refuse).
 fn link_agrees(mine: &SignInSettings, link: &SignInSettings) -> bool {
     let same = |theirs: &Option<String>, ours: &Option<String>| theirs.is_none() || theirs == ours;
     same(&link.instance, &mine.instance)
@@ -739,6 +825,95 @@ mod tests {
             refused.contains("could not be used") && refused.contains("client secret"),
             "{refused}"
         );
+    }
+
+    /// An attacker who controls a listed host page is as strong as one who controls a link, and
+    /// no stronger: for the same server, settings and redirect URI the host gets the same
+    /// proposal, the same refusal of a configured server's settings, loses the server where the
+    /// link loses its connection, and its settings meet the same checks when used.
+    #[test]
+    fn a_host_page_can_do_nothing_a_link_cannot() {
+        let d = deployment(Config {
+            sign_in: SignInSettings {
+                resource: ResourceSetting::Explicit("api://corp-mcp".into()),
+                ..corp_config().sign_in
+            },
+            ..corp_config()
+        });
+        for (server, query) in [
+            (EVIL_MCP, "tenant=contoso.onmicrosoft.com&client_id=console-app"),
+            (EVIL_MCP, ""),
+            (EVIL_MCP, "instance=https://evil.example/&tenant=t"),
+            (EVIL_MCP, "resource=https://mcp.contoso.example/mcp"),
+            (EVIL_MCP, "resource=api://corp-mcp&scope=api://corp-mcp/mcp:tools"),
+            (CORP, "client_id=other"),
+            (CORP, "scope=api://payroll/read"),
+            (CORP, "tenant=contoso.onmicrosoft.com"),
+            ("https://mcp.contoso.example/other", "client_id=evil"),
+            ("https://mcp.contoso.example/mcp/", "instance=https://evil.example/&tenant=t"),
+            (EVIL_MCP, "client_id=c&redirect_uri=https://evil.example/cb"),
+            (EVIL_MCP, "client_id=c&redirect_uri=/other/page"),
+            (CORP, "redirect_uri=//evil.example/cb"),
+            (EVIL_MCP, "client_id=c&redirect_uri=callback.html"),
+        ] {
+            let link = link(&format!("?server={}&connect=1&{query}", urlencode(server)));
+            let (settings, redirect) = (link.sign_in.clone(), link.redirect_uri.clone());
+            let opening = d.open(link);
+            let case = format!("{server} {query}");
+            match d.host(server, settings.clone(), redirect.as_deref()) {
+                Err(error) => {
+                    assert!(matches!(error, TrustError::HostRedirectElsewhere { .. }), "{case}");
+                    assert!(!opening.connect && opening.proposal.is_none(), "{case}");
+                }
+                Ok(hosted) => {
+                    assert!(opening.connect, "{case}");
+                    let proposal = hosted.proposal.map(|p| (hosted.server.clone(), p));
+                    assert_eq!(proposal, opening.proposal, "{case}");
+                    assert_eq!(hosted.ignored.is_some(), !opening.refusals.is_empty(), "{case}");
+                }
+            }
+            let target = server_or_corp(server);
+            assert_eq!(
+                d.check_instance(&settings, Source::Host),
+                d.check_instance(&settings, Source::Link),
+                "{case}"
+            );
+            assert_eq!(
+                d.check_resource(&settings, Source::Host, &target),
+                d.check_resource(&settings, Source::Link, &target),
+                "{case}"
+            );
+        }
+        assert!(Source::Host.needs_confirmation());
+        assert_eq!(Source::Host.reason(), "from the page this console is embedded in");
+    }
+
+    fn server_or_corp(s: &str) -> ServerUrl {
+        ServerUrl::parse(s).unwrap_or_else(|_| server(CORP))
+    }
+
+    /// A host page opens only a server the console may connect to, and what it is refused is
+    /// said in a sentence that names the embedding page.
+    #[test]
+    fn a_host_page_names_only_servers_the_console_may_open() {
+        let d = deployment(Config {
+            allowed_servers: Some(vec!["https://mcp.contoso.example/".into()]),
+            ..corp_config()
+        });
+        let host = |server: &str, settings: SignInSettings| d.host(server, settings, None);
+        let refused = host(EVIL_MCP, SignInSettings::default());
+        assert!(matches!(refused, Err(TrustError::ServerNotAllowed { .. })), "{refused:?}");
+        let refused = host("not a url", SignInSettings::default());
+        assert!(matches!(refused, Err(TrustError::HostBadServer { .. })), "{refused:?}");
+        let plain = host(CORP, SignInSettings::default());
+        assert_eq!(plain, Ok(Hosted { server: server(CORP), proposal: None, ignored: None }));
+        let other = SignInSettings { client_id: Some("other".into()), ..Default::default() };
+        let ignored = host(CORP, other).map(|h| h.ignored.map(|e| e.to_string()));
+        let said = ignored.ok().flatten().unwrap_or_default();
+        assert!(said.starts_with("The page this console is embedded in tries"), "{said}");
+        let broken = Deployment::unusable(&url(CONSOLE), &ConfigError::HoldsSecret);
+        let refused = broken.host(CORP, SignInSettings::default(), None);
+        assert!(matches!(refused, Err(TrustError::ConfigUnusable { .. })), "{refused:?}");
     }
 
     const EVIL_MCP: &str = "https://evil.example/mcp";
