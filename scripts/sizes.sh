@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the release build's bytes from dist/: every file of the first load (the page, Trunk's
-# loader, the wasm, the stylesheet) and every file loaded later (the sign-in callback page), raw,
+# loader, the wasm, the stylesheet) and every file loaded later (the sign-in callback page, the MCP Apps sandbox), raw,
 # gzip -9 and brotli 11. Bytes are deterministic, so this is a check, not a timing.
 #
 #   scripts/sizes.sh              build first, then print
@@ -17,7 +17,7 @@ case "${1:-}" in
 esac
 
 first=(dist/index.html dist/mcp-console-*.js dist/mcp-console-*_bg.wasm dist/console-*.css)
-later=(dist/callback.html dist/callback.js)
+later=(dist/callback.html dist/callback.js dist/sandbox.html dist/sandbox.js)
 for f in "${first[@]}" "${later[@]}"; do
   [ -f "$f" ] || { echo "sizes.sh: $f is missing; build first (trunk build --release)" >&2; exit 3; }
 done

@@ -3,6 +3,7 @@
 //! from the console's list without asking). The UI renders an [`Ask`]; this module builds the
 //! JSON results so their shape is tested here.
 
+use crate::core::apps;
 use crate::core::engine::EngineEvent;
 use crate::core::jsonrpc::RpcError;
 use crate::core::schema_form::{self, FieldError, Form, FormValues};
@@ -15,6 +16,8 @@ pub fn client_capabilities() -> serde_json::Map<String, Value> {
         "roots": { "listChanged": true },
         "sampling": {},
         "elicitation": { "form": {}, "url": {} },
+        // MCP Apps: a tool's `ui://` resource is shown in a sandboxed frame (`core::apps`).
+        "extensions": { (apps::EXTENSION): { "mimeTypes": [apps::MIME_TYPE] } },
     }) else {
         return serde_json::Map::new();
     };

@@ -75,6 +75,9 @@ pub struct Call {
     pub revision: u32,
     /// For a tool that declares an `outputSchema`: how its result met it.
     pub output: Option<OutputCheck>,
+    /// The MCP App (its `ui://` resource) that made this request, if one did; its result is not
+    /// shown in an app of its own.
+    pub by_app: Option<String>,
 }
 
 /// How a tool's structured result met the output schema it declares.
@@ -215,6 +218,22 @@ impl ConsoleState {
         self.request_started(id, CallKind::Tool, tool, arguments);
     }
 
+    /// Records a request the MCP App at `app` made (a tool call, or the read of its own resource
+    /// for the app view), shown like the person's own, with where it came from.
+    pub fn app_request_started(
+        &mut self,
+        id: RequestId,
+        kind: CallKind,
+        label: &str,
+        arguments: Map<String, Value>,
+        app: &str,
+    ) {
+        self.request_started(id, kind, label, arguments);
+        if let Some(call) = self.calls.first_mut() {
+            call.by_app = Some(app.to_owned());
+        }
+    }
+
     /// Records any request the user just made, for the history.
     pub fn request_started(
         &mut self,
@@ -233,6 +252,7 @@ impl ConsoleState {
             rounds: Vec::new(),
             revision: 0,
             output: None,
+            by_app: None,
         };
         self.calls.insert(0, call);
         self.calls.truncate(CALL_LIMIT);
@@ -448,7 +468,12 @@ impl ConsoleState {
             Some(other) => other.to_string(),
             None => String::new(),
         };
-        self.log.push(LogLine { level, logger, text });
+        self.log_line(LogLine { level, logger, text });
+    }
+
+    /// A line for the log (the server's, or an app's), the oldest dropped beyond the limit.
+    pub fn log_line(&mut self, line: LogLine) {
+        self.log.push(line);
         self.logged += 1;
         if self.log.len() > LOG_LIMIT {
             let excess = self.log.len() - LOG_LIMIT;

@@ -3,6 +3,7 @@
 //! `poll_*`, so every rule here is tested natively and deterministically.
 
 pub mod address;
+pub mod apps;
 pub mod asks;
 pub mod auth;
 pub mod console;

@@ -7,5 +7,6 @@ pub mod clock;
 pub mod connection;
 pub mod embed;
 pub mod fetch;
+pub mod frames;
 pub mod location;
 pub mod page;

@@ -33,6 +33,26 @@ pub fn keep_theme(theme: &str, system: bool) {
         if system { storage.remove_item(THEME_KEY) } else { storage.set_item(THEME_KEY, theme) };
 }
 
+/// Whether the page shows dark colours: the person's choice, else the system's.
+pub fn dark() -> bool {
+    let chosen =
+        document().and_then(|d| d.document_element()).and_then(|r| r.get_attribute("data-theme"));
+    match chosen.as_deref() {
+        Some("dark") => true,
+        Some("light") => false,
+        _ => system_dark().unwrap_or(false),
+    }
+}
+
+/// `matchMedia("(prefers-color-scheme: dark)").matches`, read without a binding of its own.
+fn system_dark() -> Option<bool> {
+    let window = web_sys::window()?;
+    let query = js_sys::Reflect::get(&window, &"matchMedia".into()).ok()?;
+    let query = query.dyn_into::<js_sys::Function>().ok()?;
+    let list = query.call1(&window, &"(prefers-color-scheme: dark)".into()).ok()?;
+    js_sys::Reflect::get(&list, &"matches".into()).ok()?.as_bool()
+}
+
 /// Moves the focus to the element `id`, once the page has drawn it.
 pub fn focus(id: &str) {
     let id = id.to_owned();

@@ -401,7 +401,25 @@ fn CallView(
                 .into_any()
         }
         CallState::Done(result) => match call.kind {
-            CallKind::Tool => view! { <ToolResult result=result /> }.into_any(),
+            // A tool result that points at an MCP App shows it too (not for an app's own calls).
+            CallKind::Tool => {
+                let app = match &call.by_app {
+                    None => crate::ui::apps::app_of(console, &call.tool),
+                    Some(_) => Ok(None),
+                };
+                let app = match app {
+                    Ok(Some(uri)) => {
+                        let (arguments, result) = (call.arguments.clone(), result.clone());
+                        Some(view! { <crate::ui::apps::AppView uri arguments result /> }.into_any())
+                    }
+                    Ok(None) => None,
+                    Err(e) => Some(
+                        view! { <p class="mc-call__failed" role="alert">{e.to_string()}</p> }
+                            .into_any(),
+                    ),
+                };
+                view! { <ToolResult result=result /> {app} }.into_any()
+            }
             CallKind::Resource => view! { <ResourceResult result=result /> }.into_any(),
             CallKind::Prompt => view! { <PromptResult result=result /> }.into_any(),
         },
@@ -417,6 +435,7 @@ fn CallView(
             <header>
                 <span class="mc-tool__name">{call.tool}</span>
                 <code class="mc-call__args">{Value::Object(call.arguments).to_string()}</code>
+                {call.by_app.map(|app| view! { <span class="mc-call__by" data-testid="call-by-app">"from the app " {app}</span> })}
             </header>
             {(!call.rounds.is_empty()).then(|| view! {
                 <ol class="mc-call__rounds" data-testid="call-rounds">

@@ -3,6 +3,7 @@
 //! `platform::auth::AuthDriver`, whose bearers they hand to the connection they name. No protocol
 //! or auth logic lives here.
 
+mod apps;
 mod asks;
 mod auth;
 mod calls;

@@ -4,6 +4,7 @@
 // These tests run natively, where the clock is fine; the ban is for code that runs in wasm.
 #![allow(clippy::disallowed_methods)]
 
+mod apps;
 mod catalog;
 mod embed;
 mod history;

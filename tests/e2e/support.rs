@@ -307,6 +307,25 @@ pub fn everything_on(mode: &str, port: u16) -> Peer {
     peer
 }
 
+/// The MCP Apps example server of the `ext-apps` project (`@modelcontextprotocol/server-basic-vanillajs`):
+/// one tool, `get-time`, whose result points at its `ui://` app.
+pub fn app_peer() -> Peer {
+    let port = free_port();
+    let name = format!("apps-{port}");
+    let mut cmd = node(&name);
+    cmd.env("PORT", port.to_string())
+        .args([
+            "--import",
+            "./loopback.mjs",
+            "node_modules/@modelcontextprotocol/server-basic-vanillajs/dist/index.js",
+        ])
+        .stdout(log_file(&format!("{name}.out")));
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start {name}: {e}"));
+    let peer = Peer { child, url: format!("http://127.0.0.1:{port}/mcp") };
+    wait_for_port(port, &name);
+    peer
+}
+
 /// The protected TypeScript SDK server with authentication switched off, plus `extra` flags.
 pub fn protected_without_auth(extra: &[&str]) -> Peer {
     let mut cmd = node("protected-no-auth");

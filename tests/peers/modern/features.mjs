@@ -19,6 +19,7 @@ import {
 import * as z from 'zod';
 
 import { TASKS_EXTENSION, TaskError } from './tasks.mjs';
+import { HOSTILE_APP_HTML, HOSTILE_APP_URI } from './hostile-app.mjs';
 
 export const COUNTER_URI = 'note://counter';
 const CAPABILITIES_KEY = 'io.modelcontextprotocol/clientCapabilities';
@@ -264,6 +265,18 @@ export function registerFeatures(mcp, peer) {
     mimeType: 'text/plain',
     cacheHint: { ttlMs: 0, cacheScope: 'private' }, // it changes whenever bump is called
   }, async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/plain', text: `The counter is ${peer.state.counter}.` }] }));
+
+  // An MCP App that attacks the console showing it (see hostile-app.mjs).
+  mcp.registerTool('hostile_app', {
+    description: 'Shows an app that tries to break out of its sandbox.',
+    inputSchema: z.object({}),
+    annotations: { readOnlyHint: true },
+    _meta: { ui: { resourceUri: HOSTILE_APP_URI } },
+  }, () => text('The hostile app is shown.'));
+  mcp.registerResource('hostile-app', HOSTILE_APP_URI, {
+    description: 'The hostile app\'s HTML.',
+    mimeType: 'text/html;profile=mcp-app',
+  }, async (uri) => ({ contents: [{ uri: uri.href, mimeType: 'text/html;profile=mcp-app', text: HOSTILE_APP_HTML }] }));
 
   mcp.registerPrompt('greet', {
     description: 'Greets someone.',
