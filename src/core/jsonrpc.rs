@@ -87,8 +87,17 @@ impl Message {
     /// Decodes one HTTP body or SSE `data` field. A JSON array is a batch (allowed by the
     /// 2025-03-26 revision); each element must itself be a message.
     pub fn decode_all(text: &str) -> Result<Vec<Message>, DecodeError> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+        let value: Value = match serde_json::from_str(text) {
+            Ok(value) => value,
+            // JavaScript strings may hold half of a surrogate pair, which JSON.stringify writes
+            // as an escape serde refuses: such a half becomes U+FFFD rather than losing the
+            // whole message.
+            Err(e) => match without_lone_surrogates(text) {
+                Some(mended) => serde_json::from_str(&mended)
+                    .map_err(|e| DecodeError::NotJson(e.to_string()))?,
+                None => return Err(DecodeError::NotJson(e.to_string())),
+            },
+        };
         match value {
             Value::Array(items) if items.is_empty() => Err(DecodeError::NotJsonRpc("empty batch")),
             Value::Array(items) => items.into_iter().map(Message::from_value).collect(),
@@ -188,9 +197,63 @@ impl Message {
     }
 }
 
+/// `text` with each `\uXXXX` escape of an unpaired surrogate written as `\ufffd`, or `None`
+/// when it has none.
+fn without_lone_surrogates(text: &str) -> Option<String> {
+    let hex = |at: usize| text.get(at..at + 4).and_then(|h| u16::from_str_radix(h, 16).ok());
+    let high = |u: u16| (0xD800..0xDC00).contains(&u);
+    let low = |u: u16| (0xDC00..0xE000).contains(&u);
+    let bytes = text.as_bytes();
+    let (mut out, mut copied, mut mended) = (String::with_capacity(text.len()), 0, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        // An escape: `\\` stands for itself; only `\u` is looked at.
+        if bytes.get(i + 1) != Some(&b'u') {
+            i += 2;
+            continue;
+        }
+        let Some(unit) = hex(i + 2) else {
+            i += 2;
+            continue;
+        };
+        let paired = high(unit)
+            && bytes.get(i + 6..i + 8) == Some(b"\\u".as_slice())
+            && hex(i + 8).is_some_and(low);
+        if paired {
+            i += 12;
+        } else if high(unit) || low(unit) {
+            out.push_str(&text[copied..i]);
+            out.push_str("\\ufffd");
+            (copied, mended) = (i + 6, true);
+            i += 6;
+        } else {
+            i += 6;
+        }
+    }
+    mended.then(|| out + &text[copied..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_a_surrogate_pair_becomes_a_replacement_character_not_a_lost_message() {
+        let text = r#"{"jsonrpc":"2.0","id":1,"result":{"a":"x\ud800y","b":"\udc00","c":"\\ud800","d":"\ud83d\ude00"}}"#;
+        let messages = Message::decode_all(text).unwrap_or_else(|e| panic!("{e}"));
+        let Message::Response { result, .. } = &messages[0] else {
+            panic!("{messages:?}")
+        };
+        assert_eq!(result["a"], "x\u{fffd}y");
+        assert_eq!(result["b"], "\u{fffd}");
+        assert_eq!(result["c"], "\\ud800", "an escaped backslash is text");
+        assert_eq!(result["d"], "\u{1f600}", "a whole pair is kept");
+        assert!(Message::decode_all(r#"{"jsonrpc":"2.0","id":1,"result":"\ud800"#).is_err());
+    }
     use serde_json::json;
 
     fn one(text: &str) -> Message {

@@ -8,6 +8,7 @@ mod apps;
 mod catalog;
 mod embed;
 mod history;
+mod hostile;
 mod layout;
 mod signin;
 mod support;

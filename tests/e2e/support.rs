@@ -326,6 +326,13 @@ pub fn app_peer() -> Peer {
     peer
 }
 
+/// The server whose every string is hostile (`tests/peers/hostile-strings.mjs`), allowing `origin`.
+pub fn hostile_strings_peer(origin: &str) -> Peer {
+    let mut cmd = node("hostile-strings");
+    cmd.args(["hostile-strings.mjs", "--port", "0", "--console-origin", origin]);
+    spawn_announcing("hostile-strings", cmd)
+}
+
 /// The protected TypeScript SDK server with authentication switched off, plus `extra` flags.
 pub fn protected_without_auth(extra: &[&str]) -> Peer {
     let mut cmd = node("protected-no-auth");
