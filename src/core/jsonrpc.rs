@@ -245,9 +245,7 @@ mod tests {
     fn half_a_surrogate_pair_becomes_a_replacement_character_not_a_lost_message() {
         let text = r#"{"jsonrpc":"2.0","id":1,"result":{"a":"x\ud800y","b":"\udc00","c":"\\ud800","d":"\ud83d\ude00"}}"#;
         let messages = Message::decode_all(text).unwrap_or_else(|e| panic!("{e}"));
-        let Message::Response { result, .. } = &messages[0] else {
-            panic!("{messages:?}")
-        };
+        let Message::Response { result, .. } = &messages[0] else { panic!("{messages:?}") };
         assert_eq!(result["a"], "x\u{fffd}y");
         assert_eq!(result["b"], "\u{fffd}");
         assert_eq!(result["c"], "\\ud800", "an escaped backslash is text");
