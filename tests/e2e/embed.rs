@@ -115,6 +115,13 @@ async fn a_listed_host_page_drives_the_console_and_an_unlisted_one_is_ignored() 
         said,
         "Ignored 3 message(s): 3 from a page this console's configuration does not list."
     );
+    // In a 400-pixel-wide frame nothing runs off the side.
+    let over = b
+        .client
+        .execute("const d = document.documentElement; return d.scrollWidth - d.clientWidth", vec![])
+        .await
+        .unwrap_or(Value::Null);
+    assert_eq!(over, json!(0), "the compact console does not fit 400 pixels");
     let url = b.wait_for("[data-testid=server-url]").await;
     assert_eq!(url.prop("value").await.ok().flatten().unwrap_or_default(), "");
     assert!(b.texts("[data-testid=call-done]").await.is_empty(), "nothing was called");
