@@ -3,8 +3,7 @@
 //! sent it, its data as JSON text when asked) and posts texts to the parent window with an exact
 //! target origin, so the browser delivers them to that origin or to nobody.
 
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
+use crate::platform::messages::{self, Listening};
 use web_sys::{MessageEvent, Window};
 
 /// A message as the browser delivered it.
@@ -20,20 +19,7 @@ impl Incoming {
     /// The data as JSON text (`JSON.stringify`); `None` when it has none (a function, a cycle).
     /// Asked for only once `core` heard the origin, so nobody else's data is copied.
     pub fn text(&self) -> Option<String> {
-        js_sys::JSON::stringify(&self.event.data()).ok().and_then(|text| text.as_string())
-    }
-}
-
-/// The window's messages being listened to; dropping it stops.
-pub struct Listening {
-    window: Window,
-    handler: Closure<dyn Fn(MessageEvent)>,
-}
-
-impl Drop for Listening {
-    fn drop(&mut self) {
-        let handler = self.handler.as_ref().unchecked_ref();
-        let _ = self.window.remove_event_listener_with_callback("message", handler);
+        messages::text(&self.event)
     }
 }
 
@@ -50,17 +36,14 @@ pub fn framed() -> bool {
 /// Hands every message the window receives to `on_message`, until the returned value is
 /// dropped; `None` without a window.
 pub fn listen(on_message: impl Fn(Incoming) + 'static) -> Option<Listening> {
-    let window = web_sys::window()?;
-    let own = window.clone();
-    let handler = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
+    let own = web_sys::window()?;
+    messages::listen(move |event: MessageEvent| {
         let from_parent = match (event.source(), parent(&own)) {
             (Some(source), Some(parent)) => js_sys::Object::is(&source, &parent),
             _ => false,
         };
         on_message(Incoming { origin: event.origin(), from_parent, event });
-    });
-    window.add_event_listener_with_callback("message", handler.as_ref().unchecked_ref()).ok()?;
-    Some(Listening { window, handler })
+    })
 }
 
 /// The parent's origin as the browser states it (`location.ancestorOrigins[0]`, in Chromium and

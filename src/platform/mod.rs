@@ -9,4 +9,5 @@ pub mod embed;
 pub mod fetch;
 pub mod frames;
 pub mod location;
+pub mod messages;
 pub mod page;

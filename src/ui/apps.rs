@@ -9,7 +9,8 @@ use crate::core::apps::{AppError, AppResource, Bridge, BridgeAction, Theme, app_
 use crate::core::console::{CallKind, CallState};
 use crate::core::jsonrpc::RequestId;
 use crate::core::session::RequestOptions;
-use crate::platform::frames::{self, FrameListening};
+use crate::platform::frames;
+use crate::platform::messages::Listening;
 use crate::platform::page;
 use crate::ui::Console;
 use leptos::prelude::*;
@@ -52,7 +53,7 @@ pub fn AppView(uri: String, arguments: Map<String, Value>, result: Value) -> imp
     let shown = RwSignal::new(Shown::Loading);
     let bridge = StoredValue::new_local(None::<Bridge>);
     let awaited = StoredValue::new_local(Vec::<(RequestId, Awaited)>::new());
-    let listening = StoredValue::new_local(None::<FrameListening>);
+    let listening = StoredValue::new_local(None::<Listening>);
     let frame = NodeRef::<leptos::html::Iframe>::new();
     let height = RwSignal::new(160u32);
     let link = RwSignal::new(None::<(RequestId, String)>);

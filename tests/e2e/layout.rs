@@ -133,6 +133,10 @@ async fn every_view_fits_both_sizes_in_both_themes_and_every_control_is_named() 
                 for press in presses {
                     b.show(press).await;
                 }
+                if name == "tools" {
+                    let open = "document.querySelector('[data-testid=tool-pick]').click()";
+                    b.client.execute(open, vec![]).await.unwrap_or_else(|e| panic!("{e}"));
+                }
                 if name == "prompts" {
                     b.click_named("[data-testid=prompt-pick]", "simple-prompt").await;
                 }
