@@ -52,6 +52,7 @@ document.getElementById("server-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const value = (id) => document.getElementById(id).value.trim();
   const members = { server: value("server-url") };
+  if (value("instance")) members.instance = value("instance");
   if (value("tenant")) members.tenantId = value("tenant");
   if (value("client-id")) members.clientId = value("client-id");
   if (value("scopes")) members.scopes = value("scopes");

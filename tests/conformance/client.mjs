@@ -82,7 +82,8 @@ const HOOK = {
   authStatus: "[data-testid=auth-status]", // the Auth view's sentence
   signIn: "[data-testid=sign-in]", // the Sign in button (shown when a sign-in is needed)
   confirm: "[data-testid=signin-confirm-accept]", // accepts settings the link proposed (data-phase="confirm")
-  settings: "[data-testid=signin-settings]", // the sign-in settings (a <details>)
+  signInPane: "[data-testid=tab-panel]:not([hidden]) [data-testid=pane-Sign-in]", // shows the sign-in's pane
+  settings: "[data-testid=signin-settings]", // the sign-in settings (a <details> in that pane)
   clientSecret: "[data-testid=set-client-secret]", // the typed client secret (memory only)
 };
 
@@ -609,6 +610,12 @@ const STEPS = {
     log(`opening ${target}`);
     await wd("POST", "/url", { url: target.toString() }, 15000);
     if (client) {
+      // The settings live in the Sign-in pane, shown as a person would: by pressing its tab.
+      await waitElement(HOOK.signInPane, 5000);
+      await wd("POST", "/execute/sync", {
+        script: "const b = document.querySelector(arguments[0]); if (b.getAttribute('aria-selected') !== 'true') b.click();",
+        args: [HOOK.signInPane],
+      });
       await wd("POST", "/execute/sync", { script: "document.querySelector(arguments[0]).open = true;", args: [HOOK.settings] });
       const box = await waitElement(HOOK.clientSecret, 5000);
       await wd("POST", `/element/${box}/value`, { text: client.secret });

@@ -3,7 +3,10 @@
 //! connects and calls a tool, and hears each step; a page on an origin not listed frames the
 //! console too, and its messages are ignored, counted in the page and never answered.
 
-use crate::support::{Browser, artifacts, console, everything, free_port, root, static_dir};
+use crate::support::{
+    Browser, artifacts, authserver, console, console_on, everything, free_port, protected, root,
+    static_dir, stats_of,
+};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -34,6 +37,17 @@ async fn fill(b: &Browser, css: &str, text: &str) {
     b.set_value(css, text).await;
 }
 
+/// The docs' example host page, served as it is on `port`.
+fn example_host(port: u16) -> crate::support::Peer {
+    let dir = artifacts().join(format!("embed-portal-{port}"));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    for file in ["embed-host.html", "embed-host.js"] {
+        std::fs::copy(root().join("docs").join(file), dir.join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    static_dir(&dir, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listed_host_page_drives_the_console_and_an_unlisted_one_is_ignored() {
     let server = everything("streamableHttp");
@@ -42,13 +56,7 @@ async fn a_listed_host_page_drives_the_console_and_an_unlisted_one_is_ignored() 
     let page = console(Some(json!({ "EmbedOrigins": [portal_origin] })));
 
     // The listed portal serves the docs' example host page as it is.
-    let portal_dir = artifacts().join(format!("embed-portal-{portal_port}"));
-    std::fs::create_dir_all(&portal_dir).unwrap_or_else(|e| panic!("{e}"));
-    for file in ["embed-host.html", "embed-host.js"] {
-        std::fs::copy(root().join("docs").join(file), portal_dir.join(file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
-    }
-    let portal = static_dir(&portal_dir, portal_port);
+    let portal = example_host(portal_port);
     // The unlisted one frames the console and tries the same commands, noting any answer.
     let rogue_dir = artifacts().join(format!("embed-rogue-{rogue_port}"));
     std::fs::create_dir_all(&rogue_dir).unwrap_or_else(|e| panic!("{e}"));
@@ -128,4 +136,57 @@ async fn a_listed_host_page_drives_the_console_and_an_unlisted_one_is_ignored() 
     b.client.enter_parent_frame().await.unwrap_or_else(|e| panic!("{e}"));
     let answers = b.client.execute("return window.answers", vec![]).await.unwrap_or(Value::Null);
     assert_eq!(answers, json!([]), "the console answered a page it does not list");
+}
+
+/// The host's sign-in settings are a proposal: the person confirms them inside the frame, where
+/// the console says they came from the page it is embedded in, and the authorization server hears
+/// nothing before. Confirmed, the sign-in runs in a popup, and the host's call gets its result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosts_sign_in_settings_are_confirmed_by_the_person_inside_the_frame() {
+    let (port, portal_port) = (free_port(), free_port());
+    let origin = format!("http://127.0.0.1:{port}");
+    let (auth, info) = authserver(&origin, &["--entra-strict", "--auto-approve"]);
+    let server = protected(&info, &origin);
+    let allowed = format!("http://127.0.0.1:{}/", info["port"]);
+    let config = json!({
+        "AllowedAuthorities": [allowed],
+        "EmbedOrigins": [format!("http://127.0.0.1:{portal_port}")],
+    });
+    let page = console_on(port, Some(config));
+    let portal = example_host(portal_port);
+    let b = Browser::start().await;
+    b.client
+        .goto(&format!("{}embed-host.html", portal.url))
+        .await
+        .unwrap_or_else(|e| panic!("goto portal: {e}"));
+    fill(&b, "#console-url", &page.url).await;
+    b.click("#frame-form button").await;
+    event(&b, "ready", |e| e["type"] == "ready").await;
+    fill(&b, "#server-url", &server.url).await;
+    fill(&b, "#instance", &allowed).await;
+    fill(&b, "#tenant", info["tenant"].as_str().unwrap_or_default()).await;
+    fill(&b, "#client-id", info["clientId"].as_str().unwrap_or_default()).await;
+    fill(&b, "#scopes", info["scope"].as_str().unwrap_or_default()).await;
+    b.click("#server-form button[type=submit]").await;
+    b.click("#connect").await;
+    event(&b, "signIn confirming", |e| e["type"] == "signIn" && e["state"] == "confirming").await;
+
+    let frame = b.wait_for("#console").await;
+    frame.enter_frame().await.unwrap_or_else(|e| panic!("enter frame: {e}"));
+    let asked = b.wait_for_text("[data-testid=signin-confirm]", |t| !t.is_empty()).await;
+    assert!(asked.contains("from the page this console is embedded in"), "{asked}");
+    let before = stats_of(&auth.url);
+    assert_eq!(before["browserRequests"], json!(0), "asked before the confirmation: {before}");
+    b.screenshot("embed-confirmation").await;
+    b.click("[data-testid=signin-confirm-accept]").await;
+    b.wait_for_text("[data-testid=auth-status]", |t| t == "Signed in.").await;
+    b.client.enter_parent_frame().await.unwrap_or_else(|e| panic!("{e}"));
+    event(&b, "signIn signedIn", |e| e["type"] == "signIn" && e["state"] == "signedIn").await;
+    event(&b, "connection", |e| e["type"] == "connection" && e["state"] == "connected").await;
+    fill(&b, "#arguments", r#"{"message": "signed in for the portal"}"#).await;
+    b.click("#call-form button").await;
+    let result = event(&b, "callResult", |e| e["type"] == "callResult").await;
+    assert_eq!(result["result"]["content"][0]["text"], json!("signed in for the portal"));
+    let shown = b.texts("#events li").await.join("\n");
+    assert!(!shown.contains("eyJ"), "a token reached the host page: {shown}");
 }
