@@ -82,7 +82,6 @@ const HOOK = {
   authStatus: "[data-testid=auth-status]", // the Auth view's sentence
   signIn: "[data-testid=sign-in]", // the Sign in button (shown when a sign-in is needed)
   confirm: "[data-testid=signin-confirm-accept]", // accepts settings the link proposed (data-phase="confirm")
-  signInPane: "[data-testid=tab-panel]:not([hidden]) [data-testid=pane-Sign-in]", // shows the sign-in's pane
   settings: "[data-testid=signin-settings]", // the sign-in settings (a <details> in that pane)
   clientSecret: "[data-testid=set-client-secret]", // the typed client secret (memory only)
 };
@@ -95,6 +94,7 @@ const HOOK = {
 //   { do: "expectTools", names: [...] }    the listed tool names include these
 //   { do: "waitText", hook, text }         an element matching the CSS selector `hook` contains `text`
 //                                          (within WAIT_TEXT_MS)
+//   { do: "show", view }                   press the tab of a list or pane (`catalog-resources`, …)
 //   { do: "callTool", name, args, wait }   pick the tool, replace the arguments JSON, press Call, and
 //                                          (unless wait: false) wait until that call is done (result
 //                                          shown) or failed (fails the step), within CALL_WAIT_MS
@@ -201,7 +201,9 @@ const SCENARIOS = {
       { do: "waitConnected" },
       { do: "expectTools", names: ["test_headers", "my-hyphenated-tool"] },
       { do: "callTool", name: "test_headers", args: {} },
+      { do: "show", view: "catalog-resources" },
       { do: "click", hook: "[data-testid=resource-read]" },
+      { do: "show", view: "catalog-prompts" },
       { do: "click", hook: "[data-testid=prompt-pick]" },
       { do: "click", hook: "[data-testid=prompt-get]" },
       { do: "waitSettled", count: 3 },
@@ -611,11 +613,7 @@ const STEPS = {
     await wd("POST", "/url", { url: target.toString() }, 15000);
     if (client) {
       // The settings live in the Sign-in pane, shown as a person would: by pressing its tab.
-      await waitElement(HOOK.signInPane, 5000);
-      await wd("POST", "/execute/sync", {
-        script: "const b = document.querySelector(arguments[0]); if (b.getAttribute('aria-selected') !== 'true') b.click();",
-        args: [HOOK.signInPane],
-      });
+      await STEPS.show({ view: "pane-Sign-in" });
       await wd("POST", "/execute/sync", { script: "document.querySelector(arguments[0]).open = true;", args: [HOOK.settings] });
       const box = await waitElement(HOOK.clientSecret, 5000);
       await wd("POST", `/element/${box}/value`, { text: client.secret });
@@ -754,6 +752,18 @@ const STEPS = {
     const text = await wd("POST", "/execute/sync", { script: "const e = document.querySelector('[data-testid=tool-schema]'); return e ? e.textContent : null;", args: [] });
     if (!text) throw new Outcome(EXIT.failed, `no input schema shown for ${tool}`, last);
     return STEPS.callTool({ name: echo, args: { schema: JSON.parse(text) } });
+  },
+
+  // Shows `view` in the tab in front, as a person presses its tab: a list beside the work pane
+  // (catalog-tools, catalog-resources, catalog-prompts) or a pane below it (pane-History, …).
+  async show({ view }) {
+    const hook = `[data-testid=tab-panel]:not([hidden]) [data-testid=${view}]`;
+    await waitElement(hook, 5000);
+    await wd("POST", "/execute/sync", {
+      script: "const b = document.querySelector(arguments[0]); if (b.getAttribute('aria-selected') !== 'true') b.click();",
+      args: [hook],
+    });
+    return { view };
   },
 
   // Clicks the first element matching `hook` (a resource to read, a prompt to get).
