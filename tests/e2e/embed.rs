@@ -33,8 +33,15 @@ async fn event(b: &Browser, what: &str, ok: impl Fn(&Value) -> bool) -> Value {
     }
 }
 
-async fn fill(b: &Browser, css: &str, text: &str) {
-    b.set_value(css, text).await;
+/// Opens the example host page and has it frame the console at `console`, until it says `ready`.
+async fn host_loads_console(b: &Browser, portal: &crate::support::Peer, console: &str) {
+    b.client
+        .goto(&format!("{}embed-host.html", portal.url))
+        .await
+        .unwrap_or_else(|e| panic!("goto portal: {e}"));
+    b.set_value("#console-url", console).await;
+    b.click("#frame-form button").await;
+    event(b, "ready", |e| e["type"] == "ready").await;
 }
 
 /// The docs' example host page, served as it is on `port`.
@@ -82,14 +89,8 @@ async fn a_listed_host_page_drives_the_console_and_an_unlisted_one_is_ignored() 
     let rogue = static_dir(&rogue_dir, rogue_port);
 
     let b = Browser::start().await;
-    b.client
-        .goto(&format!("{}embed-host.html", portal.url))
-        .await
-        .unwrap_or_else(|e| panic!("goto portal: {e}"));
-    fill(&b, "#console-url", &page.url).await;
-    b.click("#frame-form button").await;
-    event(&b, "ready", |e| e["type"] == "ready").await;
-    fill(&b, "#server-url", &server.url).await;
+    host_loads_console(&b, &portal, &page.url).await;
+    b.set_value("#server-url", &server.url).await;
     b.click("#server-form button[type=submit]").await;
     b.click("#connect").await;
     let connected =
@@ -155,18 +156,12 @@ async fn the_hosts_sign_in_settings_are_confirmed_by_the_person_inside_the_frame
     let page = console_on(port, Some(config));
     let portal = example_host(portal_port);
     let b = Browser::start().await;
-    b.client
-        .goto(&format!("{}embed-host.html", portal.url))
-        .await
-        .unwrap_or_else(|e| panic!("goto portal: {e}"));
-    fill(&b, "#console-url", &page.url).await;
-    b.click("#frame-form button").await;
-    event(&b, "ready", |e| e["type"] == "ready").await;
-    fill(&b, "#server-url", &server.url).await;
-    fill(&b, "#instance", &allowed).await;
-    fill(&b, "#tenant", info["tenant"].as_str().unwrap_or_default()).await;
-    fill(&b, "#client-id", info["clientId"].as_str().unwrap_or_default()).await;
-    fill(&b, "#scopes", info["scope"].as_str().unwrap_or_default()).await;
+    host_loads_console(&b, &portal, &page.url).await;
+    b.set_value("#server-url", &server.url).await;
+    b.set_value("#instance", &allowed).await;
+    b.set_value("#tenant", info["tenant"].as_str().unwrap_or_default()).await;
+    b.set_value("#client-id", info["clientId"].as_str().unwrap_or_default()).await;
+    b.set_value("#scopes", info["scope"].as_str().unwrap_or_default()).await;
     b.click("#server-form button[type=submit]").await;
     b.click("#connect").await;
     event(&b, "signIn confirming", |e| e["type"] == "signIn" && e["state"] == "confirming").await;
@@ -183,7 +178,7 @@ async fn the_hosts_sign_in_settings_are_confirmed_by_the_person_inside_the_frame
     b.client.enter_parent_frame().await.unwrap_or_else(|e| panic!("{e}"));
     event(&b, "signIn signedIn", |e| e["type"] == "signIn" && e["state"] == "signedIn").await;
     event(&b, "connection", |e| e["type"] == "connection" && e["state"] == "connected").await;
-    fill(&b, "#arguments", r#"{"message": "signed in for the portal"}"#).await;
+    b.set_value("#arguments", r#"{"message": "signed in for the portal"}"#).await;
     b.click("#call-form button").await;
     let result = event(&b, "callResult", |e| e["type"] == "callResult").await;
     assert_eq!(result["result"]["content"][0]["text"], json!("signed in for the portal"));
