@@ -3,7 +3,8 @@
 #   1. lints and native tests (core logic, tidy rules)       cargo clippy, cargo test
 #   2. bounded fuzzing of the SSE decoder and JSON-RPC decoding   scripts/fuzz.sh
 #      and the test peers' own suites                         node --test, python (tests/peers)
-#   3. the release build and its size ratchet                 trunk build --release, scripts/sizes.sh
+#   3. the release build, its size ratchet and its archive    trunk build --release, scripts/sizes.sh,
+#                                                             node --test tests/release.test.mjs
 #   4. browser tests in headless Chromium                     cargo test --target wasm32 (tests/web.rs)
 #   5. end-to-end: the built console driven by WebDriver      cargo test --features e2e (tests/e2e)
 #   6. the MCP conformance suite's client scenarios           tests/conformance/run.sh (0.1.16 and
@@ -49,6 +50,9 @@ step "test peers' own suites"
 step "release build, and the size ratchet (bench/size-budget)"
 trunk build --release
 scripts/sizes.sh --check
+
+step "release archive (scripts/release.mjs): its files, checksums and headers, packed the same twice"
+node --test tests/release.test.mjs
 
 step "browser tests (wasm-bindgen-test in headless Chromium)"
 # server-everything in both transports for the browser tests, on free loopback ports, with an
