@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Packs the release build (dist/, from `trunk build --release`) into a versioned archive of static
-// files: every file of dist/, an example config.json, `headers.json` — the HTTP headers each file
+// files: every file of dist/ (each text and wasm file also as .gz and .br), an example config.json, `headers.json` — the HTTP headers each file
 // needs, the one source the deploy recipes are made from or checked against — and `SHA256SUMS`.
 // The archive is byte-for-byte the same for the same dist/ (sorted, dated 1970, owned by 0).
 //
@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import zlib from "node:zlib";
 
 const root = path.resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -101,9 +102,22 @@ const example = {
 };
 fs.writeFileSync(path.join(dir, "config.example.json"), `${JSON.stringify(example, null, 2)}\n`);
 
+// Served precompressed (nginx gzip_static and brotli_static): each text or wasm file also as .gz
+// (gzip -9) and .br (brotli 11), so no server compresses on the fly.
+for (const file of fs.readdirSync(dir)) {
+  if (!/\.(html|js|css|wasm|json)$/.test(file)) continue;
+  const bytes = fs.readFileSync(path.join(dir, file));
+  fs.writeFileSync(path.join(dir, `${file}.gz`), execFileSync("gzip", ["-9n"], { input: bytes, maxBuffer: 1 << 30 }));
+  const brotli = { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length };
+  fs.writeFileSync(path.join(dir, `${file}.br`), zlib.brotliCompressSync(bytes, { params: brotli }));
+}
+
+// The headers are the file's own: a .gz or .br is served in its place, with Content-Encoding set
+// by the server.
 const files = fs.readdirSync(dir).sort();
+const served = files.filter((f) => !/\.(gz|br)$/.test(f));
 const headers = { version, settings: SETTINGS, files: {} };
-for (const file of files) headers.files[file] = headersFor(file);
+for (const file of served) headers.files[file] = headersFor(file);
 // config.json is the deployer's, beside the files: read on every start, never cached.
 headers.files["config.json"] = { "Content-Type": "application/json", ...COMMON, "Cache-Control": "no-cache" };
 fs.writeFileSync(path.join(dir, "headers.json"), `${JSON.stringify(headers, null, 2)}\n`);

@@ -2,7 +2,7 @@
 // SHA256SUMS with its true digest and has its headers in headers.json; the headers say what the
 // deploy recipes need (immutable hashed assets, index.html no-cache with the strict policy and the
 // deployer's connect-src and frame-ancestors, callback.html no-store without a COOP); and the same
-// dist/ gives the same archive, byte for byte.
+// dist/ gives the same archive, byte for byte, with each text and wasm file also gzip'd and brotli'd.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,6 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import zlib from "node:zlib";
 
 const root = path.resolve(import.meta.dirname, "..");
 const release = (out) => execFileSync("node", [path.join(root, "scripts/release.mjs"), "--out", out], { encoding: "utf8" });
@@ -33,8 +34,15 @@ test("the archive holds dist/, its headers and its checksums, the same each time
   assert.deepEqual(sums.map(([, f]) => f).sort(), listed.filter((f) => f !== "SHA256SUMS"));
   for (const [digest, file] of sums) assert.equal(digest, sha(path.join(dir, file)), file);
 
+  // Each text and wasm file also comes compressed, and unpacks to itself.
+  for (const file of listed.filter((f) => /\.(html|js|css|wasm|json)$/.test(f) && f !== "headers.json")) {
+    const bytes = fs.readFileSync(path.join(dir, file));
+    assert.ok(zlib.gunzipSync(fs.readFileSync(path.join(dir, `${file}.gz`))).equals(bytes), `${file}.gz`);
+    assert.ok(zlib.brotliDecompressSync(fs.readFileSync(path.join(dir, `${file}.br`))).equals(bytes), `${file}.br`);
+  }
   const { files, settings } = JSON.parse(fs.readFileSync(path.join(dir, "headers.json"), "utf8"));
-  for (const file of listed.filter((f) => f !== "SHA256SUMS" && f !== "headers.json")) {
+  const served = listed.filter((f) => !/\.(gz|br)$/.test(f) && f !== "SHA256SUMS" && f !== "headers.json");
+  for (const file of served) {
     assert.ok(files[file], `no headers for ${file}`);
     assert.equal(files[file]["X-Content-Type-Options"], "nosniff", file);
     assert.equal(files[file]["Referrer-Policy"], "no-referrer", file);
