@@ -155,6 +155,14 @@ pub fn ResourceResult(
         .map(|c| {
             let mime = c.mime_type.clone().unwrap_or_default();
             let body = match (&c.text, &c.blob) {
+                // An MCP App's HTML runs in its view; here it is only there to read, folded.
+                (Some(text), _) if mime == crate::core::apps::MIME_TYPE => view! {
+                    <details>
+                        <summary>{format!("The app's HTML ({} bytes)", text.len())}</summary>
+                        <pre class="mc-result__text" data-testid="call-result">{text.clone()}</pre>
+                    </details>
+                }
+                .into_any(),
                 (Some(text), _) => {
                     view! { <pre class="mc-result__text" data-testid="call-result">{text.clone()}</pre> }
                         .into_any()
