@@ -33,11 +33,16 @@ if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; 
   fast_install trunk --version "$TRUNK_VERSION" --locked
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v curl >/dev/null; then
-  say "installing Debian's chromium, chromium-driver and curl (the history test runs a copied curl command)"
+# Debian's nginx (light, with the brotli_static module) serves the release in the deploy test; its
+# service is not started (no init here), and the test runs its own on loopback.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v curl >/dev/null \
+  || ! command -v nginx >/dev/null || ! command -v envsubst >/dev/null \
+  || [ ! -e /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ]; then
+  say "installing Debian's chromium, chromium-driver, curl (the history test runs a copied curl command), nginx-light with brotli_static and envsubst"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver curl >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium chromium-driver curl \
+    nginx-light libnginx-mod-http-brotli-static gettext-base >/dev/null
 fi
 
 # npm ci only when the lockfile changed since the last install.

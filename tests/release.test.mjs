@@ -28,7 +28,7 @@ test("the archive holds dist/, its headers and its checksums, the same each time
   const listed = execFileSync("tar", ["-tzf", path.join(a, archive)], { encoding: "utf8" })
     .split("\n").filter((l) => l && !l.endsWith("/")).map((l) => l.split("/").slice(1).join("/")).sort();
   const dist = fs.readdirSync(path.join(root, "dist"));
-  for (const file of [...dist, "config.example.json", "headers.json", "SHA256SUMS"]) assert.ok(listed.includes(file), `${file} missing`);
+  for (const file of [...dist, "config.example.json", "headers.json", "nginx.conf.template", "SHA256SUMS"]) assert.ok(listed.includes(file), `${file} missing`);
 
   const sums = fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8").trim().split("\n").map((l) => l.split("  "));
   assert.deepEqual(sums.map(([, f]) => f).sort(), listed.filter((f) => f !== "SHA256SUMS"));
@@ -41,7 +41,7 @@ test("the archive holds dist/, its headers and its checksums, the same each time
     assert.ok(zlib.brotliDecompressSync(fs.readFileSync(path.join(dir, `${file}.br`))).equals(bytes), `${file}.br`);
   }
   const { files, settings } = JSON.parse(fs.readFileSync(path.join(dir, "headers.json"), "utf8"));
-  const served = listed.filter((f) => !/\.(gz|br)$/.test(f) && f !== "SHA256SUMS" && f !== "headers.json");
+  const served = listed.filter((f) => !/\.(gz|br)$/.test(f) && !["SHA256SUMS", "headers.json", "nginx.conf.template"].includes(f));
   for (const file of served) {
     assert.ok(files[file], `no headers for ${file}`);
     assert.equal(files[file]["X-Content-Type-Options"], "nosniff", file);

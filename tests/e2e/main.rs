@@ -6,6 +6,7 @@
 
 mod apps;
 mod catalog;
+mod deploy;
 mod embed;
 mod history;
 mod hostile;

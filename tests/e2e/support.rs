@@ -333,6 +333,73 @@ pub fn hostile_strings_peer(origin: &str) -> Peer {
     spawn_announcing("hostile-strings", cmd)
 }
 
+/// The release (`scripts/release.mjs` from `dist/`) unpacked into a fresh directory, served by
+/// Debian's nginx on `port` through the release's own `nginx.conf.template`, filled in with
+/// envsubst as `deploy/README.md` says: `connect_src` and `frame_ancestors` are the deployer's
+/// settings, `config` its `config.json`. One process (`master_process off`), stopped on drop.
+pub fn nginx_release(port: u16, connect_src: &str, frame_ancestors: &str, config: &Value) -> Peer {
+    let base = artifacts().join(format!("nginx-{port}"));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap_or_else(|e| panic!("{e}"));
+    let packed = Command::new("node")
+        .arg(root().join("scripts/release.mjs"))
+        .arg("--out")
+        .arg(&base)
+        .output()
+        .unwrap_or_else(|e| panic!("release: {e}"));
+    assert!(packed.status.success(), "release: {}", String::from_utf8_lossy(&packed.stderr));
+    let release = std::fs::read_dir(&base)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| panic!("no release directory in {}", base.display()));
+    std::fs::write(release.join("config.json"), config.to_string())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let template =
+        std::fs::File::open(release.join("nginx.conf.template")).unwrap_or_else(|e| panic!("{e}"));
+    let filled = Command::new("envsubst")
+        .arg("$LISTEN $ROOT $CONNECT_SRC $FRAME_ANCESTORS")
+        .env("LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROOT", &release)
+        .env("CONNECT_SRC", connect_src)
+        .env("FRAME_ANCESTORS", frame_ancestors)
+        .stdin(template)
+        .output()
+        .unwrap_or_else(|e| panic!("envsubst: {e}"));
+    std::fs::write(base.join("server.conf"), &filled.stdout).unwrap_or_else(|e| panic!("{e}"));
+    let b = base.display();
+    let conf = format!(
+        "load_module /usr/lib/nginx/modules/ngx_http_brotli_static_module.so;
+master_process off;
+daemon off;
+pid {b}/nginx.pid;
+error_log {b}/error.log;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {b}/body; proxy_temp_path {b}/proxy; fastcgi_temp_path {b}/fastcgi;
+  uwsgi_temp_path {b}/uwsgi; scgi_temp_path {b}/scgi;
+  include {b}/server.conf;
+}}
+"
+    );
+    std::fs::write(base.join("nginx.conf"), conf).unwrap_or_else(|e| panic!("{e}"));
+    let mut cmd = Command::new("nginx");
+    empty_environment(&mut cmd)
+        .args(["-p"])
+        .arg(&base)
+        .arg("-c")
+        .arg(base.join("nginx.conf"))
+        .stdin(Stdio::null())
+        .stdout(log_file(&format!("nginx-{port}.out")))
+        .stderr(log_file(&format!("nginx-{port}")));
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("could not start nginx: {e}"));
+    let peer = Peer { child, url: format!("http://127.0.0.1:{port}/") };
+    wait_for_port(port, "nginx");
+    peer
+}
+
 /// The protected TypeScript SDK server with authentication switched off, plus `extra` flags.
 pub fn protected_without_auth(extra: &[&str]) -> Peer {
     let mut cmd = node("protected-no-auth");
