@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Packs the release build (dist/, from `trunk build --release`) into a versioned archive of static
 // files: every file of dist/ (each text and wasm file also as .gz and .br), an example config.json, `headers.json` — the HTTP headers each file
-// needs, the one source the deploy recipes are made from or checked against — nginx.conf.template
-// (made from it by deploy/nginx.mjs) and `SHA256SUMS`.
+// needs, the one source the deploy recipes are made from — nginx.conf.template and
+// staticwebapp.config.json.template (made from it by deploy/) — and `SHA256SUMS`.
 // The archive is byte-for-byte the same for the same dist/ (sorted, dated 1970, owned by 0).
 //
 // Usage: node scripts/release.mjs [--dist DIR] [--out DIR]
@@ -15,6 +15,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import zlib from "node:zlib";
 import { nginxTemplate } from "../deploy/nginx.mjs";
+import { NOT_SERVED, staticWebAppConfig } from "../deploy/static-web-apps.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -124,8 +125,9 @@ for (const file of served) headers.files[file] = headersFor(file);
 headers.files["config.json"] = { "Content-Type": "application/json", ...COMMON, "Cache-Control": "no-cache" };
 fs.writeFileSync(path.join(dir, "headers.json"), `${JSON.stringify(headers, null, 2)}\n`);
 fs.writeFileSync(path.join(dir, "nginx.conf.template"), nginxTemplate(headers));
+fs.writeFileSync(path.join(dir, "staticwebapp.config.json.template"), staticWebAppConfig(headers));
 
-const sums = [...files, "headers.json", "nginx.conf.template"]
+const sums = [...files, ...NOT_SERVED.filter((f) => f !== "SHA256SUMS")]
   .sort()
   .map((file) => `${createHash("sha256").update(fs.readFileSync(path.join(dir, file))).digest("hex")}  ${file}`);
 fs.writeFileSync(path.join(dir, "SHA256SUMS"), `${sums.join("\n")}\n`);

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import zlib from "node:zlib";
+import { NOT_SERVED } from "../deploy/static-web-apps.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const release = (out) => execFileSync("node", [path.join(root, "scripts/release.mjs"), "--out", out], { encoding: "utf8" });
@@ -28,20 +29,20 @@ test("the archive holds dist/, its headers and its checksums, the same each time
   const listed = execFileSync("tar", ["-tzf", path.join(a, archive)], { encoding: "utf8" })
     .split("\n").filter((l) => l && !l.endsWith("/")).map((l) => l.split("/").slice(1).join("/")).sort();
   const dist = fs.readdirSync(path.join(root, "dist"));
-  for (const file of [...dist, "config.example.json", "headers.json", "nginx.conf.template", "SHA256SUMS"]) assert.ok(listed.includes(file), `${file} missing`);
+  for (const file of [...dist, "config.example.json", ...NOT_SERVED]) assert.ok(listed.includes(file), `${file} missing`);
 
   const sums = fs.readFileSync(path.join(dir, "SHA256SUMS"), "utf8").trim().split("\n").map((l) => l.split("  "));
   assert.deepEqual(sums.map(([, f]) => f).sort(), listed.filter((f) => f !== "SHA256SUMS"));
   for (const [digest, file] of sums) assert.equal(digest, sha(path.join(dir, file)), file);
 
+  const served = listed.filter((f) => !/\.(gz|br)$/.test(f) && !NOT_SERVED.includes(f));
   // Each text and wasm file also comes compressed, and unpacks to itself.
-  for (const file of listed.filter((f) => /\.(html|js|css|wasm|json)$/.test(f) && f !== "headers.json")) {
+  for (const file of served.filter((f) => /\.(html|js|css|wasm|json)$/.test(f))) {
     const bytes = fs.readFileSync(path.join(dir, file));
     assert.ok(zlib.gunzipSync(fs.readFileSync(path.join(dir, `${file}.gz`))).equals(bytes), `${file}.gz`);
     assert.ok(zlib.brotliDecompressSync(fs.readFileSync(path.join(dir, `${file}.br`))).equals(bytes), `${file}.br`);
   }
   const { files, settings } = JSON.parse(fs.readFileSync(path.join(dir, "headers.json"), "utf8"));
-  const served = listed.filter((f) => !/\.(gz|br)$/.test(f) && !["SHA256SUMS", "headers.json", "nginx.conf.template"].includes(f));
   for (const file of served) {
     assert.ok(files[file], `no headers for ${file}`);
     assert.equal(files[file]["X-Content-Type-Options"], "nosniff", file);
@@ -60,4 +61,14 @@ test("the archive holds dist/, its headers and its checksums, the same each time
   assert.equal(files["callback.html"]["Cache-Control"], "no-store");
   assert.ok(!("Cross-Origin-Opener-Policy" in files["callback.html"]), "a COOP would cut the popup");
   assert.equal(files["config.json"]["Cache-Control"], "no-cache");
+
+  // Azure Static Web Apps gets the same headers, a route a file, and nothing of the deployer's.
+  const swa = JSON.parse(fs.readFileSync(path.join(dir, "staticwebapp.config.json.template"), "utf8"));
+  for (const file of Object.keys(files)) {
+    const route = swa.routes.find((r) => r.route === `/${file}`);
+    const { "Content-Type": _type, ...rest } = files[file];
+    assert.deepEqual(route?.headers, rest, file);
+  }
+  for (const file of NOT_SERVED) assert.equal(swa.routes.find((r) => r.route === `/${file}`)?.statusCode, 404, file);
+  assert.equal(swa.mimeTypes[".wasm"], "application/wasm");
 });
