@@ -2,6 +2,8 @@
 # Fuzzes the pure decoders for a bounded time and fails if any target finds a crash:
 #   sse_decoder     SseDecoder never panics, and cutting a stream into chunks changes nothing
 #   jsonrpc_decode  Message::decode_all never panics, and decode_all(encode(m)) == [m]
+#   www_authenticate  challenge::parse/bearer never panic, schemes are tokens, and they agree
+#   oauth_readers   resource and server metadata (and their checks) and token answers never panic
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 30)
 #
 # Needs the machine's nightly toolchain (libFuzzer's instrumentation is nightly-only); installs
@@ -14,7 +16,7 @@ FUZZ="$ROOT/fuzz"
 cd "$FUZZ"
 
 CARGO_FUZZ_VERSION=0.13.2
-TARGETS=(sse_decoder jsonrpc_decode)
+TARGETS=(sse_decoder jsonrpc_decode www_authenticate oauth_readers)
 secs="${1:-30}"
 if ! [[ "$secs" =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: scripts/fuzz.sh [SECONDS_PER_TARGET]  (a whole number of seconds, got '$secs')" >&2

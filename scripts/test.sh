@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test layer and exits non-zero on any failure:
 #   1. lints and native tests (core logic, tidy rules)       cargo clippy, cargo test
-#   2. bounded fuzzing of the SSE decoder and JSON-RPC decoding   scripts/fuzz.sh
+#   2. bounded fuzzing of the SSE decoder, JSON-RPC decoding,     scripts/fuzz.sh
+#      WWW-Authenticate and the OAuth metadata and token readers
 #      and the test peers' own suites                         node --test, python (tests/peers)
 #   3. the release build, its size ratchet and its archive    trunk build --release, scripts/sizes.sh,
 #                                                             node --test tests/release.test.mjs
@@ -40,7 +41,7 @@ cargo clippy --target wasm32-unknown-unknown --all-targets --quiet -- -D warning
 step "native tests"
 cargo test
 
-step "fuzzing (cargo-fuzz on nightly: SSE decoder and JSON-RPC decoding, 20 s each)"
+step "fuzzing (cargo-fuzz on nightly: SSE, JSON-RPC, WWW-Authenticate, OAuth readers, 20 s each)"
 scripts/fuzz.sh 20
 
 step "test peers' own suites"
