@@ -29,18 +29,26 @@ async fn contents(b: &Browser, css: &str) -> Vec<String> {
 
 /// Calls `echo` with `message` in the tab in front and waits for its result there.
 async fn echo_in_front(b: &Browser, message: &str) {
-    let picked = b
-        .client
-        .execute(
-            "const panel = document.querySelector(arguments[0]);
-             const pick = Array.from(panel.querySelectorAll('[data-testid=tool-pick]'))
-               .find(b => b.querySelector('[data-testid=tool-name]').textContent === 'echo');
-             if (!pick) return false; pick.click(); return true;",
-            vec![json!(FRONT)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("pick echo: {e}"));
-    assert_eq!(picked, json!(true), "no echo tool in the tab in front");
+    // "Connected" comes a moment before the tool list: wait for echo to be listed, as a person would.
+    let started = Instant::now();
+    loop {
+        let picked = b
+            .client
+            .execute(
+                "const panel = document.querySelector(arguments[0]);
+                 const pick = Array.from(panel.querySelectorAll('[data-testid=tool-pick]'))
+                   .find(b => b.querySelector('[data-testid=tool-name]').textContent === 'echo');
+                 if (!pick) return false; pick.click(); return true;",
+                vec![json!(FRONT)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("pick echo: {e}"));
+        if picked == json!(true) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(15), "no echo tool in the tab in front");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     b.wait_for(&in_front("[data-testid=call-form]")).await;
     b.client
         .execute(
